@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kxenstore: out-of-tree build and the project's entry points.
+# The module itself is described by Kbuild; this file only drives it.
+#
+#   make              build kxenstore.ko in place against $(KDIR)
+#   make check        lint, both kernel builds, KUnit in UML, VM tests
+#   make demo         boot the test VM and show xenstore-utils at work
+#   make shell        interactive shell in the test VM, module loaded
+#   make kunit        KUnit suites in UML only
+#   make vm-test      VM integration tests only
+#   make lint         checkpatch --strict and sparse
+
+DEBIAN_KVER := $(shell scripts/debian-kver 2>/dev/null)
+DEBIAN_KDIR := $(if $(DEBIAN_KVER),/usr/src/linux-headers-$(DEBIAN_KVER))
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
+
+.PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
+	modules-all tests vm-test demo shell check
+
+all: module
+
+module modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+deps:
+	scripts/deps
+
+lint:
+	scripts/lint
+
+kunit:
+	scripts/kunit-run
+
+# The module for the test VM's kernel (Debian's linux-image-amd64).
+module-debian:
+	scripts/build-module debian $(DEBIAN_KDIR)
+
+# The module against the 6.12 tree from linux-source-6.12 (prepared once in
+# the cache by scripts/kernel-6.12).
+module-6.12:
+	scripts/build-module 6.12 $$(scripts/kernel-6.12)
+
+modules-all: module-debian module-6.12
+
+tests:
+	$(MAKE) -C tests
+
+vm-test: module-debian tests
+	scripts/vm-run tests/run-all
+
+demo: module-debian
+	scripts/vm-run scripts/demo
+
+shell: module-debian tests
+	scripts/vm-run --interactive
+
+check:
+	scripts/check
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C tests clean 2>/dev/null || true
+	rm -rf build

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connections: framing of the byte stream a client writes into messages,
+ * and the queue of replies it reads back.
+ *
+ * Writes are a byte stream too: a message may arrive in several writes
+ * and one write may carry several messages.  A header announcing more
+ * than KXS_PAYLOAD_MAX bytes is refused with E2BIG and the partial
+ * message dropped; messages before it in the same write were taken in,
+ * so the write then returns their length and the next write starts with
+ * the refused header.
+ */
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "conn.h"
+#include "store.h"
+#include "transaction.h"
+
+static struct kxs_msg *kxs_msg_alloc(size_t len)
+{
+	size_t size = offsetof(struct kxs_msg, buf) + len;
+	struct kxs_msg *m;
+
+	m = kmalloc(size, GFP_KERNEL);
+	if (!m)
+		return NULL;
+	m->size = size;
+	m->len = len;
+	m->off = 0;
+	return m;
+}
+
+struct kxs_conn *kxs_conn_create(struct kxs_store *store, u16 domid)
+{
+	struct kxs_conn *c;
+
+	c = kvzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	c->ctx.store = store;
+	c->ctx.domid = domid;
+	kxs_tx_init(&c->ctx);
+	mutex_init(&c->in_lock);
+	mutex_init(&c->read_lock);
+	spin_lock_init(&c->out_lock);
+	INIT_LIST_HEAD(&c->out);
+	init_waitqueue_head(&c->read_wq);
+	init_waitqueue_head(&c->space_wq);
+	return c;
+}
+
+/* The file is gone: nobody reads, writes or polls any more. */
+void kxs_conn_destroy(struct kxs_conn *c)
+{
+	struct kxs_msg *m, *tmp;
+
+	kxs_tx_release_all(&c->ctx);
+	list_for_each_entry_safe(m, tmp, &c->out, list)
+		kfree(m);
+	kfree(c->spare);
+	mutex_destroy(&c->in_lock);
+	mutex_destroy(&c->read_lock);
+	kvfree(c);
+}
+
+static void kxs_conn_queue(struct kxs_conn *c, struct kxs_msg *m)
+{
+	spin_lock(&c->out_lock);
+	list_add_tail(&m->list, &c->out);
+	c->out_bytes += m->size;
+	spin_unlock(&c->out_lock);
+	wake_up_interruptible_poll(&c->read_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+static bool kxs_conn_has_space(struct kxs_conn *c)
+{
+	bool ret;
+
+	spin_lock(&c->out_lock);
+	ret = c->out_bytes < KXS_CONN_OUT_MAX;
+	spin_unlock(&c->out_lock);
+	return ret;
+}
+
+/*
+ * Before a new message is taken in: room in the reply queue, and a spare
+ * reply so that handling the message cannot fail for lack of memory.
+ */
+static int kxs_conn_prepare(struct kxs_conn *c, bool nonblock)
+{
+	if (!kxs_conn_has_space(c)) {
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible(c->space_wq,
+					     kxs_conn_has_space(c)))
+			return -ERESTARTSYS;
+	}
+	if (!c->spare) {
+		c->spare = kxs_msg_alloc(KXS_MSG_MAX);
+		if (!c->spare)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Handle the complete message in c->in and queue its reply. */
+static void kxs_conn_handle(struct kxs_conn *c)
+{
+	struct kxs_msg *reply = c->spare, *m;
+	struct kxs_request req = {
+		.ctx = &c->ctx,
+		.hdr = &c->in.hdr,
+		.payload = (const char *)c->in.buf + KXS_HDR_SIZE,
+		.path = c->path,
+		.reply = (char *)reply->buf + KXS_HDR_SIZE,
+	};
+
+	reply->hdr.type = kxs_proto_handle(&req);
+	reply->hdr.req_id = c->in.hdr.req_id;
+	reply->hdr.tx_id = c->in.hdr.tx_id;
+	reply->hdr.len = req.reply_len;
+	reply->len = KXS_HDR_SIZE + req.reply_len;
+	reply->off = 0;
+
+	/* Queue a right-sized copy; under memory pressure, the spare itself. */
+	m = kxs_msg_alloc(reply->len);
+	if (m) {
+		memcpy(m->buf, reply->buf, reply->len);
+	} else {
+		m = reply;
+		c->spare = NULL;
+	}
+	kxs_conn_queue(c, m);
+}
+
+/**
+ * kxs_conn_write() - take in bytes a client wrote
+ * @c: the connection
+ * @from: the bytes
+ * @nonblock: fail with -EAGAIN instead of waiting for queue space
+ *
+ * Return: bytes taken in, or a negative errno if none were.
+ */
+ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
+		       bool nonblock)
+{
+	size_t done = 0, msg_start = 0;
+	int ret = 0;
+
+	if (!iov_iter_count(from))
+		return 0;
+	if (mutex_lock_interruptible(&c->in_lock))
+		return -ERESTARTSYS;
+
+	while (iov_iter_count(from)) {
+		size_t want, n;
+
+		if (!c->in_len) {
+			msg_start = done;
+			ret = kxs_conn_prepare(c, nonblock);
+			if (ret)
+				break;
+		}
+		if (c->in_len < KXS_HDR_SIZE)
+			want = KXS_HDR_SIZE - c->in_len;
+		else
+			want = KXS_HDR_SIZE + c->in.hdr.len - c->in_len;
+		n = copy_from_iter(c->in.buf + c->in_len, want, from);
+		if (!n) {
+			ret = -EFAULT;
+			break;
+		}
+		c->in_len += n;
+		done += n;
+
+		if (c->in_len == KXS_HDR_SIZE &&
+		    c->in.hdr.len > KXS_PAYLOAD_MAX) {
+			c->in_len = 0;
+			done = msg_start;
+			ret = -E2BIG;
+			break;
+		}
+		if (c->in_len == KXS_HDR_SIZE + c->in.hdr.len) {
+			kxs_conn_handle(c);
+			c->in_len = 0;
+		}
+	}
+	mutex_unlock(&c->in_lock);
+	return done ? done : ret;
+}
+
+static struct kxs_msg *kxs_conn_first(struct kxs_conn *c)
+{
+	struct kxs_msg *m;
+
+	spin_lock(&c->out_lock);
+	m = list_first_entry_or_null(&c->out, struct kxs_msg, list);
+	spin_unlock(&c->out_lock);
+	return m;
+}
+
+static bool kxs_conn_readable(struct kxs_conn *c)
+{
+	return kxs_conn_first(c);
+}
+
+/**
+ * kxs_conn_read() - read queued replies as a byte stream
+ * @c: the connection
+ * @to: where to copy them
+ * @nonblock: fail with -EAGAIN instead of waiting for a reply
+ *
+ * Return: bytes read, or a negative errno if none were.
+ */
+ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
+{
+	size_t done = 0;
+	struct kxs_msg *m;
+	int ret = 0;
+
+	if (!iov_iter_count(to))
+		return 0;
+	if (mutex_lock_interruptible(&c->read_lock))
+		return -ERESTARTSYS;
+
+	while (!kxs_conn_readable(c)) {
+		mutex_unlock(&c->read_lock);
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible(c->read_wq, kxs_conn_readable(c)))
+			return -ERESTARTSYS;
+		if (mutex_lock_interruptible(&c->read_lock))
+			return -ERESTARTSYS;
+	}
+
+	/*
+	 * Only readers remove messages and read_lock serialises them, so the
+	 * head stays put while it is copied out without the spinlock.
+	 */
+	while (iov_iter_count(to) && (m = kxs_conn_first(c))) {
+		size_t n = copy_to_iter(m->buf + m->off, m->len - m->off, to);
+
+		if (!n) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+		m->off += n;
+		if (m->off < m->len)
+			break;
+		spin_lock(&c->out_lock);
+		list_del(&m->list);
+		c->out_bytes -= m->size;
+		spin_unlock(&c->out_lock);
+		kfree(m);
+		wake_up_interruptible_poll(&c->space_wq,
+					   EPOLLOUT | EPOLLWRNORM);
+	}
+	mutex_unlock(&c->read_lock);
+	return done ? done : ret;
+}
+
+/* Readable when a message is queued, writable while the queue has room. */
+__poll_t kxs_conn_poll(struct kxs_conn *c, struct file *file,
+		       poll_table *wait)
+{
+	__poll_t mask = 0;
+
+	poll_wait(file, &c->read_wq, wait);
+	poll_wait(file, &c->space_wq, wait);
+	if (kxs_conn_readable(c))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (kxs_conn_has_space(c))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A client connection: message framing in, a queue of replies out.
+ */
+#ifndef _KXS_CONN_H
+#define _KXS_CONN_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+
+#include "proto.h"
+
+/*
+ * Bytes of replies a connection may have queued before it must read some:
+ * a client that writes requests and never reads is stopped here, and
+ * blocks (or gets EAGAIN) before its next request is taken in.
+ */
+#define KXS_CONN_OUT_MAX	(128 * 1024)
+
+/**
+ * struct kxs_msg - one message queued for reading
+ * @list: link in kxs_conn.out
+ * @size: bytes allocated for the message, counted in kxs_conn.out_bytes
+ * @len: bytes in @buf, header included
+ * @off: bytes of @buf already read
+ * @hdr: the header, at the start of @buf
+ * @buf: header, then payload
+ */
+struct kxs_msg {
+	struct list_head list;
+	u32 size;
+	u32 len;
+	u32 off;
+	union {
+		struct xsd_sockmsg hdr;
+		DECLARE_FLEX_ARRAY(u8, buf);
+	};
+};
+
+/**
+ * struct kxs_conn - one connection (one open file)
+ * @ctx: the store and the identity requests act with
+ * @in_lock: serialises writers; protects @in_len, @in, @spare and @path,
+ *	and so handles this connection's requests one at a time, in order
+ * @in_len: bytes of the current incoming message in @in
+ * @spare: a reply of the largest size, allocated before a request is
+ *	taken in, so that a request once taken always gets its reply
+ * @path: scratch for the canonical path of the request being handled
+ * @read_lock: serialises readers, the only ones that remove from @out
+ * @out_lock: protects @out and @out_bytes (spinlock: appended to from
+ *	any context that produces replies or events)
+ * @out: queued messages, oldest first
+ * @out_bytes: bytes allocated for the messages in @out
+ * @read_wq: readers and pollers wait here for @out to fill
+ * @space_wq: writers wait here for @out to drain below KXS_CONN_OUT_MAX
+ * @in: the message being received
+ */
+struct kxs_conn {
+	struct kxs_ctx ctx;
+
+	struct mutex in_lock;
+	size_t in_len;
+	struct kxs_msg *spare;
+	char path[KXS_PATH_BUF];
+
+	struct mutex read_lock;
+	spinlock_t out_lock;
+	struct list_head out;
+	size_t out_bytes;
+	wait_queue_head_t read_wq;
+	wait_queue_head_t space_wq;
+
+	union {
+		struct xsd_sockmsg hdr;
+		u8 buf[KXS_MSG_MAX];
+	} in;
+};
+
+struct kxs_conn *kxs_conn_create(struct kxs_store *store, u16 domid);
+void kxs_conn_destroy(struct kxs_conn *c);
+ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
+		       bool nonblock);
+ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock);
+__poll_t kxs_conn_poll(struct kxs_conn *c, struct file *file,
+		       poll_table *wait);
+
+#endif /* _KXS_CONN_H */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The character device clients open: /dev/xen/xenbus by default.
+ */
+#ifndef _KXS_DEVICE_H
+#define _KXS_DEVICE_H
+
+#include <linux/miscdevice.h>
+
+struct kxs_store;
+
+/**
+ * struct kxs_device - a misc device serving one store
+ * @misc: the misc device; its open files are connections
+ * @store: the store the connections act on
+ */
+struct kxs_device {
+	struct miscdevice misc;
+	struct kxs_store *store;
+};
+
+int kxs_device_register(struct kxs_device *dev, const char *name,
+			struct kxs_store *store);
+void kxs_device_unregister(struct kxs_device *dev);
+
+#endif /* _KXS_DEVICE_H */

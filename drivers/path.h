@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xenstore paths: validation and resolution of relative paths.
+ */
+#ifndef _KXS_PATH_H
+#define _KXS_PATH_H
+
+#include <linux/types.h>
+#include <xen/interface/io/xs_wire.h>
+
+/* Longest canonical path, and the buffer that holds one. */
+#define KXS_PATH_MAX		XENSTORE_ABS_PATH_MAX
+#define KXS_PATH_BUF		(KXS_PATH_MAX + 1)
+/* Longest relative path a client may send. */
+#define KXS_REL_PATH_MAX	XENSTORE_REL_PATH_MAX
+
+int kxs_path_resolve(const char *in, u16 domid, char *out);
+bool kxs_path_valid(const char *path);
+
+#endif /* _KXS_PATH_H */

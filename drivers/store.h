@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The xenstore tree: nodes in per-parent rbtrees, read under RCU.
+ *
+ * Locking rule (one for the whole tree, see Documentation/design.rst):
+ *
+ *  - Writers hold kxs_store.lock (a mutex) for the whole of an operation.
+ *    Every node field is written only under it.
+ *  - Readers hold rcu_read_lock() and nothing else.  They may follow
+ *    kxs_node.children and kxs_node.data, and read the immutable fields
+ *    (name, namelen).  A child lookup that misses is retried while the
+ *    parent's children_seq shows a concurrent change, because a descent
+ *    racing an rbtree rotation can miss a node that is there.
+ *  - Nodes and node data are freed only after an RCU grace period.
+ */
+#ifndef _KXS_STORE_H
+#define _KXS_STORE_H
+
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/seqlock.h>
+#include <linux/types.h>
+
+/* Access bits of a permission entry. */
+#define KXS_PERM_NONE	0
+#define KXS_PERM_READ	1
+#define KXS_PERM_WRITE	2
+#define KXS_PERM_BOTH	(KXS_PERM_READ | KXS_PERM_WRITE)
+
+/**
+ * struct kxs_perm - one permission entry of a node
+ * @domid: the domain the entry is about
+ * @access: KXS_PERM_* bits
+ *
+ * The first entry of a node names its owner and the access of every
+ * domain without an entry of its own.
+ */
+struct kxs_perm {
+	u16 domid;
+	u8 access;
+};
+
+/**
+ * struct kxs_data - a node's value and permissions
+ * @rcu: frees the data after a grace period once it is replaced
+ * @len: length of the value in bytes
+ * @nr_perms: number of permission entries (at least one)
+ * @buf: @nr_perms struct kxs_perm, then @len bytes of value
+ *
+ * Immutable once published through kxs_node.data: a writer replaces the
+ * whole object, so a reader sees value and permissions of one instant.
+ */
+struct kxs_data {
+	struct rcu_head rcu;
+	u32 len;
+	u16 nr_perms;
+	struct kxs_perm perms[];
+};
+
+static inline const u8 *kxs_data_value(const struct kxs_data *d)
+{
+	return (const u8 *)&d->perms[d->nr_perms];
+}
+
+/**
+ * struct kxs_node - one node of the tree
+ * @rb: link in the parent's @children
+ * @children: the child nodes, ordered by name; readers under RCU
+ * @children_seq: bumped around every change of @children, so that a
+ *	lockless lookup can tell a true miss from one caused by a rotation
+ * @parent: the parent node, NULL for the root; writers only
+ * @data: value and permissions; readers under RCU
+ * @gen: store generation of the last change to the node, its value,
+ *	permissions or list of children; written under the store lock
+ * @nr_children: number of nodes in @children
+ * @children_len: sum over the children of (name length + 1), the size
+ *	of the node's DIRECTORY reply
+ * @rcu: frees the node after a grace period once it is unlinked
+ * @namelen: length of @name
+ * @name: the last path component, NUL terminated; "" for the root
+ */
+struct kxs_node {
+	struct rb_node rb;
+	struct rb_root children;
+	seqcount_t children_seq;
+	struct kxs_node *parent;
+	struct kxs_data __rcu *data;
+	u64 gen;
+	u32 nr_children;
+	u32 children_len;
+	struct rcu_head rcu;
+	u16 namelen;
+	char name[];
+};
+
+/**
+ * struct kxs_store - a whole xenstore tree
+ * @lock: serialises every writer; see the rule at the top of this file
+ * @root: the node "/"; readers under RCU.  Replaced as a whole only when
+ *	a transaction commits (kxs_store_commit())
+ * @gen: last generation handed out; under @lock
+ * @nr_nodes: nodes in the tree; under @lock
+ * @bytes: bytes allocated for nodes and their data; under @lock
+ */
+struct kxs_store {
+	struct mutex lock;
+	struct kxs_node __rcu *root;
+	u64 gen;
+	unsigned long nr_nodes;
+	size_t bytes;
+};
+
+struct kxs_store *kxs_store_create(void);
+void kxs_store_destroy(struct kxs_store *s);
+struct kxs_store *kxs_store_clone(struct kxs_store *s);
+int kxs_store_commit(struct kxs_store *s, struct kxs_store *copy,
+		     u64 base_gen);
+
+/*
+ * Operations on canonical absolute paths (see path.h).  @domid is the
+ * domain on whose behalf nodes are created: it becomes their owner.
+ */
+int kxs_store_write(struct kxs_store *s, const char *path, const void *value,
+		    size_t len, u16 domid);
+int kxs_store_mkdir(struct kxs_store *s, const char *path, u16 domid);
+int kxs_store_rm(struct kxs_store *s, const char *path);
+
+int kxs_store_read(struct kxs_store *s, const char *path, void *buf,
+		   size_t size);
+int kxs_store_directory(struct kxs_store *s, const char *path, char *buf,
+			size_t size);
+
+struct kxs_node *kxs_store_lookup_rcu(struct kxs_store *s, const char *path);
+
+#endif /* _KXS_STORE_H */

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the semantics of each store operation.
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "store.h"
+
+static int kxs_store_test_init(struct kunit *test)
+{
+	struct kxs_store *s = kxs_store_create();
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	test->priv = s;
+	return 0;
+}
+
+static void kxs_store_test_exit(struct kunit *test)
+{
+	kxs_store_destroy(test->priv);
+}
+
+/* Expect @path to hold exactly @len bytes of @value. */
+static void kxs_expect_value(struct kunit *test, const char *path,
+			     const void *value, int len)
+{
+	char *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ_MSG(test, kxs_store_read(test->priv, path, buf, 4096),
+			    len, "%s", path);
+	KUNIT_EXPECT_MEMEQ(test, buf, value, len);
+}
+
+/* Expect the children of @path, as the NUL-separated list @list. */
+static void kxs_expect_children(struct kunit *test, const char *path,
+				const char *list, int len)
+{
+	char *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ_MSG(test, kxs_store_directory(test->priv, path, buf,
+						      4096), len, "%s", path);
+	KUNIT_EXPECT_MEMEQ(test, buf, list, len);
+}
+
+static const struct kxs_data *kxs_test_data(struct kunit *test,
+					    const char *path)
+{
+	const struct kxs_data *d = NULL;
+	struct kxs_node *n;
+
+	rcu_read_lock();
+	n = kxs_store_lookup_rcu(test->priv, path);
+	if (n)
+		d = rcu_dereference(n->data);
+	rcu_read_unlock();
+	KUNIT_ASSERT_NOT_NULL_MSG(test, d, "%s", path);
+	return d;
+}
+
+static u64 kxs_test_gen(struct kunit *test, const char *path)
+{
+	struct kxs_node *n;
+	u64 gen = 0;
+
+	rcu_read_lock();
+	n = kxs_store_lookup_rcu(test->priv, path);
+	if (n)
+		gen = READ_ONCE(n->gen);
+	rcu_read_unlock();
+	return gen;
+}
+
+static void kxs_store_starts_with_empty_root(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+
+	kxs_expect_value(test, "/", "", 0);
+	kxs_expect_children(test, "/", "", 0);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1);
+}
+
+static void kxs_store_write_creates_missing_parents_empty(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b/c", "hello", 5, 0), 0);
+	kxs_expect_value(test, "/a/b/c", "hello", 5);
+	kxs_expect_value(test, "/a/b", "", 0);
+	kxs_expect_value(test, "/a", "", 0);
+	kxs_expect_children(test, "/", "a", 2);
+	kxs_expect_children(test, "/a", "b", 2);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 4);
+}
+
+static void kxs_store_write_replaces_value_and_keeps_children(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b", "x", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "one", 3, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "two!", 4, 0), 0);
+	kxs_expect_value(test, "/a", "two!", 4);
+	kxs_expect_children(test, "/a", "b", 2);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "", 0, 0), 0);
+	kxs_expect_value(test, "/a", "", 0);
+}
+
+static void kxs_store_values_are_binary_safe(struct kunit *test)
+{
+	static const char bin[] = { 0, 1, 0, 0xff, 'x', 0 };
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(test->priv, "/bin", bin,
+					      sizeof(bin), 0), 0);
+	kxs_expect_value(test, "/bin", bin, sizeof(bin));
+}
+
+static void kxs_store_mkdir_is_idempotent_and_keeps_values(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/e", 0), 0);
+	kxs_expect_value(test, "/d/e", "", 0);
+	kxs_expect_value(test, "/d", "", 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/d", "v", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/e", 0), 0);
+	kxs_expect_value(test, "/d", "v", 1);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 3);
+}
+
+static void kxs_store_rm_removes_whole_subtree(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	char buf[8];
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/t/a/x", "1", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/t/a/y/z", "2", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/t/b", "3", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/t/a"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/t/a", buf, 8), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/t/a/y/z", buf, 8), -ENOENT);
+	kxs_expect_children(test, "/t", "b", 2);
+	kxs_expect_value(test, "/t/b", "3", 1);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 3);
+}
+
+static void kxs_store_rm_missing_node_needs_parent(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/p", 0), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/p/missing"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/p/missing/deeper"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/q/missing"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/q"), 0);
+	kxs_expect_children(test, "/", "p", 2);
+}
+
+static void kxs_store_rm_of_root_is_refused(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "1", 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/"), -EINVAL);
+	kxs_expect_value(test, "/a", "1", 1);
+}
+
+static void kxs_store_read_and_directory_of_missing_node(struct kunit *test)
+{
+	char buf[8];
+
+	KUNIT_EXPECT_EQ(test, kxs_store_read(test->priv, "/nope", buf, 8),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(test->priv, "/nope", buf,
+						  8), -ENOENT);
+}
+
+static void kxs_store_directory_lists_children_sorted(struct kunit *test)
+{
+	static const char * const names[] = {
+		"b", "a", "ab", "B", "0", "a-", "_", "aa",
+	};
+	static const char sorted[] = "0\0B\0_\0a\0a-\0aa\0ab\0b";
+	struct kxs_store *s = test->priv;
+	char path[16];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "/dir/%s", names[i]);
+		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, path, 0), 0);
+	}
+	kxs_expect_children(test, "/dir", sorted, sizeof(sorted));
+}
+
+static void kxs_store_directory_too_big_for_buffer(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	char buf[8];
+
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/abc", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/def", 0), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, "/d", buf, 7), -E2BIG);
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, "/d", buf, 8), 8);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/d", buf, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/d", "12", 2, 0), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/d", buf, 1), -E2BIG);
+}
+
+static void kxs_store_many_children_stay_ordered(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	char path[32], *buf, *p;
+	int i, len;
+
+	buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	/* Insert in an order that makes the rbtree rotate a lot. */
+	for (i = 0; i < 500; i++) {
+		snprintf(path, sizeof(path), "/m/%03d", (i * 7) % 500);
+		KUNIT_ASSERT_EQ(test, kxs_store_write(s, path, path, 6, 0), 0);
+	}
+	for (i = 0; i < 500; i += 2) {
+		snprintf(path, sizeof(path), "/m/%03d", i);
+		KUNIT_ASSERT_EQ(test, kxs_store_rm(s, path), 0);
+	}
+	len = kxs_store_directory(s, "/m", buf, 4096);
+	KUNIT_ASSERT_EQ(test, len, 250 * 4);
+	for (i = 1, p = buf; i < 500; i += 2, p += 4) {
+		snprintf(path, sizeof(path), "%03d", i);
+		KUNIT_EXPECT_STREQ(test, p, path);
+		snprintf(path, sizeof(path), "/m/%03d", i);
+		kxs_expect_value(test, path, path, 6);
+	}
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 2 + 250);
+}
+
+/* Paths can nest ~1500 levels: creation and removal must not recurse. */
+static void kxs_store_handles_deepest_paths(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	size_t len = 3072 - 1, i;
+	char *path = kunit_kzalloc(test, len + 1, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, path);
+	for (i = 0; i < len; i += 2) {
+		path[i] = '/';
+		path[i + 1] = 'x';
+	}
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, path, "deep", 4, 0), 0);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1 + len / 2);
+	kxs_expect_value(test, path, "deep", 4);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/x"), 0);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1);
+}
+
+static void kxs_store_accounting_returns_to_start(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	size_t bytes = s->bytes;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b/c", "v", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b/c", "longer", 6, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/a/d", 0), 0);
+	KUNIT_EXPECT_GT(test, s->bytes, bytes);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/a"), 0);
+	KUNIT_EXPECT_EQ(test, s->bytes, bytes);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1);
+}
+
+static void kxs_store_new_nodes_inherit_permissions(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	const struct kxs_data *d;
+
+	/* The control domain keeps the parent's owner ... */
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "", 0, 0), 0);
+	d = kxs_test_data(test, "/a");
+	KUNIT_ASSERT_EQ(test, d->nr_perms, 1);
+	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 0);
+	KUNIT_EXPECT_EQ(test, d->perms[0].access, KXS_PERM_NONE);
+	/* ... a guest owns what it creates, with the parent's access. */
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/g/h", "", 0, 5), 0);
+	d = kxs_test_data(test, "/a/g");
+	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 5);
+	KUNIT_EXPECT_EQ(test, d->perms[0].access, KXS_PERM_NONE);
+	d = kxs_test_data(test, "/a/g/h");
+	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 5);
+	/* Rewriting a value keeps the permissions. */
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/g", "v", 1, 0), 0);
+	d = kxs_test_data(test, "/a/g");
+	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 5);
+}
+
+static void kxs_store_generation_tracks_changes(struct kunit *test)
+{
+	struct kxs_store *s = test->priv;
+	u64 g1, g2, g3;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/g/a", "1", 1, 0), 0);
+	g1 = kxs_test_gen(test, "/g");
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/g/a", "2", 1, 0), 0);
+	/* A child's new value is not a change of the parent ... */
+	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g1);
+	KUNIT_EXPECT_GT(test, kxs_test_gen(test, "/g/a"), g1);
+	/* ... a new or removed child is. */
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/g/b", 0), 0);
+	g2 = kxs_test_gen(test, "/g");
+	KUNIT_EXPECT_GT(test, g2, g1);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/g/b"), 0);
+	g3 = kxs_test_gen(test, "/g");
+	KUNIT_EXPECT_GT(test, g3, g2);
+	/* MKDIR of an existing node changes nothing. */
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/g", 0), 0);
+	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g3);
+}
+
+static struct kunit_case kxs_store_cases[] = {
+	KUNIT_CASE(kxs_store_starts_with_empty_root),
+	KUNIT_CASE(kxs_store_write_creates_missing_parents_empty),
+	KUNIT_CASE(kxs_store_write_replaces_value_and_keeps_children),
+	KUNIT_CASE(kxs_store_values_are_binary_safe),
+	KUNIT_CASE(kxs_store_mkdir_is_idempotent_and_keeps_values),
+	KUNIT_CASE(kxs_store_rm_removes_whole_subtree),
+	KUNIT_CASE(kxs_store_rm_missing_node_needs_parent),
+	KUNIT_CASE(kxs_store_rm_of_root_is_refused),
+	KUNIT_CASE(kxs_store_read_and_directory_of_missing_node),
+	KUNIT_CASE(kxs_store_directory_lists_children_sorted),
+	KUNIT_CASE(kxs_store_directory_too_big_for_buffer),
+	KUNIT_CASE(kxs_store_many_children_stay_ordered),
+	KUNIT_CASE(kxs_store_handles_deepest_paths),
+	KUNIT_CASE(kxs_store_accounting_returns_to_start),
+	KUNIT_CASE(kxs_store_new_nodes_inherit_permissions),
+	KUNIT_CASE(kxs_store_generation_tracks_changes),
+	{}
+};
+
+static struct kunit_suite kxs_store_suite = {
+	.name = "kxenstore_store",
+	.init = kxs_store_test_init,
+	.exit = kxs_store_test_exit,
+	.test_cases = kxs_store_cases,
+};
+kunit_test_suite(kxs_store_suite);
