@@ -63,13 +63,13 @@ struct kxs_msg {
 struct kxs_conn {
 	struct kxs_ctx ctx;
 
-	struct mutex in_lock;
+	struct mutex in_lock;		/* writers: input and request handling */
 	size_t in_len;
 	struct kxs_msg *spare;
 	char path[KXS_PATH_BUF];
 
-	struct mutex read_lock;
-	spinlock_t out_lock;
+	struct mutex read_lock;		/* readers: consuming @out */
+	spinlock_t out_lock;		/* @out, @out_bytes */
 	struct list_head out;
 	size_t out_bytes;
 	wait_queue_head_t read_wq;

@@ -104,7 +104,7 @@ struct kxs_node {
  * @bytes: bytes allocated for nodes and their data; under @lock
  */
 struct kxs_store {
-	struct mutex lock;
+	struct mutex lock;	/* every writer; see the rule above */
 	struct kxs_node __rcu *root;
 	u64 gen;
 	unsigned long nr_nodes;

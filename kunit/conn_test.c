@@ -514,4 +514,5 @@ static struct kunit_suite kxs_tx_suite = {
 	.exit = kxs_conn_test_exit,
 	.test_cases = kxs_tx_cases,
 };
+
 kunit_test_suites(&kxs_conn_suite, &kxs_tx_suite);

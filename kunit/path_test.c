@@ -75,14 +75,13 @@ static void kxs_path_resolves_relative_paths_to_domain_home(struct kunit *test)
 static void kxs_path_limits_absolute_length(struct kunit *test)
 {
 	char *out = kxs_test_path_buf(test);
+	char *longest = kxs_test_long_path(test, KXS_PATH_MAX);
+	char *too_long = kxs_test_long_path(test, KXS_PATH_MAX + 1);
 
-	KUNIT_EXPECT_EQ(test, kxs_path_resolve(kxs_test_long_path(test,
-				KXS_PATH_MAX), 0, out), 0);
+	KUNIT_EXPECT_EQ(test, kxs_path_resolve(longest, 0, out), 0);
 	KUNIT_EXPECT_EQ(test, strlen(out), KXS_PATH_MAX);
-	KUNIT_EXPECT_EQ(test, kxs_path_resolve(kxs_test_long_path(test,
-				KXS_PATH_MAX + 1), 0, out), -EINVAL);
-	KUNIT_EXPECT_FALSE(test, kxs_path_valid(kxs_test_long_path(test,
-				KXS_PATH_MAX + 1)));
+	KUNIT_EXPECT_EQ(test, kxs_path_resolve(too_long, 0, out), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, kxs_path_valid(too_long));
 }
 
 static void kxs_path_limits_relative_length(struct kunit *test)
@@ -111,4 +110,5 @@ static struct kunit_suite kxs_path_suite = {
 	.name = "kxenstore_path",
 	.test_cases = kxs_path_cases,
 };
+
 kunit_test_suite(kxs_path_suite);

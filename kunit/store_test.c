@@ -242,7 +242,7 @@ static void kxs_store_many_children_stay_ordered(struct kunit *test)
 static void kxs_store_handles_deepest_paths(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
-	size_t len = 3072 - 1, i;
+	size_t len = 3072, i;	/* "/x" 1536 times: the longest path */
 	char *path = kunit_kzalloc(test, len + 1, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, path);
@@ -250,6 +250,7 @@ static void kxs_store_handles_deepest_paths(struct kunit *test)
 		path[i] = '/';
 		path[i + 1] = 'x';
 	}
+	KUNIT_ASSERT_EQ(test, strlen(path), len);
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, path, "deep", 4, 0), 0);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1 + len / 2);
 	kxs_expect_value(test, path, "deep", 4);
@@ -344,4 +345,5 @@ static struct kunit_suite kxs_store_suite = {
 	.exit = kxs_store_test_exit,
 	.test_cases = kxs_store_cases,
 };
+
 kunit_test_suite(kxs_store_suite);
