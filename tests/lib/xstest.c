@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the kxenstore user-space tests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xstest.h"
+
+#define XST_REPLY_TIMEOUT_MS	5000
+
+const char *xst_dev_path(void)
+{
+	const char *p = getenv("XENSTORED_PATH");
+
+	return p && *p ? p : "/dev/xen/xenbus";
+}
+
+int xst_open_path(const char *path, int flags)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+			    (flags & O_NONBLOCK ? SOCK_NONBLOCK : 0), 0);
+		if (fd < 0)
+			FAIL("socket: %s", strerror(errno));
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+			FAIL("connect %s: %s", path, strerror(errno));
+		return fd;
+	}
+	fd = open(path, O_RDWR | O_CLOEXEC | flags);
+	if (fd < 0)
+		FAIL("open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+int xst_open(int flags)
+{
+	return xst_open_path(xst_dev_path(), flags);
+}
+
+void xst_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "FAIL %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+const char *xst_esc(const void *p, size_t n)
+{
+	static __thread char bufs[4][1024];
+	static __thread int which;
+	const unsigned char *s = p;
+	char *out = bufs[which++ & 3];
+	size_t o = 0, i;
+
+	out[o++] = '"';
+	for (i = 0; i < n; i++) {
+		if (o > 200) {
+			o += snprintf(out + o, 64, "\"... (%zu bytes)", n);
+			return out;
+		}
+		if (s[i] == 0)
+			o += snprintf(out + o, 8, "\\0");
+		else if (s[i] == '"' || s[i] == '\\')
+			o += snprintf(out + o, 8, "\\%c", s[i]);
+		else if (s[i] < 0x20 || s[i] >= 0x7f)
+			o += snprintf(out + o, 8, "\\x%02x", s[i]);
+		else
+			out[o++] = s[i];
+	}
+	snprintf(out + o, 64, "\" (%zu bytes)", n);
+	return out;
+}
+
+const char *xst_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"CONTROL", "DIRECTORY", "READ", "GET_PERMS", "WATCH",
+		"UNWATCH", "TRANSACTION_START", "TRANSACTION_END",
+		"INTRODUCE", "RELEASE", "GET_DOMAIN_PATH", "WRITE", "MKDIR",
+		"RM", "SET_PERMS", "WATCH_EVENT", "ERROR",
+		"IS_DOMAIN_INTRODUCED", "RESUME", "SET_TARGET", "RESTRICT",
+		"RESET_WATCHES", "DIRECTORY_PART", "GET_FEATURE",
+		"SET_FEATURE", "GET_QUOTA", "SET_QUOTA",
+	};
+	static __thread char buf[4][24];
+	static __thread int which;
+	char *b;
+
+	if (type < ARRAY_SIZE(names))
+		return names[type];
+	b = buf[which++ & 3];
+	snprintf(b, sizeof(buf[0]), "type %u", type);
+	return b;
+}
+
+long long xst_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Reply reads are bounded by an interval timer rather than by poll(), so
+ * that a broken poll() only fails the cases about poll().  The timer keeps
+ * firing every 50 ms after it expires, so a signal that lands just before
+ * read() is entered does not leave us blocked forever.
+ */
+static volatile sig_atomic_t xst_timed_out;
+
+static void xst_on_alarm(int sig)
+{
+	(void)sig;
+	xst_timed_out = 1;
+}
+
+static void xst_arm(int ms)
+{
+	struct sigaction sa = { .sa_handler = xst_on_alarm };
+	struct itimerval it = {
+		.it_interval = { 0, 50000 },
+		.it_value = { ms / 1000, (ms % 1000) * 1000 },
+	};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: read() gets EINTR */
+	xst_timed_out = 0;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void xst_disarm(void)
+{
+	struct itimerval it = { 0 };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void xst_write_all(int fd, const void *buf, size_t n)
+{
+	ssize_t r = write(fd, buf, n);
+
+	if (r < 0)
+		FAIL("write(%zu bytes): %s", n, strerror(errno));
+	if ((size_t)r != n)
+		FAIL("write(%zu bytes) returned %zd", n, r);
+}
+
+size_t xst_build(void *out, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		 const void *payload, size_t len)
+{
+	struct xsd_sockmsg h = {
+		.type = type, .req_id = req_id, .tx_id = tx_id,
+		.len = (uint32_t)len,
+	};
+
+	if (len > XST_PAYLOAD_MAX)
+		FAIL("xst_build: payload of %zu bytes is too long", len);
+	memcpy(out, &h, sizeof(h));
+	if (len)
+		memcpy((char *)out + sizeof(h), payload, len);
+	return sizeof(h) + len;
+}
+
+void xst_send(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
+	      const void *payload, size_t len)
+{
+	static __thread unsigned char buf[XST_MSG_MAX];
+
+	xst_write_all(fd, buf, xst_build(buf, type, req_id, tx_id,
+					 payload, len));
+}
+
+void xst_read_exact(int fd, void *buf, size_t n, int timeout_ms)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	if (gettid() != getpid()) {
+		/* the timer is per process: other threads read without it */
+		while (got < n) {
+			r = read(fd, (char *)buf + got, n - got);
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0)
+				FAIL("read: %s", r ? strerror(errno) : "end of file");
+			got += r;
+		}
+		return;
+	}
+	xst_arm(timeout_ms);
+	while (got < n) {
+		if (xst_timed_out) {
+			xst_disarm();
+			FAIL("no reply: got %zu of %zu expected bytes within %d ms",
+			     got, n, timeout_ms);
+		}
+		r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			usleep(1000);
+			continue;
+		}
+		if (r < 0) {
+			xst_disarm();
+			FAIL("read: %s", strerror(errno));
+		}
+		if (r == 0) {
+			xst_disarm();
+			FAIL("read returned 0 (end of file) after %zu of %zu bytes",
+			     got, n);
+		}
+		got += r;
+	}
+	xst_disarm();
+}
+
+void xst_recv(int fd, struct xst_msg *m)
+{
+	xst_read_exact(fd, &m->hdr, XST_HDR_LEN, XST_REPLY_TIMEOUT_MS);
+	if (m->hdr.len > XST_PAYLOAD_MAX)
+		FAIL("reply header %s req_id %#x announces %u payload bytes (> %d)",
+		     xst_type_name(m->hdr.type), m->hdr.req_id, m->hdr.len,
+		     XST_PAYLOAD_MAX);
+	xst_read_exact(fd, m->body, m->hdr.len, XST_REPLY_TIMEOUT_MS);
+	m->body[m->hdr.len] = 0;
+}
+
+void xst_expect_silence(int fd, int ms)
+{
+	int fl = fcntl(fd, F_GETFL);
+	char c;
+	ssize_t r;
+
+	usleep(ms * 1000);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	xst_arm(2000);
+	r = read(fd, &c, 1);
+	xst_disarm();
+	fcntl(fd, F_SETFL, fl);
+	if (r >= 0)
+		FAIL("expected nothing to read, but read() returned %zd (byte %s)",
+		     r, xst_esc(&c, r > 0 ? 1 : 0));
+	if (errno == EINTR)
+		FAIL("O_NONBLOCK read() on a connection with nothing queued blocked");
+	if (errno != EAGAIN)
+		FAIL("expected EAGAIN with nothing queued, got %s",
+		     strerror(errno));
+}
+
+void xst_expect(int fd, const char *what, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *payload, size_t len)
+{
+	static __thread struct xst_msg m;
+
+	xst_recv(fd, &m);
+	if (m.hdr.type != type || m.hdr.len != len ||
+	    memcmp(m.body, payload, len))
+		FAIL("%s: expected reply %s %s, got %s %s", what,
+		     xst_type_name(type), xst_esc(payload, len),
+		     xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	if (m.hdr.req_id != req_id)
+		FAIL("%s: reply req_id %#x, expected %#x", what, m.hdr.req_id,
+		     req_id);
+	if (m.hdr.tx_id != tx_id)
+		FAIL("%s: reply tx_id %#x, expected %#x", what, m.hdr.tx_id,
+		     tx_id);
+}
+
+uint32_t xst_next_req_id(void)
+{
+	static uint32_t id = 0x4b585300;	/* "KXS" */
+
+	return __atomic_add_fetch(&id, 1, __ATOMIC_RELAXED);
+}
+
+void xst_rpc_tx(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+		size_t len, uint32_t exp_type, const void *exp, size_t exp_len)
+{
+	uint32_t id = xst_next_req_id();
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s %s%s", xst_type_name(type),
+		 xst_esc(payload, len), tx_id ? " in a transaction" : "");
+	xst_send(fd, type, id, tx_id, payload, len);
+	xst_expect(fd, what, exp_type, id, tx_id, exp, exp_len);
+}
+
+void xst_rpc(int fd, uint32_t type, const void *payload, size_t len,
+	     uint32_t exp_type, const void *exp, size_t exp_len)
+{
+	xst_rpc_tx(fd, type, 0, payload, len, exp_type, exp, exp_len);
+}
+
+void xst_rpc_err(int fd, uint32_t type, const void *payload, size_t len,
+		 const char *err)
+{
+	xst_rpc(fd, type, payload, len, XS_ERROR, err, strlen(err) + 1);
+}
+
+void xst_write_str(int fd, const char *path, const void *val, size_t len)
+{
+	static __thread char buf[XST_PAYLOAD_MAX];
+	size_t pl = strlen(path) + 1;
+
+	if (pl + len > sizeof(buf))
+		FAIL("xst_write_str: payload too long");
+	memcpy(buf, path, pl);
+	memcpy(buf + pl, val, len);
+	xst_rpc(fd, XS_WRITE, buf, pl + len, XS_WRITE, OK_REPLY);
+}
+
+void xst_read_expect(int fd, const char *path, const void *val, size_t len)
+{
+	xst_rpc(fd, XS_READ, path, strlen(path) + 1, XS_READ, val, len);
+}
+
+void xst_read_err(int fd, const char *path, const char *err)
+{
+	xst_rpc_err(fd, XS_READ, path, strlen(path) + 1, err);
+}
+
+void xst_mkdir(int fd, const char *path)
+{
+	xst_rpc(fd, XS_MKDIR, path, strlen(path) + 1, XS_MKDIR, OK_REPLY);
+}
+
+void xst_rm(int fd, const char *path)
+{
+	xst_rpc(fd, XS_RM, path, strlen(path) + 1, XS_RM, OK_REPLY);
+}
+
+void xst_dir_expect(int fd, const char *path, const void *list, size_t len)
+{
+	xst_rpc(fd, XS_DIRECTORY, path, strlen(path) + 1, XS_DIRECTORY,
+		list, len);
+}
+
+/* Seconds a case may take ($KXS_CASE_TIMEOUT, default 30). */
+static int xst_case_timeout(void)
+{
+	const char *e = getenv("KXS_CASE_TIMEOUT");
+	int t = e ? atoi(e) : 0;
+
+	return t > 0 ? t : 30;
+}
+
+/* Run one case in a child process; 0 iff it passed. */
+static int xst_run_child(const struct xst_case *c)
+{
+	long long end = xst_now_ms() + xst_case_timeout() * 1000LL;
+	int status;
+	pid_t pid, r;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0) {
+		c->fn();
+		fflush(stdout);
+		_exit(0);
+	}
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (xst_now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			printf("timed out after %d s\n", xst_case_timeout());
+			return 1;
+		}
+		usleep(10000);
+	}
+	if (r < 0) {
+		perror("waitpid");
+		return 1;
+	}
+	if (WIFSIGNALED(status)) {
+		printf("killed by signal %d (%s)\n", WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+		return 1;
+	}
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static int xst_run_case(const struct xst_case *c)
+{
+	int bad = xst_run_child(c);
+
+	printf("%s - %s\n", bad ? "not ok" : "ok", c->name);
+	return bad;
+}
+
+int xst_main(int argc, char **argv, const struct xst_case *cases, size_t n)
+{
+	int failed = 0, a;
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "--list")) {
+		for (i = 0; i < n; i++)
+			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	if (argc == 1) {
+		for (i = 0; i < n; i++)
+			failed |= xst_run_case(&cases[i]);
+		return failed;
+	}
+	for (a = 1; a < argc; a++) {
+		for (i = 0; i < n; i++)
+			if (!strcmp(argv[a], cases[i].name))
+				break;
+		if (i == n) {
+			fprintf(stderr, "%s: no case named %s (see --list)\n",
+				argv[0], argv[a]);
+			return 2;
+		}
+	}
+	for (a = 1; a < argc; a++)
+		for (i = 0; i < n; i++)
+			if (!strcmp(argv[a], cases[i].name))
+				failed |= xst_run_case(&cases[i]);
+	return failed;
+}

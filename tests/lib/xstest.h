@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the kxenstore user-space tests: talking the xenstore
+ * wire protocol on a file descriptor, byte-exact reply checks, and a tiny
+ * case runner (each program is a list of named cases).
+ */
+#ifndef KXS_TESTS_XSTEST_H
+#define KXS_TESTS_XSTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdnoreturn.h>
+#include <xen/io/xs_wire.h>
+
+#define XST_HDR_LEN		((size_t)sizeof(struct xsd_sockmsg))
+#define XST_PAYLOAD_MAX		4096
+#define XST_MSG_MAX		(XST_HDR_LEN + XST_PAYLOAD_MAX)
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* A C string literal as a payload, including its terminating NUL. */
+#define S(lit)			lit, sizeof(lit)
+/* "OK\0", the payload of every successful WRITE/MKDIR/RM reply. */
+#define OK_REPLY		S("OK")
+
+struct xst_msg {
+	struct xsd_sockmsg hdr;
+	unsigned char body[XST_PAYLOAD_MAX + 1];	/* NUL after body */
+};
+
+struct xst_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Path of the device under test: $XENSTORED_PATH or /dev/xen/xenbus. */
+const char *xst_dev_path(void);
+/*
+ * Open the device O_RDWR | @flags; fails the case on error.  A Unix socket
+ * path (a user-space daemon) is connected to instead, so that the protocol
+ * cases can be tried against one.
+ */
+int xst_open(int flags);
+int xst_open_path(const char *path, int flags);
+
+/* Stop the case with a message naming the source line. */
+noreturn void xst_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define FAIL(...)	xst_fail(__FILE__, __LINE__, __VA_ARGS__)
+#define CHECK(cond, fmt, ...)						\
+	do {								\
+		if (!(cond))						\
+			FAIL("(%s) " fmt, #cond, ##__VA_ARGS__);	\
+	} while (0)
+
+/* printable rendering of bytes into a static buffer (for messages) */
+const char *xst_esc(const void *p, size_t n);
+const char *xst_type_name(uint32_t type);
+/* monotonic time in milliseconds */
+long long xst_now_ms(void);
+
+/* write() @n bytes in one call; fails the case unless it wrote all. */
+void xst_write_all(int fd, const void *buf, size_t n);
+/* Build a message into @out (XST_MSG_MAX bytes); returns its length. */
+size_t xst_build(void *out, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		 const void *payload, size_t len);
+/* Send one message with a single write(). */
+void xst_send(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
+	      const void *payload, size_t len);
+/*
+ * Read exactly @n bytes, waiting at most @timeout_ms in total (in the main
+ * thread; other threads wait as long as it takes).  The helpers may be
+ * used from several threads; the main thread gets SIGALRM, which other
+ * threads should block.
+ */
+void xst_read_exact(int fd, void *buf, size_t n, int timeout_ms);
+/* Receive one whole message (waits up to 5 s). */
+void xst_recv(int fd, struct xst_msg *m);
+/* Fail unless no reply byte is readable within @ms milliseconds. */
+void xst_expect_silence(int fd, int ms);
+
+/*
+ * Receive one message and compare every field with the expectation;
+ * @what names the request in failure messages.
+ */
+void xst_expect(int fd, const char *what, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *payload, size_t len);
+
+/*
+ * Send a request (fresh req_id, tx_id 0) and check the whole reply:
+ * on success the reply has the request's type.
+ */
+void xst_rpc(int fd, uint32_t type, const void *payload, size_t len,
+	     uint32_t exp_type, const void *exp, size_t exp_len);
+/* The same with a tx_id, which the reply must echo. */
+void xst_rpc_tx(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+		size_t len, uint32_t exp_type, const void *exp, size_t exp_len);
+/* Send a request and check that it gets XS_ERROR "<err>\0". */
+void xst_rpc_err(int fd, uint32_t type, const void *payload, size_t len,
+		 const char *err);
+
+/* Conveniences on NUL-terminated paths. */
+void xst_write_str(int fd, const char *path, const void *val, size_t len);
+void xst_read_expect(int fd, const char *path, const void *val, size_t len);
+void xst_read_err(int fd, const char *path, const char *err);
+void xst_mkdir(int fd, const char *path);
+void xst_rm(int fd, const char *path);
+void xst_dir_expect(int fd, const char *path, const void *list, size_t len);
+
+/* Next request id (distinct per call, never 0). */
+uint32_t xst_next_req_id(void);
+
+/*
+ * Entry point: "--list" prints the case names; no argument runs every case,
+ * case names as arguments run those.  Each case runs in a child process
+ * (killed after $KXS_CASE_TIMEOUT seconds, default 30), its output followed
+ * by a line "ok - NAME" or "not ok - NAME".  Exit status 0 iff all passed.
+ */
+int xst_main(int argc, char **argv, const struct xst_case *cases, size_t n);
+
+#endif /* KXS_TESTS_XSTEST_H */

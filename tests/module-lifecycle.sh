@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Loading and unloading kxenstore.ko: open files pin the module, unload and
+# reload start from an empty store, the device_name parameter.  Needs root
+# and the module file ($KXS_MODULE); run it after every other test.  Each
+# case leaves the module loaded with its default parameters.
+set -eu
+. "${0%/*}/lib/sh-lib.sh"
+
+MODULE=${KXS_MODULE:-$REPO_DIR/build/debian/kxenstore.ko}
+SYS=/sys/module/kxenstore
+DEV=/dev/xen/xenbus
+B=/kxs-test-lifecycle
+
+CASES="
+open-file-pins-module-and-counts-in-refcnt
+reload-after-close-starts-with-empty-store
+device-name-clash-fails-insmod-naming-the-parameter
+device-name-parameter-names-the-device
+"
+
+loaded() {
+	[ -d $SYS ]
+}
+
+# Leave the module loaded with default parameters, whatever happened.
+restore_default() {
+	exec 3>&- 4>&-
+	if loaded && [ ! -c $DEV ]; then
+		rmmod kxenstore || true
+	fi
+	if ! loaded; then
+		insmod "$MODULE" || echo "restore: insmod $MODULE failed" >&2
+	fi
+}
+# run first in each case's subshell
+case_setup() {
+	trap restore_default EXIT
+}
+
+wait_for_dev() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -c "$1" ] && return 0
+		sleep 0.2
+	done
+	fail "$1 did not appear"
+}
+
+refcnt() {
+	local n
+	read -r n <$SYS/refcnt
+	echo "$n"
+}
+
+# a line in the kernel log, to look at what was logged after it
+KMSG_MARK=
+kmsg_mark() {
+	KMSG_MARK="kxs-test: mark $$ $RANDOM"
+	echo "$KMSG_MARK" >/dev/kmsg
+}
+
+kmsg_since_mark() {
+	dmesg | sed -n "/$KMSG_MARK/,\$p" | tail -n +2
+}
+
+t_open_file_pins_module_and_counts_in_refcnt() {
+	loaded || fail "kxenstore is not loaded at the start"
+	base=$(refcnt)
+	eq "$base" 0 "refcnt with no file open"
+	exec 3<>$DEV
+	eq "$(refcnt)" 1 "refcnt with one file open"
+	exec 4<>$DEV
+	eq "$(refcnt)" 2 "refcnt with two files open"
+	fails rmmod kxenstore
+	loaded || fail "rmmod unloaded the module while files were open"
+	[ -c $DEV ] || fail "$DEV vanished after the failed rmmod"
+	# the device still serves requests (through a third file)
+	xs_req_eq 'READ ' read /
+	eq "$(refcnt)" 2 "refcnt after xs-req closed its file"
+	exec 3>&-
+	eq "$(refcnt)" 1 "refcnt after closing one file"
+	exec 4>&-
+	eq "$(refcnt)" 0 "refcnt after closing both files"
+}
+
+t_reload_after_close_starts_with_empty_store() {
+	xs_req_eq 'WRITE OK\0' write $B/before-reload value
+	xs_req_eq 'READ value' read $B/before-reload
+	eq "$(refcnt)" 0 "refcnt with no file open"
+	ok rmmod kxenstore
+	! loaded || fail "$SYS still exists after rmmod"
+	[ ! -e $DEV ] || fail "$DEV still exists after rmmod"
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+	eq "$(refcnt)" 0 "refcnt after insmod"
+	xs_req_eq 'ERROR ENOENT\0' read $B/before-reload
+	xs_req_eq 'ERROR ENOENT\0' read $B
+	xs_req_eq 'READ ' read /
+	# and the new store works
+	xs_req_eq 'WRITE OK\0' write $B/after-reload new
+	xs_req_eq 'READ new' read $B/after-reload
+	xs_req_eq 'RM OK\0' rm $B
+}
+
+t_device_name_clash_fails_insmod_naming_the_parameter() {
+	[ -c /dev/cpu_dma_latency ] ||
+		fail "/dev/cpu_dma_latency (PM QoS) is missing: nothing to clash with"
+	ok rmmod kxenstore
+	kmsg_mark
+	fails insmod "$MODULE" device_name=cpu_dma_latency
+	! loaded || fail "kxenstore is loaded after the failed insmod"
+	log=$(kmsg_since_mark)
+	printf '%s\n' "$log" | grep -q device_name ||
+		fail "no kernel message mentions device_name; log after insmod:
+$log"
+	! printf '%s\n' "$log" | grep -qE 'Call Trace|cannot create duplicate|WARNING: ' ||
+		fail "the refused insmod logged a stack trace or warning:
+$log"
+	# the existing device is untouched
+	[ -c /dev/cpu_dma_latency ] || fail "/dev/cpu_dma_latency vanished"
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+	xs_req_eq 'READ ' read /
+}
+
+t_device_name_parameter_names_the_device() {
+	ok rmmod kxenstore
+	ok insmod "$MODULE" device_name=xen/xenbus-test
+	wait_for_dev /dev/xen/xenbus-test
+	[ ! -e $DEV ] || fail "$DEV exists with device_name=xen/xenbus-test"
+	xs_req_eq 'WRITE OK\0' -d /dev/xen/xenbus-test write $B/named yes
+	xs_req_eq 'READ yes' -d /dev/xen/xenbus-test read $B/named
+	xs_req_eq 'DIRECTORY named\0' -d /dev/xen/xenbus-test directory $B
+	run env XENSTORED_PATH=/dev/xen/xenbus-test xenstore-read $B/named
+	eq "$RC:$OUT" "0:yes" "xenstore-read on /dev/xen/xenbus-test"
+	ok rmmod kxenstore
+	[ ! -e /dev/xen/xenbus-test ] ||
+		fail "/dev/xen/xenbus-test still exists after rmmod"
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+	xs_req_eq 'ERROR ENOENT\0' read $B/named
+}
+
+sh_main "$@"

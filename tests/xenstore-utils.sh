@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Debian's xenstore-utils against the store, on $XENSTORED_PATH
+# (/dev/xen/xenbus by default).  xenstore-list, xenstore-exists,
+# xenstore-rm and xenstore-read/-write with several keys start a
+# transaction first (TRANSACTION_START), the others do not.
+set -eu
+. "${0%/*}/lib/sh-lib.sh"
+
+B=/kxs-test/utils
+
+# start from an empty PATH (a failed earlier run may have left nodes)
+clean() {
+	xs_req_eq 'MKDIR OK\0' mkdir "$1"
+	xs_req_eq 'RM OK\0' rm "$1"
+}
+
+CASES="
+write-then-read-prints-value
+read-of-missing-key-fails
+ls-prints-subtree-with-values
+ls-of-root-includes-subtree
+ls-f-prints-full-paths
+escaped-values-round-trip
+write-and-read-several-keys
+list-prints-children
+exists-reports-presence-in-exit-status
+rm-removes-subtree
+"
+
+t_write_then_read_prints_value() {
+	ok xenstore-write $B/rw/a/b/c hello
+	eq "$OUT" "" "xenstore-write output"
+	ok xenstore-read $B/rw/a/b/c
+	eq "$OUT" "hello" "xenstore-read"
+	ok xenstore-write $B/rw/a/b/c "second value"
+	ok xenstore-read $B/rw/a/b/c
+	eq "$OUT" "second value" "xenstore-read after overwrite"
+	# the parents were created with empty values
+	ok xenstore-read $B/rw/a
+	eq "$OUT" "" "xenstore-read of a parent"
+	xs_req_eq 'RM OK\0' rm $B/rw
+}
+
+t_read_of_missing_key_fails() {
+	fails xenstore-read $B/missing/key
+	eq "$OUT" "" "stdout of xenstore-read of a missing key"
+	case "$ERR" in
+	*"couldn't read path $B/missing/key"*) ;;
+	*) fail "xenstore-read of a missing key said: '$ERR'" ;;
+	esac
+}
+
+t_ls_prints_subtree_with_values() {
+	clean $B/ls
+	ok xenstore-write $B/ls/a/b/c hello
+	ok xenstore-write $B/ls/a/d "x y"
+	ok xenstore-write $B/ls/e ""
+	ok xenstore-ls $B/ls
+	eq "$OUT" 'a = ""
+ b = ""
+  c = "hello"
+ d = "x y"
+e = ""' "xenstore-ls $B/ls"
+	xs_req_eq 'RM OK\0' rm $B/ls
+	fails xenstore-ls $B/ls
+}
+
+t_ls_of_root_includes_subtree() {
+	top=/kxs-test-ls-root
+	clean $top
+	ok xenstore-write $top/a/b/c hello
+	ok xenstore-write $top/d 1
+	ok xenstore-ls /
+	# the lines of our top-level node, with their indentation, in order
+	block=$(printf '%s\n' "$OUT" | awk '
+		/^[^ ]/ { on = ($0 == "kxs-test-ls-root = \"\"") }
+		on { print }')
+	eq "$block" 'kxs-test-ls-root = ""
+ a = ""
+  b = ""
+   c = "hello"
+ d = "1"' "the $top lines of xenstore-ls /"
+	xs_req_eq 'RM OK\0' rm $top
+}
+
+t_ls_f_prints_full_paths() {
+	clean $B/lsf
+	ok xenstore-write $B/lsf/x/y 1
+	ok xenstore-write $B/lsf/z 2
+	ok xenstore-ls -f $B/lsf
+	eq "$OUT" "$B/lsf/x = \"\"
+$B/lsf/x/y = \"1\"
+$B/lsf/z = \"2\"" "xenstore-ls -f"
+	xs_req_eq 'RM OK\0' rm $B/lsf
+}
+
+# xenstore-write decodes C escapes, xenstore-read prints them back, -R raw
+t_escaped_values_round_trip() {
+	ok xenstore-write $B/esc 'a\x00b\tc\\d'
+	xs_req_eq 'READ a\0b\x09c\x5cd' read $B/esc
+	ok xenstore-read $B/esc
+	eq "$OUT" 'a\000b\tc\\d' "xenstore-read"
+	ok bash -c "xenstore-read -R $B/esc | od -An -c | tr -s ' '"
+	eq "$OUT" ' a \0 b \t c \ d' "xenstore-read -R"
+	xs_req_eq 'RM OK\0' rm $B/esc
+}
+
+# starts a transaction (TRANSACTION_START)
+t_write_and_read_several_keys() {
+	ok xenstore-write $B/multi/a 1 $B/multi/b "two words" $B/multi/c/d 3
+	xs_req_eq 'READ 1' read $B/multi/a
+	xs_req_eq 'READ two words' read $B/multi/b
+	xs_req_eq 'READ 3' read $B/multi/c/d
+	ok xenstore-read $B/multi/a $B/multi/b $B/multi/c/d
+	eq "$OUT" "1
+two words
+3" "xenstore-read of several keys"
+	xs_req_eq 'RM OK\0' rm $B/multi
+}
+
+# starts a transaction (TRANSACTION_START)
+t_list_prints_children() {
+	ok xenstore-write $B/list/b 2
+	ok xenstore-write $B/list/a/x 1
+	ok xenstore-write $B/list/c 3
+	ok xenstore-list $B/list
+	eq "$OUT" "a
+b
+c" "xenstore-list"
+	ok xenstore-list $B/list/c
+	eq "$OUT" "" "xenstore-list of a leaf"
+	fails xenstore-list $B/list/missing
+	xs_req_eq 'RM OK\0' rm $B/list
+}
+
+# starts a transaction (TRANSACTION_START)
+t_exists_reports_presence_in_exit_status() {
+	ok xenstore-write $B/exists/here 1
+	ok xenstore-exists $B/exists/here
+	ok xenstore-exists $B/exists
+	fails xenstore-exists $B/exists/not-here
+	fails xenstore-exists $B/not/here/either
+	xs_req_eq 'RM OK\0' rm $B/exists
+}
+
+# starts a transaction (TRANSACTION_START)
+t_rm_removes_subtree() {
+	ok xenstore-write $B/rm/a/b/c 1
+	ok xenstore-write $B/rm/keep 2
+	ok xenstore-rm $B/rm/a
+	xs_req_eq 'ERROR ENOENT\0' read $B/rm/a/b/c
+	xs_req_eq 'ERROR ENOENT\0' read $B/rm/a
+	xs_req_eq 'READ 2' read $B/rm/keep
+	fails xenstore-exists $B/rm/a
+	ok xenstore-exists $B/rm/keep
+	ok xenstore-rm $B/rm
+	xs_req_eq 'ERROR ENOENT\0' read $B/rm
+}
+
+sh_main "$@"
