@@ -99,6 +99,22 @@ static void kxs_data_account(struct kxs_store *s, const struct kxs_data *d,
 		s->bytes -= size;
 }
 
+/* Count a node and its data in the store's totals, or stop counting them. */
+static void kxs_node_account(struct kxs_store *s, const struct kxs_node *n,
+			     bool add)
+{
+	size_t size = kxs_node_size(n);
+
+	if (add) {
+		s->nr_nodes++;
+		s->bytes += size;
+	} else {
+		s->nr_nodes--;
+		s->bytes -= size;
+	}
+	kxs_data_account(s, kxs_data_get(s, n), add);
+}
+
 static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 				       struct kxs_data *data)
 {
@@ -271,9 +287,7 @@ static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
 		struct kxs_data *d = kxs_data_get(s, n);
 
 		next = kxs_postorder_next(n, top);
-		kxs_data_account(s, d, false);
-		s->bytes -= kxs_node_size(n);
-		s->nr_nodes--;
+		kxs_node_account(s, n, false);
 		kfree_rcu(d, rcu);
 		kfree_rcu(n, rcu);
 	}
@@ -343,8 +357,6 @@ static int kxs_create_path(struct kxs_store *s, struct kxs_node *parent,
 {
 	const struct kxs_data *pd = kxs_data_get(s, parent);
 	struct kxs_node *top = NULL, *bottom = NULL, *n, *next;
-	unsigned long nodes = 0;
-	size_t bytes = 0;
 	u64 gen;
 
 	do {
@@ -366,8 +378,6 @@ static int kxs_create_path(struct kxs_store *s, struct kxs_node *parent,
 			kfree(d);
 			goto err;
 		}
-		nodes++;
-		bytes += kxs_node_size(n) + kxs_data_size(d->nr_perms, d->len);
 		if (bottom)
 			kxs_child_link(s, bottom, n);
 		else
@@ -378,12 +388,12 @@ static int kxs_create_path(struct kxs_store *s, struct kxs_node *parent,
 	} while (name);
 
 	gen = ++s->gen;
-	for (n = kxs_postorder_first(top); n; n = kxs_postorder_next(n, top))
+	for (n = kxs_postorder_first(top); n; n = kxs_postorder_next(n, top)) {
 		n->gen = gen;
+		kxs_node_account(s, n, true);
+	}
 	kxs_child_link(s, parent, top);
 	parent->gen = gen;
-	s->nr_nodes += nodes;
-	s->bytes += bytes;
 	return 0;
 
 err:
@@ -499,13 +509,6 @@ static struct kxs_node *kxs_node_copy(struct kxs_store *s,
 	return n;
 }
 
-static void kxs_copy_account(struct kxs_store *c, const struct kxs_node *n)
-{
-	c->nr_nodes++;
-	c->bytes += kxs_node_size(n);
-	kxs_data_account(c, kxs_data_get(c, n), true);
-}
-
 /**
  * kxs_store_clone() - copy a whole store
  * @s: the store to copy
@@ -536,7 +539,7 @@ struct kxs_store *kxs_store_clone(struct kxs_store *s)
 		return NULL;
 	}
 	RCU_INIT_POINTER(c->root, dst);
-	kxs_copy_account(c, dst);
+	kxs_node_account(c, dst, true);
 	c->gen = s->gen;
 
 	/* Pre-order walk, without recursion: each copy goes under its parent's. */
@@ -556,7 +559,7 @@ struct kxs_store *kxs_store_clone(struct kxs_store *s)
 		if (!n)
 			goto err;
 		kxs_child_link(c, dst, n);
-		kxs_copy_account(c, n);
+		kxs_node_account(c, n, true);
 		dst = n;
 	}
 	mutex_unlock(&c->lock);
