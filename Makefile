@@ -11,8 +11,7 @@
 #   make vm-test      VM integration tests only
 #   make lint         checkpatch --strict and sparse
 
-DEBIAN_KVER := $(shell scripts/debian-kver 2>/dev/null)
-DEBIAN_KDIR := $(if $(DEBIAN_KVER),/usr/src/linux-headers-$(DEBIAN_KVER))
+DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
@@ -46,13 +45,15 @@ modules-all: module-debian module-6.12
 tests:
 	$(MAKE) -C tests
 
-vm-test: module-debian tests
+# The VM targets install what they need first, so that each works as the
+# one command on a fresh machine.
+vm-test: deps module-debian tests
 	scripts/vm-run tests/run-all
 
-demo: module-debian
+demo: deps module-debian
 	scripts/vm-run scripts/demo
 
-shell: module-debian tests
+shell: deps module-debian tests
 	scripts/vm-run --interactive
 
 check:
