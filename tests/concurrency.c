@@ -232,10 +232,37 @@ static void *tree_reader_thread(void *arg)
 	return NULL;
 }
 
-static void readers_see_whole_values_while_writers_change_the_tree(void)
+/*
+ * Two writer threads (seeded 1 + i * @seed_step) and two reader threads
+ * for @ms milliseconds; then each reader must have done some rounds.
+ */
+static void race_writers_and_readers(void *(*writer)(void *), int seed_step,
+				     void *(*reader)(void *), int ms)
 {
 	static struct tree_reader r[2];
 	pthread_t w[2], rd[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		CHECK(!pthread_create(&w[i], NULL, writer,
+				      (void *)(long)(i * seed_step + 1)),
+		      "pthread_create");
+		CHECK(!pthread_create(&rd[i], NULL, reader, &r[i]),
+		      "pthread_create");
+	}
+	usleep(ms * 1000);
+	atomic_store(&stop, 1);
+	for (i = 0; i < 2; i++) {
+		pthread_join(w[i], NULL);
+		pthread_join(rd[i], NULL);
+	}
+	CHECK(atomic_load(&r[0].ops) >= 10 && atomic_load(&r[1].ops) >= 10,
+	      "readers did only %d and %d rounds in %d ms",
+	      atomic_load(&r[0].ops), atomic_load(&r[1].ops), ms);
+}
+
+static void readers_see_whole_values_while_writers_change_the_tree(void)
+{
 	int fd = xst_open(0), i;
 	char v[4096];
 
@@ -245,22 +272,8 @@ static void readers_see_whole_values_while_writers_change_the_tree(void)
 		snprintf(p, sizeof(p), BASE "/tree/k%d", i);
 		xst_write_str(fd, p, v, make_value(v, i));
 	}
-	for (i = 0; i < 2; i++) {
-		CHECK(!pthread_create(&w[i], NULL, tree_writer_thread,
-				      (void *)(long)(i * 3 + 1)),
-		      "pthread_create");
-		CHECK(!pthread_create(&rd[i], NULL, tree_reader_thread, &r[i]),
-		      "pthread_create");
-	}
-	usleep(RUN_MS * 1000);
-	atomic_store(&stop, 1);
-	for (i = 0; i < 2; i++) {
-		pthread_join(w[i], NULL);
-		pthread_join(rd[i], NULL);
-	}
-	CHECK(atomic_load(&r[0].ops) >= 10 && atomic_load(&r[1].ops) >= 10,
-	      "readers did only %d and %d rounds in %d ms",
-	      atomic_load(&r[0].ops), atomic_load(&r[1].ops), RUN_MS);
+	race_writers_and_readers(tree_writer_thread, 3, tree_reader_thread,
+				 RUN_MS);
 	xst_rm(fd, BASE);
 	close(fd);
 }
@@ -347,8 +360,6 @@ static void *stable_reader_thread(void *arg)
 
 static void lookups_never_miss_nodes_while_siblings_change(void)
 {
-	static struct tree_reader r[2];
-	pthread_t w[2], rd[2];
 	int fd = xst_open(0), i;
 	char p[128];
 
@@ -356,23 +367,8 @@ static void lookups_never_miss_nodes_while_siblings_change(void)
 		stable_name(p, sizeof(p), i);
 		xst_write_str(fd, p, "v", 1);
 	}
-	for (i = 0; i < 2; i++) {
-		CHECK(!pthread_create(&w[i], NULL, churn_writer_thread,
-				      (void *)(long)(i * 7919 + 1)),
-		      "pthread_create");
-		CHECK(!pthread_create(&rd[i], NULL, stable_reader_thread,
-				      &r[i]),
-		      "pthread_create");
-	}
-	usleep(2 * RUN_MS * 1000);
-	atomic_store(&stop, 1);
-	for (i = 0; i < 2; i++) {
-		pthread_join(w[i], NULL);
-		pthread_join(rd[i], NULL);
-	}
-	CHECK(atomic_load(&r[0].ops) >= 10 && atomic_load(&r[1].ops) >= 10,
-	      "readers did only %d and %d rounds",
-	      atomic_load(&r[0].ops), atomic_load(&r[1].ops));
+	race_writers_and_readers(churn_writer_thread, 7919,
+				 stable_reader_thread, 2 * RUN_MS);
 	xst_rm(fd, BASE);
 	close(fd);
 }
