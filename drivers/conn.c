@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "conn.h"
+#include "domain.h"
 #include "store.h"
 #include "transaction.h"
 
@@ -31,16 +32,51 @@ static struct kxs_msg *kxs_msg_alloc(size_t len)
 	return m;
 }
 
-struct kxs_conn *kxs_conn_create(struct kxs_store *store, u16 domid)
+static void kxs_conn_killed(struct kxs_ctx *ctx)
+{
+	struct kxs_conn *c = container_of(ctx, struct kxs_conn, ctx);
+
+	/* Blocked readers see the end of the stream, writers EPIPE. */
+	wake_up_interruptible_all(&c->read_wq);
+	wake_up_interruptible_all(&c->space_wq);
+}
+
+/* The file is gone and no RELEASE holds the context: free everything. */
+static void kxs_conn_free(struct kxs_ctx *ctx)
+{
+	struct kxs_conn *c = container_of(ctx, struct kxs_conn, ctx);
+	struct kxs_msg *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, &c->out, list)
+		kfree(m);
+	kfree(c->spare);
+	kvfree(c->ioc);
+	mutex_destroy(&c->in_lock);
+	mutex_destroy(&c->read_lock);
+	kvfree(c);
+}
+
+static const struct kxs_ctx_ops kxs_conn_ctx_ops = {
+	.killed = kxs_conn_killed,
+	.free = kxs_conn_free,
+};
+
+/**
+ * kxs_conn_create() - a connection acting for the control domain
+ * @store: the store it serves
+ * @doms: the store's domain table
+ *
+ * Return: the connection, or NULL if memory ran out.
+ */
+struct kxs_conn *kxs_conn_create(struct kxs_store *store,
+				 struct kxs_domains *doms)
 {
 	struct kxs_conn *c;
 
 	c = kvzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;
-	c->ctx.store = store;
-	c->ctx.domid = domid;
-	kxs_tx_init(&c->ctx);
+	kxs_ctx_init(&c->ctx, store, doms, &kxs_conn_ctx_ops);
 	mutex_init(&c->in_lock);
 	mutex_init(&c->read_lock);
 	spin_lock_init(&c->out_lock);
@@ -50,18 +86,34 @@ struct kxs_conn *kxs_conn_create(struct kxs_store *store, u16 domid)
 	return c;
 }
 
-/* The file is gone: nobody reads, writes or polls any more. */
-void kxs_conn_destroy(struct kxs_conn *c)
+/* The file is closed: nobody reads, writes or polls any more. */
+void kxs_conn_close(struct kxs_conn *c)
 {
-	struct kxs_msg *m, *tmp;
+	kxs_ctx_close(&c->ctx);
+}
 
-	kxs_tx_release_all(&c->ctx);
-	list_for_each_entry_safe(m, tmp, &c->out, list)
-		kfree(m);
-	kfree(c->spare);
-	mutex_destroy(&c->in_lock);
-	mutex_destroy(&c->read_lock);
-	kvfree(c);
+static bool kxs_conn_dead(struct kxs_conn *c)
+{
+	return READ_ONCE(c->ctx.dead);
+}
+
+/**
+ * kxs_conn_bind() - make the connection act for a guest domain
+ * @c: the connection
+ * @domid: the guest
+ *
+ * Return: 0, -EBUSY once a request byte was taken in or if bound already,
+ * -EINVAL for a domid that is not a guest's, -ENOMEM, -EINTR.
+ */
+int kxs_conn_bind(struct kxs_conn *c, u16 domid)
+{
+	int ret;
+
+	if (mutex_lock_interruptible(&c->in_lock))
+		return -EINTR;
+	ret = c->used ? -EBUSY : kxs_domain_bind(c->ctx.doms, &c->ctx, domid);
+	mutex_unlock(&c->in_lock);
+	return ret;
 }
 
 static void kxs_conn_queue(struct kxs_conn *c, struct kxs_msg *m)
@@ -93,8 +145,11 @@ static int kxs_conn_prepare(struct kxs_conn *c, bool nonblock)
 		if (nonblock)
 			return -EAGAIN;
 		if (wait_event_interruptible(c->space_wq,
-					     kxs_conn_has_space(c)))
+					     kxs_conn_has_space(c) ||
+					     kxs_conn_dead(c)))
 			return -ERESTARTSYS;
+		if (kxs_conn_dead(c))
+			return -EPIPE;
 	}
 	if (!c->spare) {
 		c->spare = kxs_msg_alloc(KXS_MSG_MAX);
@@ -104,23 +159,42 @@ static int kxs_conn_prepare(struct kxs_conn *c, bool nonblock)
 	return 0;
 }
 
+/*
+ * Handle one request: @hdr and its payload in, the reply's header and
+ * payload written at @reply (room for KXS_MSG_MAX bytes).
+ */
+static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
+			      struct xsd_sockmsg *reply)
+{
+	struct kxs_request req = {
+		.ctx = &c->ctx,
+		.hdr = hdr,
+		.payload = (const char *)(hdr + 1),
+		.path = c->path,
+		.reply = (char *)(reply + 1),
+	};
+
+	mutex_lock(&c->ctx.lock);
+	if (c->ctx.dead) {
+		/* Released while the request came in: it is not served. */
+		reply->type = XS_ERROR;
+		kxs_reply_string(&req, kxs_errno_name(EIO));
+	} else {
+		reply->type = kxs_proto_handle(&req);
+	}
+	mutex_unlock(&c->ctx.lock);
+	reply->req_id = hdr->req_id;
+	reply->tx_id = hdr->tx_id;
+	reply->len = req.reply_len;
+}
+
 /* Handle the complete message in c->in and queue its reply. */
 static void kxs_conn_handle(struct kxs_conn *c)
 {
 	struct kxs_msg *reply = c->spare, *m;
-	struct kxs_request req = {
-		.ctx = &c->ctx,
-		.hdr = &c->in.hdr,
-		.payload = (const char *)c->in.buf + KXS_HDR_SIZE,
-		.path = c->path,
-		.reply = (char *)reply->buf + KXS_HDR_SIZE,
-	};
 
-	reply->hdr.type = kxs_proto_handle(&req);
-	reply->hdr.req_id = c->in.hdr.req_id;
-	reply->hdr.tx_id = c->in.hdr.tx_id;
-	reply->hdr.len = req.reply_len;
-	reply->len = KXS_HDR_SIZE + req.reply_len;
+	kxs_conn_dispatch(c, &c->in.hdr, &reply->hdr);
+	reply->len = KXS_HDR_SIZE + reply->hdr.len;
 	reply->off = 0;
 
 	/* Queue a right-sized copy; under memory pressure, the spare itself. */
@@ -154,6 +228,10 @@ ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
 		return -ERESTARTSYS;
 
 	while (iov_iter_count(from)) {
+		if (kxs_conn_dead(c)) {
+			ret = -EPIPE;
+			break;
+		}
 		size_t want, n;
 
 		if (!c->in_len) {
@@ -173,6 +251,7 @@ ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
 		}
 		c->in_len += n;
 		done += n;
+		c->used = true;
 
 		if (c->in_len == KXS_HDR_SIZE &&
 		    c->in.hdr.len > KXS_PAYLOAD_MAX) {
@@ -200,9 +279,10 @@ static struct kxs_msg *kxs_conn_first(struct kxs_conn *c)
 	return m;
 }
 
+/* Something to read, or the end of a dead connection's stream. */
 static bool kxs_conn_readable(struct kxs_conn *c)
 {
-	return kxs_conn_first(c);
+	return kxs_conn_first(c) || kxs_conn_dead(c);
 }
 
 /**
@@ -273,5 +353,67 @@ __poll_t kxs_conn_poll(struct kxs_conn *c, struct file *file,
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (kxs_conn_has_space(c))
 		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (kxs_conn_dead(c))
+		mask |= EPOLLHUP;
 	return mask;
+}
+
+/**
+ * kxs_conn_request() - handle one request and return its reply directly
+ * @c: the connection
+ * @request: user address of the request, header then payload
+ * @request_len: its length: the header's and the payload's
+ * @reply: user address of room for KXS_MSG_MAX bytes of reply
+ * @reply_len: set to the length of the reply written at @reply
+ *
+ * The request goes through the same handling as one written, in turn
+ * with written ones; its reply bypasses the read queue.
+ *
+ * Return: 0, -EINVAL for a length that does not match the header, -E2BIG
+ * for a payload over KXS_PAYLOAD_MAX, -EPIPE once the domain is released,
+ * -EFAULT, -ENOMEM, -EINTR.
+ */
+int kxs_conn_request(struct kxs_conn *c, const void __user *request,
+		     u32 request_len, void __user *reply, u32 *reply_len)
+{
+	struct kxs_conn_ioc *ioc;
+	struct xsd_sockmsg hdr;
+	int ret = 0;
+
+	if (request_len < KXS_HDR_SIZE)
+		return -EINVAL;
+	if (copy_from_user(&hdr, request, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.len > KXS_PAYLOAD_MAX)
+		return -E2BIG;
+	if (request_len != KXS_HDR_SIZE + hdr.len)
+		return -EINVAL;
+	if (mutex_lock_interruptible(&c->in_lock))
+		return -EINTR;
+	if (kxs_conn_dead(c)) {
+		ret = -EPIPE;
+		goto out;
+	}
+	if (!c->ioc) {
+		c->ioc = kvmalloc(sizeof(*c->ioc), GFP_KERNEL);
+		if (!c->ioc) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ioc = c->ioc;
+	if (copy_from_user(ioc->req.buf, request, request_len)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	/* The header may have changed since it was checked: use ours. */
+	ioc->req.hdr = hdr;
+	c->used = true;
+	kxs_conn_dispatch(c, &ioc->req.hdr, &ioc->reply.hdr);
+	*reply_len = KXS_HDR_SIZE + ioc->reply.hdr.len;
+	if (copy_to_user(reply, ioc->reply.buf, *reply_len))
+		ret = -EFAULT;
+out:
+	mutex_unlock(&c->in_lock);
+	return ret;
 }

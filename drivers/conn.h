@@ -42,12 +42,23 @@ struct kxs_msg {
 	};
 };
 
+/* The request ioctl's buffers: a request in, its reply out. */
+struct kxs_conn_ioc {
+	union {
+		struct xsd_sockmsg hdr;
+		u8 buf[KXS_MSG_MAX];
+	} req, reply;
+};
+
 /**
  * struct kxs_conn - one connection (one open file)
  * @ctx: the store and the identity requests act with
- * @in_lock: serialises writers; protects @in_len, @in, @spare and @path,
- *	and so handles this connection's requests one at a time, in order
+ * @in_lock: serialises writers and request ioctls; protects @in_len,
+ *	@used, @in, @spare, @ioc and @path, and so takes this connection's
+ *	requests in one at a time, in order
  * @in_len: bytes of the current incoming message in @in
+ * @used: a byte of a request was taken in: too late to bind
+ * @ioc: request and reply of the request ioctl, allocated on first use
  * @spare: a reply of the largest size, allocated before a request is
  *	taken in, so that a request once taken always gets its reply
  * @path: scratch for the canonical path of the request being handled
@@ -65,7 +76,9 @@ struct kxs_conn {
 
 	struct mutex in_lock;		/* writers: input and request handling */
 	size_t in_len;
+	bool used;
 	struct kxs_msg *spare;
+	struct kxs_conn_ioc *ioc;
 	char path[KXS_PATH_BUF];
 
 	struct mutex read_lock;		/* readers: consuming @out */
@@ -81,8 +94,12 @@ struct kxs_conn {
 	} in;
 };
 
-struct kxs_conn *kxs_conn_create(struct kxs_store *store, u16 domid);
-void kxs_conn_destroy(struct kxs_conn *c);
+struct kxs_conn *kxs_conn_create(struct kxs_store *store,
+				 struct kxs_domains *doms);
+void kxs_conn_close(struct kxs_conn *c);
+int kxs_conn_bind(struct kxs_conn *c, u16 domid);
+int kxs_conn_request(struct kxs_conn *c, const void __user *request,
+		     u32 request_len, void __user *reply, u32 *reply_len);
 ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
 		       bool nonblock);
 ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock);

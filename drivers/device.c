@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The misc device.  One open file is one connection, acting for the
- * control domain.
+ * control domain until the bind ioctl makes it a guest's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
+
+#include "uapi/linux/kxenstore.h"
 
 #include "conn.h"
 #include "device.h"
@@ -22,7 +26,7 @@ static int kxs_dev_open(struct inode *inode, struct file *file)
 					      struct kxs_device, misc);
 	struct kxs_conn *c;
 
-	c = kxs_conn_create(dev->store, 0);
+	c = kxs_conn_create(dev->store, dev->doms);
 	if (!c)
 		return -ENOMEM;
 	file->private_data = c;
@@ -31,7 +35,7 @@ static int kxs_dev_open(struct inode *inode, struct file *file)
 
 static int kxs_dev_release(struct inode *inode, struct file *file)
 {
-	kxs_conn_destroy(file->private_data);
+	kxs_conn_close(file->private_data);
 	return 0;
 }
 
@@ -56,6 +60,51 @@ static __poll_t kxs_dev_poll(struct file *file, poll_table *wait)
 	return kxs_conn_poll(file->private_data, file, wait);
 }
 
+static long kxs_dev_ioctl_bind(struct kxs_conn *c, void __user *argp)
+{
+	struct kxs_ioc_bind b;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (b.flags || b.domid > U16_MAX)
+		return -EINVAL;
+	return kxs_conn_bind(c, b.domid);
+}
+
+static long kxs_dev_ioctl_request(struct kxs_conn *c, void __user *argp)
+{
+	struct kxs_ioc_request __user *ureq = argp;
+	struct kxs_ioc_request r;
+	u32 reply_len;
+	int ret;
+
+	if (copy_from_user(&r, ureq, sizeof(r)))
+		return -EFAULT;
+	if (r.flags || r.reply_size < KXS_IOC_MSG_MAX)
+		return -EINVAL;
+	ret = kxs_conn_request(c, u64_to_user_ptr(r.request), r.request_len,
+			       u64_to_user_ptr(r.reply), &reply_len);
+	if (ret)
+		return ret;
+	return put_user(reply_len, &ureq->reply_len);
+}
+
+static long kxs_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case KXS_IOC_BIND_DOMAIN:
+		return kxs_dev_ioctl_bind(file->private_data, argp);
+	case KXS_IOC_REQUEST:
+		return kxs_dev_ioctl_request(file->private_data, argp);
+	}
+	return -ENOTTY;
+}
+
 static const struct file_operations kxs_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= kxs_dev_open,
@@ -63,6 +112,8 @@ static const struct file_operations kxs_dev_fops = {
 	.read_iter	= kxs_dev_read_iter,
 	.write_iter	= kxs_dev_write_iter,
 	.poll		= kxs_dev_poll,
+	.unlocked_ioctl	= kxs_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static bool kxs_path_exists(const char *fmt, const char *name)
@@ -129,13 +180,16 @@ static bool kxs_device_name_valid(const char *name)
  * kxs_device_register() - create the device node clients open
  * @dev: the device to set up
  * @name: its path under /dev
+ * @mode: permissions of the device node
  * @store: the store its connections act on
+ * @doms: the store's domain table
  *
  * Return: 0, -EINVAL for a bad name, -EEXIST if the name is taken, or the
  * error of misc_register().
  */
 int kxs_device_register(struct kxs_device *dev, const char *name,
-			struct kxs_store *store)
+			umode_t mode, struct kxs_store *store,
+			struct kxs_domains *doms)
 {
 	int ret;
 
@@ -149,6 +203,8 @@ int kxs_device_register(struct kxs_device *dev, const char *name,
 		return -EEXIST;
 	}
 	dev->store = store;
+	dev->doms = doms;
+	dev->misc.mode = mode;
 	dev->misc.minor = MISC_DYNAMIC_MINOR;
 	dev->misc.name = name;
 	dev->misc.fops = &kxs_dev_fops;

@@ -7,20 +7,24 @@
 
 #include <linux/miscdevice.h>
 
+struct kxs_domains;
 struct kxs_store;
 
 /**
  * struct kxs_device - a misc device serving one store
  * @misc: the misc device; its open files are connections
  * @store: the store the connections act on
+ * @doms: the store's domain table
  */
 struct kxs_device {
 	struct miscdevice misc;
 	struct kxs_store *store;
+	struct kxs_domains *doms;
 };
 
 int kxs_device_register(struct kxs_device *dev, const char *name,
-			struct kxs_store *store);
+			umode_t mode, struct kxs_store *store,
+			struct kxs_domains *doms);
 void kxs_device_unregister(struct kxs_device *dev);
 
 #endif /* _KXS_DEVICE_H */

@@ -2,13 +2,15 @@
 /*
  * kxenstore: xenstore served by the kernel.
  *
- * Module entry points: one store, served on one misc device.
+ * Module entry points: one store and its domain table, served on one misc
+ * device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 
 #include "device.h"
+#include "domain.h"
 #include "store.h"
 
 static char *device_name = "xen/xenbus";
@@ -16,29 +18,78 @@ module_param(device_name, charp, 0444);
 MODULE_PARM_DESC(device_name,
 		 "device node to serve, relative to /dev (default xen/xenbus)");
 
+static ushort device_mode = 0600;
+module_param(device_mode, ushort, 0444);
+MODULE_PARM_DESC(device_mode,
+		 "permissions of the device node (default 0600: root only, like xenstored's socket)");
+
+/*
+ * The global quotas (xenstored's defaults), for every guest domain
+ * without its own.  SET_QUOTA and "xenstore-control quota set" change
+ * them at run time; the parameter files show the current values.
+ */
+static u32 kxs_quota[KXS_QUOTA_NR] = {
+	[KXS_QUOTA_NODES]		= 1000,
+	[KXS_QUOTA_WATCHES]		= 128,
+	[KXS_QUOTA_TRANSACTIONS]	= 10,
+	[KXS_QUOTA_NODE_SIZE]		= 2048,
+	[KXS_QUOTA_PERMS]		= 5,
+};
+module_param_named(quota_nodes, kxs_quota[KXS_QUOTA_NODES], uint, 0444);
+MODULE_PARM_DESC(quota_nodes, "nodes a guest domain may own (0: no limit)");
+module_param_named(quota_watches, kxs_quota[KXS_QUOTA_WATCHES], uint, 0444);
+MODULE_PARM_DESC(quota_watches, "watches per guest domain (0: no limit)");
+module_param_named(quota_transactions, kxs_quota[KXS_QUOTA_TRANSACTIONS],
+		   uint, 0444);
+MODULE_PARM_DESC(quota_transactions,
+		 "open transactions per guest domain (0: no limit)");
+module_param_named(quota_node_size, kxs_quota[KXS_QUOTA_NODE_SIZE], uint,
+		   0444);
+MODULE_PARM_DESC(quota_node_size,
+		 "bytes of a node a guest writes: 24 + 8 per permission + value + child names (0: no limit)");
+module_param_named(quota_permissions, kxs_quota[KXS_QUOTA_PERMS], uint,
+		   0444);
+MODULE_PARM_DESC(quota_permissions,
+		 "permission entries a guest may give a node (0: no limit)");
+
 static struct kxs_store *kxs_store;
+static struct kxs_domains kxs_domains;
 static struct kxs_device kxs_device;
 
 static int __init kxs_init(void)
 {
 	int ret;
 
+	if (device_mode & ~0777) {
+		pr_err("device_mode=%#o is not a permission mode\n",
+		       device_mode);
+		return -EINVAL;
+	}
 	kxs_store = kxs_store_create();
 	if (!kxs_store)
 		return -ENOMEM;
-	ret = kxs_device_register(&kxs_device, device_name, kxs_store);
-	if (ret) {
-		kxs_store_destroy(kxs_store);
-		return ret;
-	}
+	ret = kxs_domains_init(&kxs_domains, kxs_quota);
+	if (ret)
+		goto err_store;
+	ret = kxs_device_register(&kxs_device, device_name, device_mode,
+				  kxs_store, &kxs_domains);
+	if (ret)
+		goto err_domains;
 	pr_info("serving /dev/%s\n", device_name);
 	return 0;
+
+err_domains:
+	kxs_domains_destroy(&kxs_domains);
+err_store:
+	kxs_store_destroy(kxs_store);
+	return ret;
 }
 
 /* No file is open: each holds a reference on the module. */
 static void __exit kxs_exit(void)
 {
 	kxs_device_unregister(&kxs_device);
+	kxs_domains_destroy(&kxs_domains);
 	kxs_store_destroy(kxs_store);
 }
 

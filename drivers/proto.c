@@ -6,8 +6,10 @@
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
+#include "domain.h"
 #include "proto.h"
 #include "store.h"
 #include "transaction.h"
@@ -43,7 +45,14 @@ const char *kxs_errno_name(int err)
 	return "EIO";
 }
 
-static int kxs_reply_string(struct kxs_request *req, const char *s)
+/**
+ * kxs_reply_string() - reply with one NUL-terminated string
+ * @req: the request
+ * @s: the string, shorter than KXS_PAYLOAD_MAX
+ *
+ * Return: 0.
+ */
+int kxs_reply_string(struct kxs_request *req, const char *s)
 {
 	size_t len = strlen(s) + 1;
 
@@ -52,23 +61,67 @@ static int kxs_reply_string(struct kxs_request *req, const char *s)
 	return 0;
 }
 
-static int kxs_reply_ok(struct kxs_request *req)
+/* Reply "OK": Return: 0. */
+int kxs_reply_ok(struct kxs_request *req)
 {
 	return kxs_reply_string(req, "OK");
 }
 
+static int kxs_reply_len(struct kxs_request *req, int len)
+{
+	if (len < 0)
+		return len;
+	req->reply_len = len;
+	return 0;
+}
+
 /*
- * A payload that is exactly one NUL-terminated string, as every
- * single-argument request must be.
+ * Split the payload into its NUL-terminated strings.  Every byte must
+ * belong to one: a payload not ending in NUL is malformed.
+ *
+ * Return: the number of strings, or -EINVAL if the payload is malformed
+ * or has more than @max.
  */
+static int kxs_args(const struct kxs_request *req, const char **argv,
+		    int max)
+{
+	const char *p = req->payload, *end = p + req->hdr->len;
+	int argc = 0;
+
+	if (p != end && end[-1] != '\0')
+		return -EINVAL;
+	while (p < end) {
+		if (argc == max)
+			return -EINVAL;
+		argv[argc++] = p;
+		p += strlen(p) + 1;
+	}
+	return argc;
+}
+
+/* The number of NUL bytes in @len bytes at @p. */
+static size_t kxs_nul_count(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (len--)
+		n += !*p++;
+	return n;
+}
+
+/* Exactly @n strings. */
+static int kxs_args_n(const struct kxs_request *req, const char **argv,
+		      int n)
+{
+	return kxs_args(req, argv, n) == n ? 0 : -EINVAL;
+}
+
+/* A payload that is exactly one NUL-terminated string. */
 static const char *kxs_one_arg(const struct kxs_request *req)
 {
-	u32 len = req->hdr->len;
+	const char *argv[1];
 
-	if (!len || req->payload[len - 1] != '\0' ||
-	    strlen(req->payload) != len - 1)
-		return NULL;
-	return req->payload;
+	return kxs_args_n(req, argv, 1) ? NULL : argv[0];
 }
 
 /* Resolve the request's single path argument into req->path. */
@@ -81,18 +134,21 @@ static int kxs_path_arg(struct kxs_request *req)
 	return kxs_path_resolve(arg, req->ctx->domid, req->path);
 }
 
+/* Requests only the control domain may make. */
+static int kxs_need_priv(const struct kxs_request *req)
+{
+	return req->caller.priv ? 0 : -EACCES;
+}
+
 static int kxs_op_read(struct kxs_request *req)
 {
 	int ret = kxs_path_arg(req);
 
 	if (ret)
 		return ret;
-	ret = kxs_store_read(req->store, req->path, req->reply,
-			     KXS_PAYLOAD_MAX);
-	if (ret < 0)
-		return ret;
-	req->reply_len = ret;
-	return 0;
+	return kxs_reply_len(req, kxs_store_read(req->store, &req->caller,
+						 req->path, req->reply,
+						 KXS_PAYLOAD_MAX));
 }
 
 static int kxs_op_directory(struct kxs_request *req)
@@ -101,12 +157,28 @@ static int kxs_op_directory(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	ret = kxs_store_directory(req->store, req->path, req->reply,
-				  KXS_PAYLOAD_MAX);
-	if (ret < 0)
+	return kxs_reply_len(req, kxs_store_directory(req->store, &req->caller,
+						      req->path, req->reply,
+						      KXS_PAYLOAD_MAX));
+}
+
+/* DIRECTORY_PART <path>|<offset>|: <gencnt>|<child>|* then "" at the end. */
+static int kxs_op_directory_part(struct kxs_request *req)
+{
+	const char *argv[2];
+	u32 offset;
+	int ret;
+
+	if (kxs_args_n(req, argv, 2) || kstrtou32(argv[1], 10, &offset))
+		return -EINVAL;
+	ret = kxs_path_resolve(argv[0], req->ctx->domid, req->path);
+	if (ret)
 		return ret;
-	req->reply_len = ret;
-	return 0;
+	return kxs_reply_len(req, kxs_store_directory_part(req->store,
+							   &req->caller,
+							   req->path, offset,
+							   req->reply,
+							   KXS_PAYLOAD_MAX));
 }
 
 /* WRITE <path>|<value|>: the value is everything after the first NUL. */
@@ -123,8 +195,8 @@ static int kxs_op_write(struct kxs_request *req)
 	ret = kxs_path_resolve(req->payload, req->ctx->domid, req->path);
 	if (ret)
 		return ret;
-	ret = kxs_store_write(req->store, req->path, nul + 1,
-			      len - plen - 1, req->ctx->domid);
+	ret = kxs_store_write(req->store, &req->caller, req->path, nul + 1,
+			      len - plen - 1);
 	return ret ? ret : kxs_reply_ok(req);
 }
 
@@ -134,7 +206,7 @@ static int kxs_op_mkdir(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	ret = kxs_store_mkdir(req->store, req->path, req->ctx->domid);
+	ret = kxs_store_mkdir(req->store, &req->caller, req->path);
 	return ret ? ret : kxs_reply_ok(req);
 }
 
@@ -144,7 +216,69 @@ static int kxs_op_rm(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	ret = kxs_store_rm(req->store, req->path);
+	ret = kxs_store_rm(req->store, &req->caller, req->path);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* GET_PERMS <path>|: <perm-as-string>|+ */
+static int kxs_op_get_perms(struct kxs_request *req)
+{
+	const char *arg = kxs_one_arg(req);
+	int ret, sp;
+
+	if (!arg)
+		return -EINVAL;
+	if (arg[0] == '@') {
+		sp = kxs_special_lookup(arg);
+		if (sp < 0)
+			return sp;
+		return kxs_reply_len(req, kxs_special_get_perms(req->ctx->doms,
+				     &req->caller, sp, req->reply,
+				     KXS_PAYLOAD_MAX));
+	}
+	ret = kxs_path_resolve(arg, req->ctx->domid, req->path);
+	if (ret)
+		return ret;
+	return kxs_reply_len(req, kxs_store_get_perms(req->store, &req->caller,
+						      req->path, req->reply,
+						      KXS_PAYLOAD_MAX));
+}
+
+/* SET_PERMS <path>|<perm-as-string>|+ */
+static int kxs_op_set_perms(struct kxs_request *req)
+{
+	u32 len = req->hdr->len;
+	const char *nul = memchr(req->payload, '\0', len), *list;
+	struct kxs_perm *perms;
+	size_t plen, llen;
+	int nr, ret, sp;
+
+	if (!nul)
+		return -EINVAL;
+	plen = nul - req->payload;
+	list = nul + 1;
+	llen = len - plen - 1;
+	/* One entry per NUL: a few hundred at most in a payload. */
+	perms = kmalloc_array(max_t(size_t, 1, kxs_nul_count(list, llen)),
+			      sizeof(*perms), GFP_KERNEL);
+	if (!perms)
+		return -ENOMEM;
+	nr = kxs_perms_parse(list, llen, perms, kxs_nul_count(list, llen));
+	if (nr < 0) {
+		ret = -EINVAL;
+	} else if (req->payload[0] == '@') {
+		sp = kxs_special_lookup(req->payload);
+		ret = sp < 0 ? sp : kxs_special_set_perms(req->ctx->doms,
+							  &req->caller, sp,
+							  perms, nr);
+	} else {
+		ret = kxs_path_resolve(req->payload, req->ctx->domid,
+				       req->path);
+		if (!ret)
+			ret = kxs_store_set_perms(req->store, &req->caller,
+						  req->path, perms, nr);
+	}
+	kfree(perms);
 	return ret ? ret : kxs_reply_ok(req);
 }
 
@@ -157,7 +291,7 @@ static int kxs_op_transaction_start(struct kxs_request *req)
 	/* Not from inside a transaction (its tx_id was found valid). */
 	if (req->hdr->tx_id)
 		return -EBUSY;
-	ret = kxs_tx_start(req->ctx, &id);
+	ret = kxs_tx_start(req->ctx, &req->caller, &id);
 	if (ret)
 		return ret;
 	req->reply_len = sprintf(req->reply, "%u", id) + 1;
@@ -176,16 +310,268 @@ static int kxs_op_transaction_end(struct kxs_request *req)
 	return ret ? ret : kxs_reply_ok(req);
 }
 
+/* The single <domid>| argument of a domain request. */
+static int kxs_domid_arg(struct kxs_request *req, u16 *domid)
+{
+	const char *arg = kxs_one_arg(req);
+
+	return arg ? kxs_domid_parse(arg, domid) : -EINVAL;
+}
+
+/* GET_DOMAIN_PATH <domid>|: /local/domain/<domid>| */
+static int kxs_op_get_domain_path(struct kxs_request *req)
+{
+	u16 domid;
+	int ret = kxs_domid_arg(req, &domid);
+
+	if (ret)
+		return ret;
+	req->reply_len = sprintf(req->reply, "/local/domain/%u", domid) + 1;
+	return 0;
+}
+
+/* INTRODUCE <domid>|<gfn>|<evtchn>|? */
+static int kxs_op_introduce(struct kxs_request *req)
+{
+	const char *argv[3];
+	u16 domid;
+	u32 port;
+	s64 gfn;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (ret)
+		return ret;
+	if (kxs_args_n(req, argv, 3) || kxs_domid_parse(argv[0], &domid) ||
+	    kstrtos64(argv[1], 10, &gfn) || kstrtou32(argv[2], 10, &port))
+		return -EINVAL;
+	ret = kxs_domain_introduce(req->ctx->doms, domid, gfn, port);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* RELEASE <domid>| */
+static int kxs_op_release(struct kxs_request *req)
+{
+	u16 domid;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (!ret)
+		ret = kxs_domid_arg(req, &domid);
+	if (!ret)
+		ret = kxs_domain_release(req->ctx->doms, req->ctx->store,
+					 domid);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* IS_DOMAIN_INTRODUCED <domid>|: T| or F| */
+static int kxs_op_is_domain_introduced(struct kxs_request *req)
+{
+	u16 domid;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (!ret)
+		ret = kxs_domid_arg(req, &domid);
+	if (!ret)
+		ret = kxs_domain_is_introduced(req->ctx->doms, domid);
+	if (ret < 0)
+		return ret;
+	return kxs_reply_string(req, ret ? "T" : "F");
+}
+
+/* RESUME <domid>| */
+static int kxs_op_resume(struct kxs_request *req)
+{
+	u16 domid;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (!ret)
+		ret = kxs_domid_arg(req, &domid);
+	if (!ret)
+		ret = kxs_domain_resume(req->ctx->doms, domid);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* SET_TARGET <domid>|<tdomid>| */
+static int kxs_op_set_target(struct kxs_request *req)
+{
+	const char *argv[2];
+	u16 domid, tdomid;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (ret)
+		return ret;
+	if (kxs_args_n(req, argv, 2) || kxs_domid_parse(argv[0], &domid) ||
+	    kxs_domid_parse(argv[1], &tdomid))
+		return -EINVAL;
+	ret = kxs_domain_set_target(req->ctx->doms, domid, tdomid);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* Arguments of GET_FEATURE and GET_QUOTA, where none may be one "". */
+static int kxs_optional_args(const struct kxs_request *req,
+			     const char **argv, int max)
+{
+	int argc = kxs_args(req, argv, max);
+
+	return argc == 1 && !argv[0][0] ? 0 : argc;
+}
+
+/* GET_FEATURE [<domid>|]: <value>| */
+static int kxs_op_get_feature(struct kxs_request *req)
+{
+	const char *argv[1];
+	u32 features = KXS_FEATURES_SUPPORTED;
+	u16 domid;
+	int argc, ret;
+
+	argc = kxs_optional_args(req, argv, 1);
+	if (argc < 0)
+		return argc;
+	if (argc) {
+		ret = kxs_need_priv(req);
+		if (!ret)
+			ret = kxs_domid_parse(argv[0], &domid);
+		if (!ret)
+			ret = kxs_domain_get_features(req->ctx->doms, domid,
+						      &features);
+		if (ret)
+			return ret;
+	} else if (!req->caller.priv) {
+		ret = kxs_domain_get_features(req->ctx->doms, req->ctx->domid,
+					      &features);
+		if (ret)
+			return ret;
+	}
+	req->reply_len = sprintf(req->reply, "%u", features) + 1;
+	return 0;
+}
+
+/* SET_FEATURE <domid>|<value>| */
+static int kxs_op_set_feature(struct kxs_request *req)
+{
+	const char *argv[2];
+	u32 features;
+	u16 domid;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (ret)
+		return ret;
+	if (kxs_args_n(req, argv, 2) || kxs_domid_parse(argv[0], &domid) ||
+	    kstrtou32(argv[1], 10, &features))
+		return -EINVAL;
+	ret = kxs_domain_set_features(req->ctx->doms, domid, features);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* GET_QUOTA [[<domid>|]<quota>|]: <value>|, or the quota names. */
+static int kxs_op_get_quota(struct kxs_request *req)
+{
+	const char *argv[2];
+	int argc, q, domid = -1;
+	size_t off = 0;
+	u16 id;
+	u32 val;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (ret)
+		return ret;
+	argc = kxs_optional_args(req, argv, 2);
+	if (argc < 0)
+		return argc;
+	if (!argc) {
+		for (q = 0; q < KXS_QUOTA_NR; q++)
+			off += sprintf(req->reply + off, "%s%s", q ? " " : "",
+				       kxs_quota_names[q]);
+		req->reply_len = off + 1;
+		return 0;
+	}
+	if (argc == 2) {
+		if (kxs_domid_parse(argv[0], &id))
+			return -EINVAL;
+		domid = id;
+	}
+	q = kxs_quota_lookup(argv[argc - 1]);
+	if (q < 0)
+		return q;
+	ret = kxs_domain_get_quota(req->ctx->doms, domid, q, &val);
+	if (ret)
+		return ret;
+	req->reply_len = sprintf(req->reply, "%u", val) + 1;
+	return 0;
+}
+
+/* SET_QUOTA [<domid>|]<quota>|<value>| */
+static int kxs_op_set_quota(struct kxs_request *req)
+{
+	const char *argv[3];
+	int argc, q, domid = -1;
+	u16 id;
+	u32 val;
+	int ret;
+
+	ret = kxs_need_priv(req);
+	if (ret)
+		return ret;
+	argc = kxs_args(req, argv, 3);
+	if (argc < 2)
+		return -EINVAL;
+	if (argc == 3) {
+		if (kxs_domid_parse(argv[0], &id))
+			return -EINVAL;
+		domid = id;
+	}
+	q = kxs_quota_lookup(argv[argc - 2]);
+	if (q < 0 || kstrtou32(argv[argc - 1], 10, &val))
+		return -EINVAL;
+	ret = kxs_domain_set_quota(req->ctx->doms, domid, q, val);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* CONTROL <command>|[<parameters>|]*: see control.c. */
+static int kxs_op_control(struct kxs_request *req)
+{
+	const char *argv[8];
+	int argc, ret;
+
+	ret = kxs_need_priv(req);
+	if (ret)
+		return ret;
+	argc = kxs_args(req, argv, ARRAY_SIZE(argv));
+	if (argc < 1)
+		return -EINVAL;
+	return kxs_control(req, argv, argc);
+}
+
 typedef int (*kxs_op_fn)(struct kxs_request *req);
 
 static const kxs_op_fn kxs_ops[] = {
-	[XS_DIRECTORY]		= kxs_op_directory,
-	[XS_READ]		= kxs_op_read,
-	[XS_TRANSACTION_START]	= kxs_op_transaction_start,
-	[XS_TRANSACTION_END]	= kxs_op_transaction_end,
-	[XS_WRITE]		= kxs_op_write,
-	[XS_MKDIR]		= kxs_op_mkdir,
-	[XS_RM]			= kxs_op_rm,
+	[XS_CONTROL]			= kxs_op_control,
+	[XS_DIRECTORY]			= kxs_op_directory,
+	[XS_READ]			= kxs_op_read,
+	[XS_GET_PERMS]			= kxs_op_get_perms,
+	[XS_TRANSACTION_START]		= kxs_op_transaction_start,
+	[XS_TRANSACTION_END]		= kxs_op_transaction_end,
+	[XS_INTRODUCE]			= kxs_op_introduce,
+	[XS_RELEASE]			= kxs_op_release,
+	[XS_GET_DOMAIN_PATH]		= kxs_op_get_domain_path,
+	[XS_WRITE]			= kxs_op_write,
+	[XS_MKDIR]			= kxs_op_mkdir,
+	[XS_RM]				= kxs_op_rm,
+	[XS_SET_PERMS]			= kxs_op_set_perms,
+	[XS_IS_DOMAIN_INTRODUCED]	= kxs_op_is_domain_introduced,
+	[XS_RESUME]			= kxs_op_resume,
+	[XS_SET_TARGET]			= kxs_op_set_target,
+	[XS_DIRECTORY_PART]		= kxs_op_directory_part,
+	[KXS_TYPE_GET_FEATURE]		= kxs_op_get_feature,
+	[KXS_TYPE_SET_FEATURE]		= kxs_op_set_feature,
+	[KXS_TYPE_GET_QUOTA]		= kxs_op_get_quota,
+	[KXS_TYPE_SET_QUOTA]		= kxs_op_set_quota,
 };
 
 /**
@@ -193,8 +579,11 @@ static const kxs_op_fn kxs_ops[] = {
  * @req: the request; its reply payload is left in req->reply
  *
  * Every request gets a reply: its own type on success, XS_ERROR with an
- * errno name otherwise.  Unknown and reply-only types get ENOSYS.
+ * errno name otherwise.  Types that are not requests (WATCH_EVENT, ERROR,
+ * the removed RESTRICT, unknown ones) get ENOSYS, as the specification
+ * says of every type a server does not support.
  *
+ * Context: the context's request lock held, the context not dead.
  * Return: the type of the reply.
  */
 u32 kxs_proto_handle(struct kxs_request *req)
@@ -204,6 +593,7 @@ u32 kxs_proto_handle(struct kxs_request *req)
 
 	req->reply_len = 0;
 	if (type < ARRAY_SIZE(kxs_ops) && kxs_ops[type]) {
+		kxs_domain_caller(req->ctx->doms, req->ctx, &req->caller);
 		/* A tx_id that names no open transaction is ENOENT. */
 		req->store = kxs_tx_store(req->ctx, req->hdr->tx_id);
 		ret = IS_ERR(req->store) ? PTR_ERR(req->store) :

@@ -5,12 +5,17 @@
 #ifndef _KXS_PROTO_H
 #define _KXS_PROTO_H
 
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <xen/interface/io/xs_wire.h>
 
 #include "path.h"
+#include "perms.h"
 
+struct kxs_domains;
 struct kxs_store;
 
 #define KXS_HDR_SIZE		sizeof(struct xsd_sockmsg)
@@ -23,27 +28,67 @@ struct kxs_store;
 #define KXS_TYPE_GET_QUOTA	25
 #define KXS_TYPE_SET_QUOTA	26
 
+struct kxs_ctx;
+
 /**
- * struct kxs_ctx - on whose behalf requests are handled
+ * struct kxs_ctx_ops - what the owner of a context provides
+ * @killed: the context's domain was released; wake whoever waits on it
+ * @free: the last reference is gone; free the context
+ */
+struct kxs_ctx_ops {
+	void (*killed)(struct kxs_ctx *ctx);
+	void (*free)(struct kxs_ctx *ctx);
+};
+
+/**
+ * struct kxs_ctx - on whose behalf requests are handled (a connection)
  * @store: the store they act on
- * @domid: the client's domain; 0, the control domain, for now
+ * @doms: the domain table of @store
+ * @dom: the guest domain the connection is bound to; NULL for the
+ *	control domain.  Set once, before the first request
+ * @dom_link: link in @dom's connections; under @doms->lock
+ * @dying_link: link in the list of a RELEASE that kills the context
+ * @lock: held while a request is handled, so one at a time; protects
+ *	@txs, @nr_txs, @next_txid and @dead
+ * @ref: the connection's own, and one per RELEASE in progress
+ * @ops: see struct kxs_ctx_ops
+ * @domid: @dom's domid, or 0
+ * @dead: the domain was released: no more requests
  * @txs: open transactions (struct kxs_tx) by id
  * @nr_txs: number of entries in @txs
  * @next_txid: where the search for a free transaction id starts
- *
- * Used by one request at a time (the connection's in_lock).
  */
 struct kxs_ctx {
 	struct kxs_store *store;
+	struct kxs_domains *doms;
+	struct kxs_domain *dom;
+	struct list_head dom_link;
+	struct list_head dying_link;
+	struct mutex lock;	/* one request at a time */
+	struct kref ref;
+	const struct kxs_ctx_ops *ops;
 	u16 domid;
+	bool dead;
 	struct xarray txs;
 	unsigned int nr_txs;
 	u32 next_txid;
 };
 
+void kxs_ctx_init(struct kxs_ctx *ctx, struct kxs_store *store,
+		  struct kxs_domains *doms, const struct kxs_ctx_ops *ops);
+void kxs_ctx_close(struct kxs_ctx *ctx);
+void kxs_ctx_kill(struct kxs_ctx *ctx);
+void kxs_ctx_put(struct kxs_ctx *ctx);
+
+static inline void kxs_ctx_get(struct kxs_ctx *ctx)
+{
+	kref_get(&ctx->ref);
+}
+
 /**
  * struct kxs_request - one request and the room for its reply
  * @ctx: the client
+ * @caller: the client's identity and limits, as of this request
  * @store: the store the request acts on: the client's, or the copy of
  *	the transaction named by its tx_id
  * @hdr: the request header
@@ -54,6 +99,7 @@ struct kxs_ctx {
  */
 struct kxs_request {
 	struct kxs_ctx *ctx;
+	struct kxs_caller caller;
 	struct kxs_store *store;
 	const struct xsd_sockmsg *hdr;
 	const char *payload;
@@ -63,6 +109,9 @@ struct kxs_request {
 };
 
 u32 kxs_proto_handle(struct kxs_request *req);
+int kxs_control(struct kxs_request *req, const char **argv, int argc);
+int kxs_reply_string(struct kxs_request *req, const char *s);
+int kxs_reply_ok(struct kxs_request *req);
 const char *kxs_errno_name(int err);
 
 #endif /* _KXS_PROTO_H */

@@ -7,10 +7,13 @@
  * sorted order.  Readers descend without the store lock under RCU; the
  * locking rule is in store.h and Documentation/design.rst.
  */
+#include <linux/err.h>
+#include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/xarray.h>
 
 #include "store.h"
 
@@ -99,10 +102,58 @@ static void kxs_data_account(struct kxs_store *s, const struct kxs_data *d,
 		s->bytes -= size;
 }
 
-/* Count a node and its data in the store's totals, or stop counting them. */
+static u16 kxs_data_owner(const struct kxs_data *d)
+{
+	return d->perms[0].domid;
+}
+
+/*
+ * Nodes owned per domain.  A count is only raised after
+ * kxs_owned_reserve() made room for it, so that a change of the tree,
+ * once decided, cannot fail half way for lack of memory.
+ */
+static unsigned long kxs_owned_get(struct kxs_store *s, u16 domid)
+{
+	void *e = xa_load(s->owned, domid);
+
+	return e ? xa_to_value(e) : 0;
+}
+
+static int kxs_owned_reserve(struct kxs_store *s, u16 domid)
+{
+	if (xa_load(s->owned, domid))
+		return 0;
+	return xa_reserve(s->owned, domid, GFP_KERNEL);
+}
+
+/* Give back a reservation that was not used. */
+static void kxs_owned_unreserve(struct kxs_store *s, u16 domid)
+{
+	xa_release(s->owned, domid);
+}
+
+static void kxs_owned_add(struct kxs_store *s, u16 domid, long delta)
+{
+	unsigned long n = kxs_owned_get(s, domid) + delta;
+	void *old;
+
+	if (!n) {
+		xa_erase(s->owned, domid);
+		return;
+	}
+	/* The slot exists (reserved or counting): no allocation. */
+	old = xa_store(s->owned, domid, xa_mk_value(n), GFP_NOWAIT);
+	WARN_ON_ONCE(xa_is_err(old));
+}
+
+/*
+ * Count a node and its data in the store's totals and its owner's count,
+ * or stop counting them.  Adding needs the owner's slot reserved.
+ */
 static void kxs_node_account(struct kxs_store *s, const struct kxs_node *n,
 			     bool add)
 {
+	const struct kxs_data *d = kxs_data_get(s, n);
 	size_t size = kxs_node_size(n);
 
 	if (add) {
@@ -112,7 +163,8 @@ static void kxs_node_account(struct kxs_store *s, const struct kxs_node *n,
 		s->nr_nodes--;
 		s->bytes -= size;
 	}
-	kxs_data_account(s, kxs_data_get(s, n), add);
+	kxs_data_account(s, d, add);
+	kxs_owned_add(s, kxs_data_owner(d), add ? 1 : -1);
 }
 
 static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
@@ -213,9 +265,13 @@ static void kxs_children_write_end(struct kxs_node *n)
 	preempt_enable();
 }
 
-/* Insert @child under @parent and publish it to readers. */
+/*
+ * Insert @child under @parent and publish it to readers.  A non-zero @gen
+ * becomes the parent's generation in the same seqcount section, so that a
+ * reader sees the generation that goes with the list of children.
+ */
 static void kxs_child_link(struct kxs_store *s, struct kxs_node *parent,
-			   struct kxs_node *child)
+			   struct kxs_node *child, u64 gen)
 {
 	struct rb_node **link = &parent->children.rb_node, *rb_parent = NULL;
 
@@ -236,10 +292,13 @@ static void kxs_child_link(struct kxs_store *s, struct kxs_node *parent,
 	WRITE_ONCE(parent->nr_children, parent->nr_children + 1);
 	WRITE_ONCE(parent->children_len,
 		   parent->children_len + child->namelen + 1);
+	if (gen)
+		WRITE_ONCE(parent->gen, gen);
 	kxs_children_write_end(parent);
 }
 
-static void kxs_child_unlink(struct kxs_store *s, struct kxs_node *child)
+static void kxs_child_unlink(struct kxs_store *s, struct kxs_node *child,
+			     u64 gen)
 {
 	struct kxs_node *parent = child->parent;
 
@@ -248,6 +307,7 @@ static void kxs_child_unlink(struct kxs_store *s, struct kxs_node *child)
 	WRITE_ONCE(parent->nr_children, parent->nr_children - 1);
 	WRITE_ONCE(parent->children_len,
 		   parent->children_len - child->namelen - 1);
+	WRITE_ONCE(parent->gen, gen);
 	kxs_children_write_end(parent);
 }
 
@@ -293,14 +353,63 @@ static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
 	}
 }
 
+
+/*
+ * Pre-order successor of @n within the subtree @top, without recursion;
+ * with @skip, @n's own children are not visited.
+ */
+static struct kxs_node *kxs_preorder_next(struct kxs_node *n,
+					  const struct kxs_node *top,
+					  bool skip)
+{
+	struct rb_node *rb = skip ? NULL : rb_first(&n->children);
+
+	if (rb)
+		return rb_entry(rb, struct kxs_node, rb);
+	while (n != top) {
+		rb = rb_next(&n->rb);
+		if (rb)
+			return rb_entry(rb, struct kxs_node, rb);
+		n = n->parent;
+	}
+	return NULL;
+}
+
 static struct kxs_node *kxs_root(struct kxs_store *s)
 {
 	return rcu_dereference_protected(s->root, lockdep_is_held(&s->lock));
 }
 
 static const struct kxs_perm kxs_root_perms[] = {
-	{ .domid = 0, .access = KXS_PERM_NONE },
+	{ .domid = KXS_DOMID_CONTROL, .access = KXS_PERM_NONE },
 };
+
+/* An empty store, or one to fill with copies (@with_root false). */
+static struct kxs_store *kxs_store_alloc(void)
+{
+	struct kxs_store *s;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->owned = kmalloc(sizeof(*s->owned), GFP_KERNEL);
+	if (!s->owned) {
+		kfree(s);
+		return NULL;
+	}
+	xa_init(s->owned);
+	mutex_init(&s->lock);
+	return s;
+}
+
+static void kxs_store_free(struct kxs_store *s)
+{
+	WARN_ON(!xa_empty(s->owned));
+	xa_destroy(s->owned);
+	kfree(s->owned);
+	mutex_destroy(&s->lock);
+	kfree(s);
+}
 
 struct kxs_store *kxs_store_create(void)
 {
@@ -308,10 +417,9 @@ struct kxs_store *kxs_store_create(void)
 	struct kxs_node *root;
 	struct kxs_data *d;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kxs_store_alloc();
 	if (!s)
 		return NULL;
-	mutex_init(&s->lock);
 	d = kxs_data_alloc(kxs_root_perms, ARRAY_SIZE(kxs_root_perms),
 			   NULL, 0);
 	if (!d)
@@ -319,81 +427,161 @@ struct kxs_store *kxs_store_create(void)
 	root = kxs_node_alloc("", 0, d);
 	if (!root)
 		goto err_data;
+	mutex_lock(&s->lock);
+	if (kxs_owned_reserve(s, KXS_DOMID_CONTROL)) {
+		mutex_unlock(&s->lock);
+		kfree(root);
+		goto err_data;
+	}
 	RCU_INIT_POINTER(s->root, root);
-	s->nr_nodes = 1;
-	s->bytes = kxs_node_size(root) + kxs_data_size(d->nr_perms, 0);
+	kxs_node_account(s, root, true);
+	mutex_unlock(&s->lock);
 	return s;
 
 err_data:
 	kfree(d);
 err_store:
-	kfree(s);
+	kxs_store_free(s);
 	return NULL;
 }
 
 /* No reader or writer may use @s any more: the last connection is gone. */
 void kxs_store_destroy(struct kxs_store *s)
 {
+	struct kxs_node *root;
+
 	if (!s)
 		return;
 	mutex_lock(&s->lock);
-	kxs_subtree_free_rcu(s, kxs_root(s));
+	root = kxs_root(s);
+	if (root)
+		kxs_subtree_free_rcu(s, root);
 	WARN_ON(s->nr_nodes || s->bytes);
 	mutex_unlock(&s->lock);
-	mutex_destroy(&s->lock);
-	kfree(s);
+	kxs_store_free(s);
+}
+
+static unsigned int kxs_access(const struct kxs_caller *c,
+			       const struct kxs_data *d)
+{
+	return kxs_perm_access(c, d->perms, d->nr_perms);
 }
 
 /*
- * Build the missing part of @path below @parent off-tree, then publish it
- * with a single link, so readers see all of it or nothing.  The last node
- * gets @value; the others are empty.  New nodes inherit the permissions
- * of @parent, owned by @domid unless the control domain creates them (it
- * keeps the parent's owner, as the reference daemon does).
+ * The error for a node that is missing, or that @c may not access as
+ * @want asks: a missing node is ENOENT only to callers with that access
+ * to its nearest existing ancestor @anc, so that nothing is learnt about
+ * the existence of nodes one may not see (the reference's rule).
  */
-static int kxs_create_path(struct kxs_store *s, struct kxs_node *parent,
-			   const char *name, size_t len, const char *pos,
-			   const void *value, size_t vlen, u16 domid)
+static int kxs_missing_err(const struct kxs_caller *c,
+			   const struct kxs_data *anc, unsigned int want)
+{
+	return kxs_access(c, anc) & want ? -ENOENT : -EACCES;
+}
+
+/*
+ * Writer-side walk: the node at @path, or NULL with *@anc its nearest
+ * existing ancestor and *@rest the part of @path below it.
+ */
+static struct kxs_node *kxs_walk(struct kxs_store *s, const char *path,
+				 struct kxs_node **anc, const char **rest)
+{
+	struct kxs_node *node = kxs_root(s), *child;
+	const char *pos = path, *name, *before;
+	size_t len;
+
+	for (;;) {
+		before = pos;
+		name = kxs_next_component(&pos, &len);
+		if (!name)
+			return node;
+		child = kxs_child_find(s, node, name, len);
+		if (!child) {
+			*anc = node;
+			*rest = before;
+			return NULL;
+		}
+		node = child;
+	}
+}
+
+/*
+ * Build the missing part @rest of a path below @parent off-tree, then
+ * publish it with a single link, so readers see all of it or nothing.
+ * The last node gets @value; the others are empty.  New nodes inherit
+ * the permissions of @parent; an unprivileged creator owns them (the
+ * control domain keeps the parent's owner, as the reference daemon does).
+ */
+static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
+			   struct kxs_node *parent, const char *rest,
+			   const void *value, size_t vlen)
 {
 	const struct kxs_data *pd = kxs_data_get(s, parent);
 	struct kxs_node *top = NULL, *bottom = NULL, *n, *next;
+	u16 owner = c->priv ? kxs_data_owner(pd) : c->domid;
+	const char *name, *pos = rest;
+	unsigned int count = 0;
+	size_t len;
+	int ret;
 	u64 gen;
 
+	if (!(kxs_access(c, pd) & KXS_PERM_WRITE))
+		return -EACCES;
+	name = kxs_next_component(&pos, &len);
+	if (kxs_node_too_big(c, kxs_node_quota_size(pd->nr_perms, pd->len,
+						    parent->children_len +
+						    len + 1)))
+		return -ENOSPC;
+
+	ret = kxs_owned_reserve(s, owner);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	do {
 		const char *next_name;
-		size_t next_len;
+		size_t next_len = 0;
 		struct kxs_data *d;
 		bool last;
 
 		next_name = kxs_next_component(&pos, &next_len);
 		last = !next_name;
+		if (kxs_node_too_big(c, kxs_node_quota_size(pd->nr_perms,
+				     last ? vlen : 0,
+				     last ? 0 : next_len + 1))) {
+			ret = -ENOSPC;
+			goto err;
+		}
 		d = kxs_data_alloc(pd->perms, pd->nr_perms,
 				   last ? value : NULL, last ? vlen : 0);
 		if (!d)
 			goto err;
-		if (domid)
-			d->perms[0].domid = domid;
+		d->perms[0].domid = owner;
 		n = kxs_node_alloc(name, len, d);
 		if (!n) {
 			kfree(d);
 			goto err;
 		}
 		if (bottom)
-			kxs_child_link(s, bottom, n);
+			kxs_child_link(s, bottom, n, 0);
 		else
 			top = n;
 		bottom = n;
+		count++;
 		name = next_name;
 		len = next_len;
 	} while (name);
 
+	if (kxs_over_quota(c, KXS_QUOTA_NODES,
+			   kxs_owned_get(s, owner) + count)) {
+		ret = -ENOSPC;
+		goto err;
+	}
 	gen = ++s->gen;
 	for (n = kxs_postorder_first(top); n; n = kxs_postorder_next(n, top)) {
 		n->gen = gen;
 		kxs_node_account(s, n, true);
 	}
-	kxs_child_link(s, parent, top);
-	parent->gen = gen;
+	kxs_child_link(s, parent, top, gen);
 	return 0;
 
 err:
@@ -401,91 +589,253 @@ err:
 		next = kxs_postorder_next(n, top);
 		kxs_node_free_unpublished(n);
 	}
-	return -ENOMEM;
+	kxs_owned_unreserve(s, owner);
+	return ret;
 }
 
-static int kxs_store_update(struct kxs_store *s, const char *path,
-			    const void *value, size_t len, bool set_value,
-			    u16 domid)
+/* Give @node new data (value and permissions) and a new generation. */
+static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
+			      struct kxs_data *d)
 {
-	struct kxs_node *node, *child;
-	struct kxs_data *old, *d;
-	const char *pos = path, *name;
-	size_t namelen;
+	struct kxs_data *old = kxs_data_get(s, node);
+
+	kxs_data_account(s, old, false);
+	kxs_data_account(s, d, true);
+	if (kxs_data_owner(old) != kxs_data_owner(d)) {
+		kxs_owned_add(s, kxs_data_owner(d), 1);
+		kxs_owned_add(s, kxs_data_owner(old), -1);
+	}
+	rcu_assign_pointer(node->data, d);
+	kfree_rcu(old, rcu);
+	WRITE_ONCE(node->gen, ++s->gen);
+}
+
+static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
+			    const char *path, const void *value, size_t len,
+			    bool set_value)
+{
+	struct kxs_node *node, *anc;
+	const struct kxs_data *old;
+	struct kxs_data *d;
+	const char *rest;
 	int ret = 0;
 
 	mutex_lock(&s->lock);
-	node = kxs_root(s);
-	while ((name = kxs_next_component(&pos, &namelen))) {
-		child = kxs_child_find(s, node, name, namelen);
-		if (!child) {
-			ret = kxs_create_path(s, node, name, namelen, pos,
-					      value, len, domid);
-			goto out;
-		}
-		node = child;
+	node = kxs_walk(s, path, &anc, &rest);
+	if (!node) {
+		ret = kxs_create_path(s, c, anc, rest, value, len);
+		goto out;
 	}
-
+	old = kxs_data_get(s, node);
+	if (!(kxs_access(c, old) & KXS_PERM_WRITE)) {
+		ret = -EACCES;
+		goto out;
+	}
 	/* The node exists: MKDIR leaves it alone, WRITE replaces its value. */
 	if (!set_value)
 		goto out;
-	old = kxs_data_get(s, node);
+	if (kxs_node_too_big(c, kxs_node_quota_size(old->nr_perms, len,
+						    node->children_len))) {
+		ret = -ENOSPC;
+		goto out;
+	}
 	d = kxs_data_alloc(old->perms, old->nr_perms, value, len);
 	if (!d) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	rcu_assign_pointer(node->data, d);
-	kxs_data_account(s, old, false);
-	kxs_data_account(s, d, true);
-	kfree_rcu(old, rcu);
-	node->gen = ++s->gen;
+	kxs_node_set_data(s, node, d);
 out:
 	mutex_unlock(&s->lock);
 	return ret;
 }
 
-int kxs_store_write(struct kxs_store *s, const char *path, const void *value,
-		    size_t len, u16 domid)
+/**
+ * kxs_store_write() - set a node's value, creating it and its parents
+ * @s: the store
+ * @c: the caller
+ * @path: canonical absolute path
+ * @value: the value
+ * @len: its length
+ *
+ * Return: 0, -EACCES, -ENOSPC (a quota), or -ENOMEM.
+ */
+int kxs_store_write(struct kxs_store *s, const struct kxs_caller *c,
+		    const char *path, const void *value, size_t len)
 {
-	return kxs_store_update(s, path, value, len, true, domid);
+	return kxs_store_update(s, c, path, value, len, true);
 }
 
-int kxs_store_mkdir(struct kxs_store *s, const char *path, u16 domid)
+/**
+ * kxs_store_mkdir() - make sure a node exists
+ * @s: the store
+ * @c: the caller
+ * @path: canonical absolute path
+ *
+ * Return: 0, -EACCES, -ENOSPC (a quota), or -ENOMEM.
+ */
+int kxs_store_mkdir(struct kxs_store *s, const struct kxs_caller *c,
+		    const char *path)
 {
-	return kxs_store_update(s, path, NULL, 0, false, domid);
+	return kxs_store_update(s, c, path, NULL, 0, false);
 }
 
-int kxs_store_rm(struct kxs_store *s, const char *path)
+/* Unlink @node and free its subtree after a grace period. */
+static void kxs_subtree_remove(struct kxs_store *s, struct kxs_node *node)
 {
-	struct kxs_node *node, *parent = NULL;
-	const char *pos = path, *name;
-	size_t namelen;
+	kxs_child_unlink(s, node, ++s->gen);
+	kxs_subtree_free_rcu(s, node);
+}
+
+/**
+ * kxs_store_rm() - remove a node and everything below it
+ * @s: the store
+ * @c: the caller
+ * @path: canonical absolute path
+ *
+ * A missing node is not an error when its parent exists.
+ *
+ * Return: 0, -ENOENT (no parent either), -EACCES, or -EINVAL for "/".
+ */
+int kxs_store_rm(struct kxs_store *s, const struct kxs_caller *c,
+		 const char *path)
+{
+	struct kxs_node *node, *anc;
+	const char *rest;
+	size_t len;
 	int ret = 0;
 
-	/* The root cannot be removed. */
-	if (!kxs_next_component(&pos, &namelen))
-		return -EINVAL;
-	pos = path;
-
 	mutex_lock(&s->lock);
-	node = kxs_root(s);
-	while ((name = kxs_next_component(&pos, &namelen))) {
-		parent = node;
-		node = kxs_child_find(s, parent, name, namelen);
-		if (!node) {
-			/* Missing is fine as long as the parent is there. */
-			if (*pos)
-				ret = -ENOENT;
-			goto out;
+	node = kxs_walk(s, path, &anc, &rest);
+	if (!node) {
+		ret = kxs_missing_err(c, kxs_data_get(s, anc), KXS_PERM_WRITE);
+		/* Missing is fine as long as the parent is there. */
+		if (ret == -ENOENT) {
+			kxs_next_component(&rest, &len);
+			if (!*rest)
+				ret = 0;
 		}
+		goto out;
 	}
-	kxs_child_unlink(s, node);
-	parent->gen = ++s->gen;
-	kxs_subtree_free_rcu(s, node);
+	if (!(kxs_access(c, kxs_data_get(s, node)) & KXS_PERM_WRITE)) {
+		ret = -EACCES;
+		goto out;
+	}
+	if (!node->parent) {
+		ret = -EINVAL;
+		goto out;
+	}
+	kxs_subtree_remove(s, node);
 out:
 	mutex_unlock(&s->lock);
 	return ret;
+}
+
+/**
+ * kxs_store_set_perms() - replace a node's permissions
+ * @s: the store
+ * @c: the caller: the node's owner or privileged
+ * @path: canonical absolute path
+ * @perms: the new entries, the first naming the owner
+ * @nr: their number, at least one
+ *
+ * Return: 0, -ENOENT, -EACCES, -EPERM (an unprivileged caller changing
+ * the owner), -ENOSPC (a quota), or -ENOMEM.
+ */
+int kxs_store_set_perms(struct kxs_store *s, const struct kxs_caller *c,
+			const char *path, const struct kxs_perm *perms,
+			unsigned int nr)
+{
+	const unsigned int want = KXS_PERM_WRITE | KXS_PERM_OWNER;
+	struct kxs_node *node, *anc;
+	const struct kxs_data *old;
+	struct kxs_data *d;
+	const char *rest;
+	int ret;
+
+	if (!nr)
+		return -EINVAL;
+	if (kxs_over_quota(c, KXS_QUOTA_PERMS, nr))
+		return -ENOSPC;
+	mutex_lock(&s->lock);
+	node = kxs_walk(s, path, &anc, &rest);
+	if (!node) {
+		ret = kxs_missing_err(c, kxs_data_get(s, anc), want);
+		goto out;
+	}
+	old = kxs_data_get(s, node);
+	ret = -EACCES;
+	if ((kxs_access(c, old) & want) != want)
+		goto out;
+	ret = -EPERM;
+	if (!c->priv && perms[0].domid != kxs_data_owner(old))
+		goto out;
+	ret = -ENOSPC;
+	if (kxs_node_too_big(c, kxs_node_quota_size(nr, old->len,
+						    node->children_len)))
+		goto out;
+	ret = kxs_owned_reserve(s, perms[0].domid);
+	if (ret)
+		goto out;
+	d = kxs_data_alloc(perms, nr, kxs_data_value(old), old->len);
+	if (!d) {
+		kxs_owned_unreserve(s, perms[0].domid);
+		ret = -ENOMEM;
+		goto out;
+	}
+	kxs_node_set_data(s, node, d);
+	ret = 0;
+out:
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+/**
+ * kxs_store_owned() - the number of nodes a domain owns
+ * @s: the store
+ * @domid: the domain
+ *
+ * Return: the count.
+ */
+unsigned long kxs_store_owned(struct kxs_store *s, u16 domid)
+{
+	unsigned long n;
+
+	mutex_lock(&s->lock);
+	n = kxs_owned_get(s, domid);
+	mutex_unlock(&s->lock);
+	return n;
+}
+
+/**
+ * kxs_store_rm_owned() - remove the nodes a domain owns
+ * @s: the store
+ * @domid: the domain, never the owner of "/"
+ *
+ * What the specification asks when a domain goes away: every node it
+ * owns is removed with all of its children, whoever owns those.
+ *
+ * Return: the number of nodes removed.
+ */
+unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid)
+{
+	struct kxs_node *root, *n, *next;
+	unsigned long before;
+
+	mutex_lock(&s->lock);
+	before = s->nr_nodes;
+	root = kxs_root(s);
+	for (n = kxs_preorder_next(root, root, false); n; n = next) {
+		if (kxs_data_owner(kxs_data_get(s, n)) != domid) {
+			next = kxs_preorder_next(n, root, false);
+			continue;
+		}
+		next = kxs_preorder_next(n, root, true);
+		kxs_subtree_remove(s, n);
+	}
+	before -= s->nr_nodes;
+	mutex_unlock(&s->lock);
+	return before;
 }
 
 /* Copy one node of @s (name, data, generation), unlinked. */
@@ -509,13 +859,30 @@ static struct kxs_node *kxs_node_copy(struct kxs_store *s,
 	return n;
 }
 
+/*
+ * Copy @src for @c, with room for its owner's count: counted once linked,
+ * so that an error leaves @c's totals matching its tree.
+ */
+static struct kxs_node *kxs_node_copy_for(struct kxs_store *s,
+					  struct kxs_store *c,
+					  const struct kxs_node *src)
+{
+	struct kxs_node *n = kxs_node_copy(s, src);
+
+	if (n && kxs_owned_reserve(c, kxs_data_owner(kxs_data_get(c, n)))) {
+		kxs_node_free_unpublished(n);
+		n = NULL;
+	}
+	return n;
+}
+
 /**
  * kxs_store_clone() - copy a whole store
  * @s: the store to copy
  *
- * The copy has the same nodes, values, permissions and generations, and
- * the same generation counter.  Writers of @s wait while it is made;
- * readers do not.
+ * The copy has the same nodes, values, permissions, generations and
+ * per-domain counts, and the same generation counter.  Writers of @s
+ * wait while it is made; readers do not.
  *
  * Return: the copy, or NULL if memory ran out.
  */
@@ -524,20 +891,15 @@ struct kxs_store *kxs_store_clone(struct kxs_store *s)
 	struct kxs_node *top, *src, *dst, *n;
 	struct kxs_store *c;
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	c = kxs_store_alloc();
 	if (!c)
 		return NULL;
-	mutex_init(&c->lock);
 	mutex_lock(&s->lock);
 	mutex_lock_nested(&c->lock, SINGLE_DEPTH_NESTING);
 	top = kxs_root(s);
-	dst = kxs_node_copy(s, top);
-	if (!dst) {
-		mutex_unlock(&c->lock);
-		mutex_unlock(&s->lock);
-		kfree(c);
-		return NULL;
-	}
+	dst = kxs_node_copy_for(s, c, top);
+	if (!dst)
+		goto err;
 	RCU_INIT_POINTER(c->root, dst);
 	kxs_node_account(c, dst, true);
 	c->gen = s->gen;
@@ -555,10 +917,10 @@ struct kxs_store *kxs_store_clone(struct kxs_store *s)
 		if (!rb)
 			break;
 		src = rb_entry(rb, struct kxs_node, rb);
-		n = kxs_node_copy(s, src);
+		n = kxs_node_copy_for(s, c, src);
 		if (!n)
 			goto err;
-		kxs_child_link(c, dst, n);
+		kxs_child_link(c, dst, n, 0);
 		kxs_node_account(c, n, true);
 		dst = n;
 	}
@@ -580,9 +942,9 @@ err:
  * @base_gen: the generation of @s when @copy was made
  *
  * If @s changed since @copy was made, nothing happens.  Otherwise @s takes
- * the tree of @copy in one step (readers see all of it or none of it) and
- * @copy is left with the old tree, for kxs_store_destroy() to free after
- * a grace period.
+ * the tree of @copy in one step (readers see all of it or none of it),
+ * with its per-domain counts, and @copy is left with the old tree, for
+ * kxs_store_destroy() to free after a grace period.
  *
  * Return: 0, or -EAGAIN if @s changed meanwhile.
  */
@@ -604,6 +966,7 @@ int kxs_store_commit(struct kxs_store *s, struct kxs_store *copy,
 	old = kxs_root(s);
 	rcu_assign_pointer(s->root, kxs_root(copy));
 	RCU_INIT_POINTER(copy->root, old);
+	swap(s->owned, copy->owned);
 	swap(s->nr_nodes, copy->nr_nodes);
 	swap(s->bytes, copy->bytes);
 	s->gen = copy->gen;
@@ -611,6 +974,28 @@ out:
 	mutex_unlock(&copy->lock);
 	mutex_unlock(&s->lock);
 	return ret;
+}
+
+/*
+ * Reader-side walk: the node at @path, or NULL with *@anc set to its
+ * nearest existing ancestor.
+ */
+static struct kxs_node *kxs_lookup_rcu(struct kxs_store *s, const char *path,
+				       struct kxs_node **anc)
+{
+	struct kxs_node *node = rcu_dereference(s->root), *child;
+	const char *pos = path, *name;
+	size_t len;
+
+	while ((name = kxs_next_component(&pos, &len))) {
+		child = kxs_child_lookup_rcu(node, name, len);
+		if (!child) {
+			*anc = node;
+			return NULL;
+		}
+		node = child;
+	}
+	return node;
 }
 
 /**
@@ -623,35 +1008,51 @@ out:
  */
 struct kxs_node *kxs_store_lookup_rcu(struct kxs_store *s, const char *path)
 {
-	struct kxs_node *node = rcu_dereference(s->root);
-	const char *pos = path, *name;
-	size_t len;
+	struct kxs_node *anc;
 
-	while (node && (name = kxs_next_component(&pos, &len)))
-		node = kxs_child_lookup_rcu(node, name, len);
+	return kxs_lookup_rcu(s, path, &anc);
+}
+
+/*
+ * The node at @path if @c may read it, else ERR_PTR(-ENOENT or -EACCES).
+ * Context: rcu_read_lock() held.
+ */
+static struct kxs_node *kxs_readable_rcu(struct kxs_store *s,
+					 const struct kxs_caller *c,
+					 const char *path)
+{
+	struct kxs_node *anc, *node = kxs_lookup_rcu(s, path, &anc);
+
+	if (!node)
+		return ERR_PTR(kxs_missing_err(c, rcu_dereference(anc->data),
+					       KXS_PERM_READ));
+	if (!(kxs_access(c, rcu_dereference(node->data)) & KXS_PERM_READ))
+		return ERR_PTR(-EACCES);
 	return node;
 }
 
 /**
  * kxs_store_read() - copy a node's value
  * @s: the store
+ * @c: the caller
  * @path: canonical absolute path
  * @buf: where to copy the value
  * @size: size of @buf
  *
- * Return: the value's length, -ENOENT, or -E2BIG if it does not fit.
+ * Return: the value's length, -ENOENT, -EACCES, or -E2BIG if it does
+ * not fit.
  */
-int kxs_store_read(struct kxs_store *s, const char *path, void *buf,
-		   size_t size)
+int kxs_store_read(struct kxs_store *s, const struct kxs_caller *c,
+		   const char *path, void *buf, size_t size)
 {
 	const struct kxs_data *d;
 	struct kxs_node *node;
 	int ret;
 
 	rcu_read_lock();
-	node = kxs_store_lookup_rcu(s, path);
-	if (!node) {
-		ret = -ENOENT;
+	node = kxs_readable_rcu(s, c, path);
+	if (IS_ERR(node)) {
+		ret = PTR_ERR(node);
 		goto out;
 	}
 	d = rcu_dereference(node->data);
@@ -666,58 +1067,272 @@ out:
 	return ret;
 }
 
-/*
- * Copy the children's names, each NUL terminated, in order.  Racing
- * writers can make the walk skip or repeat nodes, or (through rotations)
- * wander; the caller retries on a changed children_seq, and the walk
- * gives up after more steps than there were children.
+/**
+ * kxs_store_get_perms() - a node's permissions in wire form
+ * @s: the store
+ * @c: the caller
+ * @path: canonical absolute path
+ * @buf: where to put them (see kxs_perms_format())
+ * @size: size of @buf
+ *
+ * Return: bytes written, -ENOENT, -EACCES or -E2BIG.
  */
-static int kxs_children_copy_rcu(struct kxs_node *n, char *buf, size_t size)
+int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
+			const char *path, char *buf, size_t size)
+{
+	const struct kxs_data *d;
+	struct kxs_node *node;
+	int ret;
+
+	rcu_read_lock();
+	node = kxs_readable_rcu(s, c, path);
+	if (IS_ERR(node)) {
+		ret = PTR_ERR(node);
+	} else {
+		d = rcu_dereference(node->data);
+		ret = kxs_perms_format(d->perms, d->nr_perms, buf, size);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * Copy the children's names, each NUL terminated, in order, starting at
+ * byte @offset of the whole list, as many whole names (the first one
+ * possibly cut by @offset) as fit in @size.  *@end is set when the list
+ * was copied to its end.  Racing writers can make the walk skip or repeat
+ * nodes, or (through rotations) wander; the caller retries on a changed
+ * children_seq, and the walk gives up after more steps than there were
+ * children.
+ */
+static int kxs_children_copy_rcu(struct kxs_node *n, u32 offset, char *buf,
+				 size_t size, bool *end)
 {
 	u32 steps = READ_ONCE(n->nr_children);
 	struct rb_node *rb;
-	size_t off = 0;
+	size_t off = 0, pos = 0;
 
-	if (READ_ONCE(n->children_len) > size)
-		return -E2BIG;
+	*end = false;
 	for (rb = rb_first(&n->children); rb; rb = rb_next(rb)) {
 		const struct kxs_node *c = rb_entry(rb, struct kxs_node, rb);
+		size_t skip, len = c->namelen + 1;
 
-		if (!steps-- || off + c->namelen + 1 > size)
+		if (!steps--)
 			return -EAGAIN;
-		memcpy(buf + off, c->name, c->namelen + 1);
-		off += c->namelen + 1;
+		pos += len;
+		if (pos <= offset)
+			continue;
+		skip = len - min_t(size_t, len, pos - offset);
+		if (off + len - skip > size)
+			return off;
+		memcpy(buf + off, c->name + skip, len - skip);
+		off += len - skip;
 	}
+	*end = true;
 	return off;
 }
 
 /**
  * kxs_store_directory() - list a node's children
  * @s: the store
+ * @c: the caller
  * @path: canonical absolute path
  * @buf: where to put the names, each followed by a NUL, sorted
  * @size: size of @buf
  *
- * Return: bytes written to @buf, -ENOENT, or -E2BIG if they do not fit.
+ * Return: bytes written to @buf, -ENOENT, -EACCES, or -E2BIG if they do
+ * not fit.
  */
-int kxs_store_directory(struct kxs_store *s, const char *path, char *buf,
-			size_t size)
+int kxs_store_directory(struct kxs_store *s, const struct kxs_caller *c,
+			const char *path, char *buf, size_t size)
 {
 	struct kxs_node *node;
 	unsigned int seq;
+	bool end;
 	int ret;
 
 	rcu_read_lock();
-	node = kxs_store_lookup_rcu(s, path);
-	if (!node) {
-		ret = -ENOENT;
+	node = kxs_readable_rcu(s, c, path);
+	if (IS_ERR(node)) {
+		ret = PTR_ERR(node);
 		goto out;
 	}
 	do {
 		seq = read_seqcount_begin(&node->children_seq);
-		ret = kxs_children_copy_rcu(node, buf, size);
+		if (READ_ONCE(node->children_len) > size) {
+			ret = -E2BIG;
+			continue;
+		}
+		ret = kxs_children_copy_rcu(node, 0, buf, size, &end);
+		if (ret >= 0 && !end)
+			ret = -EAGAIN;
 	} while (read_seqcount_retry(&node->children_seq, seq));
 out:
 	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * kxs_store_directory_part() - list a node's children from an offset
+ * @s: the store
+ * @c: the caller
+ * @path: canonical absolute path
+ * @offset: byte offset into the whole list (as DIRECTORY would give it)
+ * @buf: where to put the reply: the node's generation in decimal and a
+ *	NUL, then the names from @offset that fit, then an empty name if
+ *	that reached the end of the list
+ * @size: size of @buf
+ *
+ * The generation changes whenever the list does, so a client that pages
+ * through a list and sees the same generation each time has it whole.
+ *
+ * Return: bytes written to @buf, -ENOENT or -EACCES.
+ */
+int kxs_store_directory_part(struct kxs_store *s, const struct kxs_caller *c,
+			     const char *path, u32 offset, char *buf,
+			     size_t size)
+{
+	struct kxs_node *node;
+	unsigned int seq;
+	size_t genlen;
+	bool end;
+	int ret;
+
+	rcu_read_lock();
+	node = kxs_readable_rcu(s, c, path);
+	if (IS_ERR(node)) {
+		ret = PTR_ERR(node);
+		goto out;
+	}
+	do {
+		seq = read_seqcount_begin(&node->children_seq);
+		genlen = scnprintf(buf, size, "%llu", READ_ONCE(node->gen)) + 1;
+		/* Room for the terminating empty name. */
+		ret = kxs_children_copy_rcu(node, offset, buf + genlen,
+					    size - genlen - 1, &end);
+		if (ret >= 0) {
+			ret += genlen;
+			if (end)
+				buf[ret++] = '\0';
+		}
+	} while (read_seqcount_retry(&node->children_seq, seq));
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+struct kxs_check {
+	char *buf;
+	size_t size;
+	size_t off;
+	int problems;
+};
+
+static __printf(2, 3) void kxs_check_report(struct kxs_check *ck,
+					     const char *fmt, ...)
+{
+	va_list args;
+
+	ck->problems++;
+	va_start(args, fmt);
+	ck->off += vscnprintf(ck->buf + ck->off, ck->size - ck->off, fmt,
+			      args);
+	va_end(args);
+}
+
+/* The links, order and per-parent totals of @n's children. */
+static void kxs_check_children(struct kxs_check *ck, struct kxs_node *n)
+{
+	const struct kxs_node *prev = NULL, *c;
+	u32 nr = 0, len = 0;
+	struct rb_node *rb;
+
+	for (rb = rb_first(&n->children); rb; rb = rb_next(rb)) {
+		c = rb_entry(rb, struct kxs_node, rb);
+		nr++;
+		len += c->namelen + 1;
+		if (c->parent != n || !c->namelen ||
+		    strlen(c->name) != c->namelen || strchr(c->name, '/'))
+			kxs_check_report(ck, "bad child \"%s\" of \"%s\"\n",
+					 c->name, n->name);
+		if (prev && kxs_name_cmp(prev->name, prev->namelen, c->name,
+					 c->namelen) >= 0)
+			kxs_check_report(ck, "children of \"%s\" out of order\n",
+					 n->name);
+		prev = c;
+	}
+	if (nr != n->nr_children || len != n->children_len)
+		kxs_check_report(ck, "\"%s\": %u children of %u bytes, recorded %u of %u\n",
+				 n->name, nr, len, n->nr_children,
+				 n->children_len);
+}
+
+/**
+ * kxs_store_check() - verify the tree against its own bookkeeping
+ * @s: the store
+ * @buf: where to describe each problem found, a line each
+ * @size: size of @buf
+ *
+ * Checks every node's links, the order and totals of its children, its
+ * data and generation, and the store's node, byte and per-domain counts
+ * against a recount.
+ *
+ * Return: the number of problems, or -ENOMEM.
+ */
+int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
+{
+	struct kxs_check ck = { .buf = buf, .size = size };
+	struct kxs_node *root, *n;
+	unsigned long nodes = 0, idx;
+	struct xarray owned;
+	size_t bytes = 0;
+	void *e;
+	int ret = 0;
+
+	if (size)
+		buf[0] = '\0';
+	xa_init(&owned);
+	mutex_lock(&s->lock);
+	root = kxs_root(s);
+	for (n = root; n; n = kxs_preorder_next(n, root, false)) {
+		const struct kxs_data *d = kxs_data_get(s, n);
+		unsigned long cnt;
+
+		nodes++;
+		bytes += kxs_node_size(n);
+		if (!d || !d->nr_perms) {
+			kxs_check_report(&ck, "\"%s\": no permissions\n",
+					 n->name);
+			continue;
+		}
+		bytes += kxs_data_size(d->nr_perms, d->len);
+		if (n->gen > s->gen)
+			kxs_check_report(&ck, "\"%s\": generation %llu > %llu\n",
+					 n->name, n->gen, s->gen);
+		kxs_check_children(&ck, n);
+		e = xa_load(&owned, kxs_data_owner(d));
+		cnt = e ? xa_to_value(e) + 1 : 1;
+		if (xa_is_err(xa_store(&owned, kxs_data_owner(d),
+				       xa_mk_value(cnt), GFP_KERNEL))) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (nodes != s->nr_nodes || bytes != s->bytes)
+		kxs_check_report(&ck, "store: %lu nodes of %zu bytes, recorded %lu of %zu\n",
+				 nodes, bytes, s->nr_nodes, s->bytes);
+	xa_for_each(&owned, idx, e)
+		if (xa_to_value(e) != kxs_owned_get(s, idx))
+			kxs_check_report(&ck, "domain %lu owns %lu nodes, recorded %lu\n",
+					 idx, xa_to_value(e),
+					 kxs_owned_get(s, idx));
+	xa_for_each(s->owned, idx, e)
+		if (!xa_load(&owned, idx))
+			kxs_check_report(&ck, "domain %lu owns no node, recorded %lu\n",
+					 idx, xa_to_value(e));
+	ret = ck.problems;
+out:
+	mutex_unlock(&s->lock);
+	xa_destroy(&owned);
 	return ret;
 }

@@ -21,25 +21,9 @@
 #include <linux/rcupdate.h>
 #include <linux/seqlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
-/* Access bits of a permission entry. */
-#define KXS_PERM_NONE	0
-#define KXS_PERM_READ	1
-#define KXS_PERM_WRITE	2
-#define KXS_PERM_BOTH	(KXS_PERM_READ | KXS_PERM_WRITE)
-
-/**
- * struct kxs_perm - one permission entry of a node
- * @domid: the domain the entry is about
- * @access: KXS_PERM_* bits
- *
- * The first entry of a node names its owner and the access of every
- * domain without an entry of its own.
- */
-struct kxs_perm {
-	u16 domid;
-	u8 access;
-};
+#include "perms.h"
 
 /**
  * struct kxs_data - a node's value and permissions
@@ -99,6 +83,8 @@ struct kxs_node {
  * @lock: serialises every writer; see the rule at the top of this file
  * @root: the node "/"; readers under RCU.  Replaced as a whole only when
  *	a transaction commits (kxs_store_commit())
+ * @owned: nodes owned by each domain, by domid (xa_mk_value()); under
+ *	@lock.  A pointer, so that a commit can swap it with the tree
  * @gen: last generation handed out; under @lock
  * @nr_nodes: nodes in the tree; under @lock
  * @bytes: bytes allocated for nodes and their data; under @lock
@@ -106,6 +92,7 @@ struct kxs_node {
 struct kxs_store {
 	struct mutex lock;	/* every writer; see the rule above */
 	struct kxs_node __rcu *root;
+	struct xarray *owned;
 	u64 gen;
 	unsigned long nr_nodes;
 	size_t bytes;
@@ -118,18 +105,33 @@ int kxs_store_commit(struct kxs_store *s, struct kxs_store *copy,
 		     u64 base_gen);
 
 /*
- * Operations on canonical absolute paths (see path.h).  @domid is the
- * domain on whose behalf nodes are created: it becomes their owner.
+ * Operations on canonical absolute paths (see path.h), with the access
+ * rights and quotas of @c.  Nodes a caller creates inherit their parent's
+ * permissions; an unprivileged creator becomes their owner.
  */
-int kxs_store_write(struct kxs_store *s, const char *path, const void *value,
-		    size_t len, u16 domid);
-int kxs_store_mkdir(struct kxs_store *s, const char *path, u16 domid);
-int kxs_store_rm(struct kxs_store *s, const char *path);
+int kxs_store_write(struct kxs_store *s, const struct kxs_caller *c,
+		    const char *path, const void *value, size_t len);
+int kxs_store_mkdir(struct kxs_store *s, const struct kxs_caller *c,
+		    const char *path);
+int kxs_store_rm(struct kxs_store *s, const struct kxs_caller *c,
+		 const char *path);
+int kxs_store_set_perms(struct kxs_store *s, const struct kxs_caller *c,
+			const char *path, const struct kxs_perm *perms,
+			unsigned int nr);
 
-int kxs_store_read(struct kxs_store *s, const char *path, void *buf,
-		   size_t size);
-int kxs_store_directory(struct kxs_store *s, const char *path, char *buf,
-			size_t size);
+int kxs_store_read(struct kxs_store *s, const struct kxs_caller *c,
+		   const char *path, void *buf, size_t size);
+int kxs_store_directory(struct kxs_store *s, const struct kxs_caller *c,
+			const char *path, char *buf, size_t size);
+int kxs_store_directory_part(struct kxs_store *s, const struct kxs_caller *c,
+			     const char *path, u32 offset, char *buf,
+			     size_t size);
+int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
+			const char *path, char *buf, size_t size);
+
+unsigned long kxs_store_owned(struct kxs_store *s, u16 domid);
+unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid);
+int kxs_store_check(struct kxs_store *s, char *buf, size_t size);
 
 struct kxs_node *kxs_store_lookup_rcu(struct kxs_store *s, const char *path);
 

@@ -14,12 +14,13 @@
  * the store.  Per-node conflicts and O(1) start replace it later.
  *
  * The table of a connection's transactions is only used under the
- * connection's in_lock (requests are handled one at a time) or once the
- * connection is gone.
+ * context's request lock (kxs_ctx.lock).  Open transactions count against
+ * the domain's quota (the control domain has none).
  */
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include "domain.h"
 #include "proto.h"
 #include "store.h"
 #include "transaction.h"
@@ -34,24 +35,28 @@ void kxs_tx_init(struct kxs_ctx *ctx)
 /**
  * kxs_tx_start() - start a transaction
  * @ctx: the connection's context
+ * @c: the caller, whose transactions quota applies
  * @id: set to the new transaction's id, never 0
  *
- * Return: 0, -ENOSPC if the connection has KXS_TX_MAX open, -ENOMEM.
+ * Return: 0, -ENOSPC if the domain has its quota of transactions open,
+ * -ENOMEM.
  */
-int kxs_tx_start(struct kxs_ctx *ctx, u32 *id)
+int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 {
 	struct kxs_tx *tx;
 	int ret;
 
-	if (ctx->nr_txs >= KXS_TX_MAX)
-		return -ENOSPC;
+	ret = kxs_domain_tx_get(ctx->doms, ctx, c);
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	tx = kzalloc(sizeof(*tx), GFP_KERNEL);
 	if (!tx)
-		return -ENOMEM;
+		goto err;
 	tx->copy = kxs_store_clone(ctx->store);
 	if (!tx->copy) {
 		kfree(tx);
-		return -ENOMEM;
+		goto err;
 	}
 	/* Nobody else sees the copy: its generation is the base. */
 	tx->base_gen = tx->copy->gen;
@@ -60,10 +65,15 @@ int kxs_tx_start(struct kxs_ctx *ctx, u32 *id)
 	if (ret < 0) {
 		kxs_store_destroy(tx->copy);
 		kfree(tx);
-		return ret == -EBUSY ? -ENOSPC : ret;
+		ret = ret == -EBUSY ? -ENOSPC : ret;
+		goto err;
 	}
 	ctx->nr_txs++;
 	return 0;
+
+err:
+	kxs_domain_tx_put(ctx->doms, ctx);
+	return ret;
 }
 
 /* The store a request with this tx_id acts on, or ERR_PTR(-ENOENT). */
@@ -77,10 +87,12 @@ struct kxs_store *kxs_tx_store(struct kxs_ctx *ctx, u32 id)
 	return tx ? tx->copy : ERR_PTR(-ENOENT);
 }
 
-static void kxs_tx_free(struct kxs_tx *tx)
+static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 {
 	kxs_store_destroy(tx->copy);
 	kfree(tx);
+	ctx->nr_txs--;
+	kxs_domain_tx_put(ctx->doms, ctx);
 }
 
 /**
@@ -101,14 +113,13 @@ int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 
 	if (!tx)
 		return -ENOENT;
-	ctx->nr_txs--;
 	if (commit)
 		ret = kxs_store_commit(ctx->store, tx->copy, tx->base_gen);
-	kxs_tx_free(tx);
+	kxs_tx_free(ctx, tx);
 	return ret;
 }
 
-/* End every transaction of a connection that is going away. */
+/* End every transaction of a connection that is going away or dead. */
 void kxs_tx_release_all(struct kxs_ctx *ctx)
 {
 	struct kxs_tx *tx;
@@ -116,8 +127,7 @@ void kxs_tx_release_all(struct kxs_ctx *ctx)
 
 	xa_for_each(&ctx->txs, id, tx) {
 		xa_erase(&ctx->txs, id);
-		kxs_tx_free(tx);
+		kxs_tx_free(ctx, tx);
 	}
-	ctx->nr_txs = 0;
 	xa_destroy(&ctx->txs);
 }

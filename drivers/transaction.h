@@ -9,11 +9,9 @@
 
 #include <linux/types.h>
 
+struct kxs_caller;
 struct kxs_ctx;
 struct kxs_store;
-
-/* Open transactions per connection; one more gets ENOSPC. */
-#define KXS_TX_MAX	10
 
 /**
  * struct kxs_tx - one open transaction
@@ -26,7 +24,7 @@ struct kxs_tx {
 };
 
 void kxs_tx_init(struct kxs_ctx *ctx);
-int kxs_tx_start(struct kxs_ctx *ctx, u32 *id);
+int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id);
 int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit);
 struct kxs_store *kxs_tx_store(struct kxs_ctx *ctx, u32 id);
 void kxs_tx_release_all(struct kxs_ctx *ctx);

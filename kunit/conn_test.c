@@ -9,11 +9,15 @@
 #include <linux/uio.h>
 
 #include "conn.h"
+#include "domain.h"
 #include "store.h"
+#include "kxs_test.h"
 #include "transaction.h"
 
 struct kxs_conn_test {
 	struct kxs_store *store;
+	struct kxs_domains doms;
+	u32 quota[KXS_QUOTA_NR];
 	struct kxs_conn *conn;
 	u8 *buf;		/* scratch for building and reading messages */
 };
@@ -25,7 +29,9 @@ static int kxs_conn_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->store = kxs_store_create();
 	KUNIT_ASSERT_NOT_NULL(test, t->store);
-	t->conn = kxs_conn_create(t->store, 0);
+	t->quota[KXS_QUOTA_TRANSACTIONS] = 10;
+	KUNIT_ASSERT_EQ(test, kxs_domains_init(&t->doms, t->quota), 0);
+	t->conn = kxs_conn_create(t->store, &t->doms);
 	KUNIT_ASSERT_NOT_NULL(test, t->conn);
 	t->buf = kunit_kzalloc(test, 4 * KXS_MSG_MAX, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t->buf);
@@ -37,7 +43,8 @@ static void kxs_conn_test_exit(struct kunit *test)
 {
 	struct kxs_conn_test *t = test->priv;
 
-	kxs_conn_destroy(t->conn);
+	kxs_conn_close(t->conn);
+	kxs_domains_destroy(&t->doms);
 	kxs_store_destroy(t->store);
 }
 
@@ -161,8 +168,8 @@ static void kxs_conn_malformed_payloads_get_einval(struct kunit *test)
 static void kxs_conn_unknown_and_reply_only_types_get_enosys(struct kunit *test)
 {
 	static const u32 types[] = {
-		XS_CONTROL, XS_GET_PERMS, XS_WATCH, XS_INTRODUCE,
-		XS_WATCH_EVENT, XS_ERROR, 20, 27, 1000, XS_INVALID, 0xffffffff,
+		XS_WATCH, XS_WATCH_EVENT, XS_ERROR, 20, 27, 1000, XS_INVALID,
+		0xffffffff,
 	};
 	size_t i;
 
@@ -296,7 +303,7 @@ static void kxs_conn_directory_reply_over_payload_max(struct kunit *test)
 	/* 100 children of 49 bytes each: a 4900-byte list. */
 	for (i = 0; i < 100; i++) {
 		snprintf(path, sizeof(path), "/d/%048d", i);
-		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(t->store, path, 0), 0);
+		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(t->store, KXS_AS(0), path), 0);
 	}
 	KXS_RT(test, XS_DIRECTORY, "/d\0", XS_ERROR, "E2BIG\0");
 }
@@ -478,7 +485,12 @@ static void kxs_tx_ids_are_distinct_and_nonzero(struct kunit *test)
 
 static void kxs_tx_bad_requests_get_errors(struct kunit *test)
 {
-	u32 tx = kxs_tx_begin(test), i;
+	struct kxs_conn_test *t = test->priv;
+	u32 tx, i;
+
+	/* A guest, whose transactions quota (10 here) applies. */
+	KUNIT_ASSERT_EQ(test, kxs_conn_bind(t->conn, 7), 0);
+	tx = kxs_tx_begin(test);
 
 	/* No nesting, END needs a transaction and T or F. */
 	KXS_TX_RT(test, tx, XS_TRANSACTION_START, "\0", XS_ERROR, "EBUSY\0");
@@ -490,7 +502,7 @@ static void kxs_tx_bad_requests_get_errors(struct kunit *test)
 	KXS_TX_RT(test, tx, XS_TRANSACTION_END, "TT\0", XS_ERROR,
 		  "EINVAL\0");
 	/* Still open after the refusals; the limit counts it. */
-	for (i = 1; i < KXS_TX_MAX; i++)
+	for (i = 1; i < t->quota[KXS_QUOTA_TRANSACTIONS]; i++)
 		kxs_tx_begin(test);
 	KXS_RT(test, XS_TRANSACTION_START, "\0", XS_ERROR, "ENOSPC\0");
 	KXS_TX_RT(test, tx, XS_TRANSACTION_END, "F\0", XS_TRANSACTION_END,

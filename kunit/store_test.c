@@ -7,6 +7,7 @@
 #include <linux/string.h>
 
 #include "store.h"
+#include "kxs_test.h"
 
 static int kxs_store_test_init(struct kunit *test)
 {
@@ -29,7 +30,7 @@ static void kxs_expect_value(struct kunit *test, const char *path,
 	char *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ_MSG(test, kxs_store_read(test->priv, path, buf, 4096),
+	KUNIT_ASSERT_EQ_MSG(test, kxs_store_read(test->priv, KXS_AS(0), path, buf, 4096),
 			    len, "%s", path);
 	KUNIT_EXPECT_MEMEQ(test, buf, value, len);
 }
@@ -41,7 +42,7 @@ static void kxs_expect_children(struct kunit *test, const char *path,
 	char *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ_MSG(test, kxs_store_directory(test->priv, path, buf,
+	KUNIT_ASSERT_EQ_MSG(test, kxs_store_directory(test->priv, KXS_AS(0), path, buf,
 						      4096), len, "%s", path);
 	KUNIT_EXPECT_MEMEQ(test, buf, list, len);
 }
@@ -87,7 +88,7 @@ static void kxs_store_write_creates_missing_parents_empty(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b/c", "hello", 5, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/b/c", "hello", 5), 0);
 	kxs_expect_value(test, "/a/b/c", "hello", 5);
 	kxs_expect_value(test, "/a/b", "", 0);
 	kxs_expect_value(test, "/a", "", 0);
@@ -100,12 +101,12 @@ static void kxs_store_write_replaces_value_and_keeps_children(struct kunit *test
 {
 	struct kxs_store *s = test->priv;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b", "x", 1, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "one", 3, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "two!", 4, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/b", "x", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "one", 3), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "two!", 4), 0);
 	kxs_expect_value(test, "/a", "two!", 4);
 	kxs_expect_children(test, "/a", "b", 2);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "", 0, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "", 0), 0);
 	kxs_expect_value(test, "/a", "", 0);
 }
 
@@ -113,8 +114,8 @@ static void kxs_store_values_are_binary_safe(struct kunit *test)
 {
 	static const char bin[] = { 0, 1, 0, 0xff, 'x', 0 };
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(test->priv, "/bin", bin,
-					      sizeof(bin), 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(test->priv, KXS_AS(0), "/bin",
+					      bin, sizeof(bin)), 0);
 	kxs_expect_value(test, "/bin", bin, sizeof(bin));
 }
 
@@ -122,12 +123,12 @@ static void kxs_store_mkdir_is_idempotent_and_keeps_values(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/e", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/e"), 0);
 	kxs_expect_value(test, "/d/e", "", 0);
 	kxs_expect_value(test, "/d", "", 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/d", "v", 1, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d", 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/e", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/d", "v", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/e"), 0);
 	kxs_expect_value(test, "/d", "v", 1);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 3);
 }
@@ -137,12 +138,12 @@ static void kxs_store_rm_removes_whole_subtree(struct kunit *test)
 	struct kxs_store *s = test->priv;
 	char buf[8];
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/t/a/x", "1", 1, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/t/a/y/z", "2", 1, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/t/b", "3", 1, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/t/a"), 0);
-	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/t/a", buf, 8), -ENOENT);
-	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/t/a/y/z", buf, 8), -ENOENT);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/t/a/x", "1", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/t/a/y/z", "2", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/t/b", "3", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/t/a"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/t/a", buf, 8), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/t/a/y/z", buf, 8), -ENOENT);
 	kxs_expect_children(test, "/t", "b", 2);
 	kxs_expect_value(test, "/t/b", "3", 1);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 3);
@@ -152,11 +153,11 @@ static void kxs_store_rm_missing_node_needs_parent(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/p", 0), 0);
-	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/p/missing"), 0);
-	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/p/missing/deeper"), -ENOENT);
-	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/q/missing"), -ENOENT);
-	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/q"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/p"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/p/missing"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/p/missing/deeper"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/q/missing"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/q"), 0);
 	kxs_expect_children(test, "/", "p", 2);
 }
 
@@ -164,8 +165,8 @@ static void kxs_store_rm_of_root_is_refused(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "1", 1, 0), 0);
-	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, "/"), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "1", 1), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/"), -EINVAL);
 	kxs_expect_value(test, "/a", "1", 1);
 }
 
@@ -173,9 +174,9 @@ static void kxs_store_read_and_directory_of_missing_node(struct kunit *test)
 {
 	char buf[8];
 
-	KUNIT_EXPECT_EQ(test, kxs_store_read(test->priv, "/nope", buf, 8),
+	KUNIT_EXPECT_EQ(test, kxs_store_read(test->priv, KXS_AS(0), "/nope", buf, 8),
 			-ENOENT);
-	KUNIT_EXPECT_EQ(test, kxs_store_directory(test->priv, "/nope", buf,
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(test->priv, KXS_AS(0), "/nope", buf,
 						  8), -ENOENT);
 }
 
@@ -191,7 +192,7 @@ static void kxs_store_directory_lists_children_sorted(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "/dir/%s", names[i]);
-		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, path, 0), 0);
+		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), path), 0);
 	}
 	kxs_expect_children(test, "/dir", sorted, sizeof(sorted));
 }
@@ -201,13 +202,13 @@ static void kxs_store_directory_too_big_for_buffer(struct kunit *test)
 	struct kxs_store *s = test->priv;
 	char buf[8];
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/abc", 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/d/def", 0), 0);
-	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, "/d", buf, 7), -E2BIG);
-	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, "/d", buf, 8), 8);
-	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/d", buf, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/d", "12", 2, 0), 0);
-	KUNIT_EXPECT_EQ(test, kxs_store_read(s, "/d", buf, 1), -E2BIG);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/abc"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/def"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, KXS_AS(0), "/d", buf, 7), -E2BIG);
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, KXS_AS(0), "/d", buf, 8), 8);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/d", buf, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/d", "12", 2), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/d", buf, 1), -E2BIG);
 }
 
 static void kxs_store_many_children_stay_ordered(struct kunit *test)
@@ -221,13 +222,13 @@ static void kxs_store_many_children_stay_ordered(struct kunit *test)
 	/* Insert in an order that makes the rbtree rotate a lot. */
 	for (i = 0; i < 500; i++) {
 		snprintf(path, sizeof(path), "/m/%03d", (i * 7) % 500);
-		KUNIT_ASSERT_EQ(test, kxs_store_write(s, path, path, 6, 0), 0);
+		KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), path, path, 6), 0);
 	}
 	for (i = 0; i < 500; i += 2) {
 		snprintf(path, sizeof(path), "/m/%03d", i);
-		KUNIT_ASSERT_EQ(test, kxs_store_rm(s, path), 0);
+		KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), path), 0);
 	}
-	len = kxs_store_directory(s, "/m", buf, 4096);
+	len = kxs_store_directory(s, KXS_AS(0), "/m", buf, 4096);
 	KUNIT_ASSERT_EQ(test, len, 250 * 4);
 	for (i = 1, p = buf; i < 500; i += 2, p += 4) {
 		snprintf(path, sizeof(path), "%03d", i);
@@ -251,10 +252,10 @@ static void kxs_store_handles_deepest_paths(struct kunit *test)
 		path[i + 1] = 'x';
 	}
 	KUNIT_ASSERT_EQ(test, strlen(path), len);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, path, "deep", 4, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), path, "deep", 4), 0);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1 + len / 2);
 	kxs_expect_value(test, path, "deep", 4);
-	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/x"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/x"), 0);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1);
 }
 
@@ -263,35 +264,40 @@ static void kxs_store_accounting_returns_to_start(struct kunit *test)
 	struct kxs_store *s = test->priv;
 	size_t bytes = s->bytes;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b/c", "v", 1, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/b/c", "longer", 6, 0), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/a/d", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/b/c", "v", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/b/c", "longer", 6), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/a/d"), 0);
 	KUNIT_EXPECT_GT(test, s->bytes, bytes);
-	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/a"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/a"), 0);
 	KUNIT_EXPECT_EQ(test, s->bytes, bytes);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1);
 }
 
 static void kxs_store_new_nodes_inherit_permissions(struct kunit *test)
 {
+	static const struct kxs_perm perms[] = {
+		{ 0, KXS_PERM_NONE }, { 5, KXS_PERM_BOTH },
+	};
 	struct kxs_store *s = test->priv;
 	const struct kxs_data *d;
 
 	/* The control domain keeps the parent's owner ... */
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a", "", 0, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "", 0), 0);
 	d = kxs_test_data(test, "/a");
 	KUNIT_ASSERT_EQ(test, d->nr_perms, 1);
 	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 0);
 	KUNIT_EXPECT_EQ(test, d->perms[0].access, KXS_PERM_NONE);
 	/* ... a guest owns what it creates, with the parent's access. */
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/g/h", "", 0, 5), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_set_perms(s, KXS_AS(0), "/a", perms,
+						  ARRAY_SIZE(perms)), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(5), "/a/g/h", "", 0), 0);
 	d = kxs_test_data(test, "/a/g");
 	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 5);
 	KUNIT_EXPECT_EQ(test, d->perms[0].access, KXS_PERM_NONE);
 	d = kxs_test_data(test, "/a/g/h");
 	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 5);
 	/* Rewriting a value keeps the permissions. */
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/a/g", "v", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/g", "v", 1), 0);
 	d = kxs_test_data(test, "/a/g");
 	KUNIT_EXPECT_EQ(test, d->perms[0].domid, 5);
 }
@@ -301,21 +307,21 @@ static void kxs_store_generation_tracks_changes(struct kunit *test)
 	struct kxs_store *s = test->priv;
 	u64 g1, g2, g3;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/g/a", "1", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/g/a", "1", 1), 0);
 	g1 = kxs_test_gen(test, "/g");
-	KUNIT_ASSERT_EQ(test, kxs_store_write(s, "/g/a", "2", 1, 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/g/a", "2", 1), 0);
 	/* A child's new value is not a change of the parent ... */
 	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g1);
 	KUNIT_EXPECT_GT(test, kxs_test_gen(test, "/g/a"), g1);
 	/* ... a new or removed child is. */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/g/b", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g/b"), 0);
 	g2 = kxs_test_gen(test, "/g");
 	KUNIT_EXPECT_GT(test, g2, g1);
-	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, "/g/b"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/g/b"), 0);
 	g3 = kxs_test_gen(test, "/g");
 	KUNIT_EXPECT_GT(test, g3, g2);
 	/* MKDIR of an existing node changes nothing. */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, "/g", 0), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g"), 0);
 	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g3);
 }
 

@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Domains.
+ *
+ * There is no hypervisor behind this store: INTRODUCE records a domain
+ * (its ring page and event channel are kept, never mapped or bound) and a
+ * guest's "ring" is any connection bound to its domid with the bind
+ * ioctl.  What xenstore does with a domain is real: its connections get
+ * its identity, permissions and quotas; RELEASE removes the nodes it owns
+ * and ends its connections.
+ */
+#include <linux/bitops.h>
+#include <linux/errno.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "domain.h"
+#include "proto.h"
+#include "store.h"
+#include "transaction.h"
+
+const char *const kxs_quota_names[KXS_QUOTA_NR] = {
+	[KXS_QUOTA_NODES]		= "nodes",
+	[KXS_QUOTA_WATCHES]		= "watches",
+	[KXS_QUOTA_TRANSACTIONS]	= "transactions",
+	[KXS_QUOTA_NODE_SIZE]		= "node-size",
+	[KXS_QUOTA_PERMS]		= "permissions",
+};
+
+/**
+ * kxs_quota_lookup() - a quota by its wire name
+ * @name: e.g. "nodes"
+ *
+ * Return: the KXS_QUOTA_* value, or -EINVAL for an unknown name.
+ */
+int kxs_quota_lookup(const char *name)
+{
+	int q;
+
+	for (q = 0; q < KXS_QUOTA_NR; q++)
+		if (!strcmp(name, kxs_quota_names[q]))
+			return q;
+	return -EINVAL;
+}
+
+static const char *const kxs_special_paths[KXS_SPECIAL_NR] = {
+	[KXS_SPECIAL_INTRODUCE]	= "@introduceDomain",
+	[KXS_SPECIAL_RELEASE]	= "@releaseDomain",
+};
+
+/**
+ * kxs_special_lookup() - which special path @path is
+ * @path: a path starting with '@'
+ *
+ * Return: the KXS_SPECIAL_* value, or -EINVAL for any other path.
+ */
+int kxs_special_lookup(const char *path)
+{
+	int sp;
+
+	for (sp = 0; sp < KXS_SPECIAL_NR; sp++)
+		if (!strcmp(path, kxs_special_paths[sp]))
+			return sp;
+	return -EINVAL;
+}
+
+/* Permissions of the special paths before any SET_PERMS: "n0". */
+static const struct kxs_perm kxs_special_default = {
+	.domid = KXS_DOMID_CONTROL, .access = KXS_PERM_NONE,
+};
+
+/**
+ * kxs_domains_init() - an empty domain table
+ * @d: the table
+ * @quota: KXS_QUOTA_NR global quota values, kept up to date by SET_QUOTA
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kxs_domains_init(struct kxs_domains *d, u32 *quota)
+{
+	int sp;
+
+	mutex_init(&d->lock);
+	xa_init(&d->doms);
+	d->quota = quota;
+	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
+		d->special[sp] = kmemdup(&kxs_special_default,
+					 sizeof(kxs_special_default),
+					 GFP_KERNEL);
+		if (!d->special[sp]) {
+			kxs_domains_destroy(d);
+			return -ENOMEM;
+		}
+		d->nr_special[sp] = 1;
+	}
+	return 0;
+}
+
+static void kxs_domain_free(struct kref *ref)
+{
+	struct kxs_domain *dom = container_of(ref, struct kxs_domain, ref);
+
+	WARN_ON(!list_empty(&dom->conns) || dom->nr_txs || dom->nr_watches);
+	kfree(dom);
+}
+
+static void kxs_domain_put(struct kxs_domain *dom)
+{
+	kref_put(&dom->ref, kxs_domain_free);
+}
+
+/* Every connection is gone. */
+void kxs_domains_destroy(struct kxs_domains *d)
+{
+	struct kxs_domain *dom;
+	unsigned long domid;
+	int sp;
+
+	xa_for_each(&d->doms, domid, dom) {
+		xa_erase(&d->doms, domid);
+		kxs_domain_put(dom);
+	}
+	xa_destroy(&d->doms);
+	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
+		kfree(d->special[sp]);
+		d->special[sp] = NULL;
+	}
+	mutex_destroy(&d->lock);
+}
+
+/**
+ * kxs_domid_is_guest() - can @domid name a guest domain?
+ * @domid: the domain id
+ *
+ * Return: true unless it is the control domain or a DOMID_* special.
+ */
+bool kxs_domid_is_guest(u16 domid)
+{
+	return domid != KXS_DOMID_CONTROL && domid < KXS_DOMID_FIRST_RESERVED;
+}
+
+static struct kxs_domain *kxs_domain_find(struct kxs_domains *d, u16 domid)
+{
+	lockdep_assert_held(&d->lock);
+	return xa_load(&d->doms, domid);
+}
+
+/* The domain's entry, made if it has none: Return: it or ERR_PTR. */
+static struct kxs_domain *kxs_domain_find_or_create(struct kxs_domains *d,
+						    u16 domid)
+{
+	struct kxs_domain *dom = kxs_domain_find(d, domid);
+	int ret;
+
+	if (dom)
+		return dom;
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	if (!dom)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&dom->ref);
+	INIT_LIST_HEAD(&dom->conns);
+	dom->domid = domid;
+	dom->target = KXS_NO_TARGET;
+	dom->features = KXS_FEATURES_SUPPORTED;
+	ret = xa_err(xa_store(&d->doms, domid, dom, GFP_KERNEL));
+	if (ret) {
+		kfree(dom);
+		return ERR_PTR(ret);
+	}
+	return dom;
+}
+
+/**
+ * kxs_domain_caller() - the identity and limits of a connection's request
+ * @d: the domain table
+ * @ctx: the connection
+ * @c: filled in
+ */
+void kxs_domain_caller(struct kxs_domains *d, struct kxs_ctx *ctx,
+		       struct kxs_caller *c)
+{
+	struct kxs_domain *dom = ctx->dom;
+	int q;
+
+	c->domid = ctx->domid;
+	c->target = KXS_NO_TARGET;
+	c->priv = !dom;
+	if (!dom) {
+		memset(c->quota, 0, sizeof(c->quota));
+		return;
+	}
+	mutex_lock(&d->lock);
+	c->target = dom->target;
+	for (q = 0; q < KXS_QUOTA_NR; q++)
+		c->quota[q] = test_bit(q, &dom->quota_set) ? dom->quota[q] :
+							      d->quota[q];
+	mutex_unlock(&d->lock);
+}
+
+/**
+ * kxs_domain_bind() - make a connection act for a guest domain
+ * @d: the domain table
+ * @ctx: the connection, acting for the control domain so far
+ * @domid: the guest
+ *
+ * Return: 0, -EINVAL for a domid that is not a guest's, -EBUSY if the
+ * connection is bound already, -ENOMEM.
+ */
+int kxs_domain_bind(struct kxs_domains *d, struct kxs_ctx *ctx, u16 domid)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	if (ctx->dom) {
+		ret = -EBUSY;
+		goto out;
+	}
+	dom = kxs_domain_find_or_create(d, domid);
+	if (IS_ERR(dom)) {
+		ret = PTR_ERR(dom);
+		goto out;
+	}
+	kref_get(&dom->ref);
+	list_add_tail(&ctx->dom_link, &dom->conns);
+	dom->nr_conns++;
+	ctx->dom = dom;
+	ctx->domid = domid;
+out:
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* The connection is going away: it no longer counts for its domain. */
+void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx)
+{
+	struct kxs_domain *dom = ctx->dom;
+
+	if (!dom)
+		return;
+	mutex_lock(&d->lock);
+	list_del(&ctx->dom_link);
+	dom->nr_conns--;
+	mutex_unlock(&d->lock);
+	ctx->dom = NULL;
+	kxs_domain_put(dom);
+}
+
+/**
+ * kxs_domain_tx_get() - count a new transaction against the domain
+ * @d: the domain table
+ * @ctx: the connection starting it
+ * @c: its caller identity (the quota to meet)
+ *
+ * Return: 0, or -ENOSPC if the domain has its quota of transactions open.
+ */
+int kxs_domain_tx_get(struct kxs_domains *d, struct kxs_ctx *ctx,
+		      const struct kxs_caller *c)
+{
+	int ret = 0;
+
+	if (!ctx->dom)
+		return 0;
+	mutex_lock(&d->lock);
+	if (kxs_over_quota(c, KXS_QUOTA_TRANSACTIONS, ctx->dom->nr_txs + 1))
+		ret = -ENOSPC;
+	else
+		ctx->dom->nr_txs++;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* A transaction counted by kxs_domain_tx_get() ended. */
+void kxs_domain_tx_put(struct kxs_domains *d, struct kxs_ctx *ctx)
+{
+	if (!ctx->dom)
+		return;
+	mutex_lock(&d->lock);
+	ctx->dom->nr_txs--;
+	mutex_unlock(&d->lock);
+}
+
+/**
+ * kxs_domain_introduce() - INTRODUCE: start serving a domain
+ * @d: the domain table
+ * @domid: a guest's domid
+ * @gfn: its ring page
+ * @port: its event channel
+ *
+ * Introducing an introduced domain again with the same ring page only
+ * records the new event channel (a toolstack reconnecting it).
+ *
+ * Return: 0, -EINVAL for a bad domid or a different ring page, -ENOMEM.
+ */
+int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find_or_create(d, domid);
+	if (IS_ERR(dom)) {
+		ret = PTR_ERR(dom);
+	} else if (dom->introduced && dom->gfn != gfn) {
+		ret = -EINVAL;
+	} else {
+		dom->introduced = true;
+		dom->gfn = gfn;
+		dom->port = port;
+	}
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_release() - RELEASE: forget a domain
+ * @d: the domain table
+ * @s: the store
+ * @domid: an introduced domain
+ *
+ * The domain's entry goes (with its quotas, features and target), its
+ * connections end their transactions and are dead from then on, and the
+ * nodes it owns are removed with their subtrees, as the specification
+ * says of a domain that goes away.
+ *
+ * Context: the caller's own request lock may be held; it must not be
+ * one of the domain's connections.
+ * Return: 0, -EINVAL for a bad domid, -ENOENT if it is not introduced.
+ */
+int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
+{
+	struct kxs_ctx *ctx, *tmp;
+	struct kxs_domain *dom;
+	LIST_HEAD(dying);
+
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	if (!dom || !dom->introduced) {
+		mutex_unlock(&d->lock);
+		return -ENOENT;
+	}
+	xa_erase(&d->doms, domid);
+	dom->introduced = false;
+	dom->released = true;
+	list_for_each_entry(ctx, &dom->conns, dom_link) {
+		kxs_ctx_get(ctx);
+		list_add_tail(&ctx->dying_link, &dying);
+	}
+	mutex_unlock(&d->lock);
+
+	list_for_each_entry_safe(ctx, tmp, &dying, dying_link) {
+		list_del(&ctx->dying_link);
+		kxs_ctx_kill(ctx);
+		kxs_ctx_put(ctx);
+	}
+	kxs_store_rm_owned(s, domid);
+	kxs_domain_put(dom);
+	return 0;
+}
+
+/**
+ * kxs_domain_resume() - RESUME: the domain runs again after a shutdown
+ * @d: the domain table
+ * @domid: an introduced domain
+ *
+ * Nothing marks a domain shut down without a hypervisor, so this only
+ * checks the domain.
+ *
+ * Return: 0, -EINVAL for a bad domid, -ENOENT if it is not introduced.
+ */
+int kxs_domain_resume(struct kxs_domains *d, u16 domid)
+{
+	int ret = kxs_domain_is_introduced(d, domid);
+
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ENOENT;
+}
+
+/**
+ * kxs_domain_is_introduced() - IS_DOMAIN_INTRODUCED
+ * @d: the domain table
+ * @domid: the domain
+ *
+ * Return: 1 or 0, or -EINVAL for a domid that is not a guest's.
+ */
+int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid)
+{
+	struct kxs_domain *dom;
+	int ret;
+
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	ret = dom && dom->introduced;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_set_target() - SET_TARGET: @domid acts for @tdomid
+ * @d: the domain table
+ * @domid: an introduced domain (a device model, say)
+ * @tdomid: an introduced domain, the one it serves
+ *
+ * Return: 0, -EINVAL for bad domids, -ENOENT if one is not introduced.
+ */
+int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid)
+{
+	struct kxs_domain *dom, *tdom;
+	int ret = 0;
+
+	if (!kxs_domid_is_guest(domid) || !kxs_domid_is_guest(tdomid) ||
+	    domid == tdomid)
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	tdom = kxs_domain_find(d, tdomid);
+	if (!dom || !dom->introduced || !tdom || !tdom->introduced)
+		ret = -ENOENT;
+	else
+		dom->target = tdomid;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_get_features() - the feature bits of a domain's ring
+ * @d: the domain table
+ * @domid: a known guest domain
+ * @features: set to the bits
+ *
+ * Return: 0, -EINVAL for a bad domid, -ENOENT for an unknown domain.
+ */
+int kxs_domain_get_features(struct kxs_domains *d, u16 domid, u32 *features)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	if (dom)
+		*features = dom->features;
+	else
+		ret = -ENOENT;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_set_features() - SET_FEATURE, before the domain's INTRODUCE
+ * @d: the domain table
+ * @domid: a guest domain
+ * @features: bits out of KXS_FEATURES_SUPPORTED
+ *
+ * Return: 0, -EINVAL for a bad domid or an unsupported bit, -EBUSY if the
+ * domain is introduced, -ENOMEM.
+ */
+int kxs_domain_set_features(struct kxs_domains *d, u16 domid, u32 features)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (!kxs_domid_is_guest(domid) || (features & ~KXS_FEATURES_SUPPORTED))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find_or_create(d, domid);
+	if (IS_ERR(dom))
+		ret = PTR_ERR(dom);
+	else if (dom->introduced)
+		ret = -EBUSY;
+	else
+		dom->features = features;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_get_quota() - a quota value, global or of one domain
+ * @d: the domain table
+ * @domid: a known guest domain, or -1 for the global value
+ * @q: the quota
+ * @val: set to its value (0: unlimited)
+ *
+ * Return: 0, -EINVAL for a bad domid, -ENOENT for an unknown domain.
+ */
+int kxs_domain_get_quota(struct kxs_domains *d, int domid, enum kxs_quota q,
+			 u32 *val)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (domid >= 0 && !kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = domid < 0 ? NULL : kxs_domain_find(d, domid);
+	if (domid >= 0 && !dom)
+		ret = -ENOENT;
+	else if (dom && test_bit(q, &dom->quota_set))
+		*val = dom->quota[q];
+	else
+		*val = d->quota[q];
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_set_quota() - set a quota, globally or for one domain
+ * @d: the domain table
+ * @domid: a guest domain, or -1 for the global value (the default of
+ *	every domain without its own)
+ * @q: the quota
+ * @val: its new value (0: unlimited)
+ *
+ * Usage above a lowered quota stays; it only cannot grow.
+ *
+ * Return: 0, -EINVAL for a bad domid, -ENOMEM.
+ */
+int kxs_domain_set_quota(struct kxs_domains *d, int domid, enum kxs_quota q,
+			 u32 val)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (domid >= 0 && !kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	if (domid < 0) {
+		WRITE_ONCE(d->quota[q], val);
+	} else {
+		dom = kxs_domain_find_or_create(d, domid);
+		if (IS_ERR(dom)) {
+			ret = PTR_ERR(dom);
+		} else {
+			dom->quota[q] = val;
+			__set_bit(q, &dom->quota_set);
+		}
+	}
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_usage() - what a domain uses, besides the nodes it owns
+ * @d: the domain table
+ * @domid: a known guest domain
+ * @nr_txs: set to its open transactions
+ * @nr_watches: set to its watches
+ * @nr_conns: set to its bound connections
+ *
+ * Return: 0, -EINVAL for a bad domid, -ENOENT for an unknown domain.
+ */
+int kxs_domain_usage(struct kxs_domains *d, u16 domid, unsigned int *nr_txs,
+		     unsigned int *nr_watches, unsigned int *nr_conns)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	if (dom) {
+		*nr_txs = dom->nr_txs;
+		*nr_watches = dom->nr_watches;
+		*nr_conns = dom->nr_conns;
+	} else {
+		ret = -ENOENT;
+	}
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_special_get_perms() - GET_PERMS of a special path
+ * @d: the domain table
+ * @c: the caller, who needs read access
+ * @sp: the path
+ * @buf: where to put the permissions (see kxs_perms_format())
+ * @size: size of @buf
+ *
+ * Return: bytes written, -EACCES or -E2BIG.
+ */
+int kxs_special_get_perms(struct kxs_domains *d, const struct kxs_caller *c,
+			  enum kxs_special sp, char *buf, size_t size)
+{
+	int ret;
+
+	mutex_lock(&d->lock);
+	if (kxs_perm_access(c, d->special[sp], d->nr_special[sp]) &
+	    KXS_PERM_READ)
+		ret = kxs_perms_format(d->special[sp], d->nr_special[sp], buf,
+				       size);
+	else
+		ret = -EACCES;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_special_set_perms() - SET_PERMS of a special path
+ * @d: the domain table
+ * @c: the caller: its owner or privileged
+ * @sp: the path
+ * @perms: the new entries
+ * @nr: their number, at least one
+ *
+ * Return: 0, -EACCES, -EPERM (unprivileged change of owner), -ENOSPC
+ * (permissions quota) or -ENOMEM.
+ */
+int kxs_special_set_perms(struct kxs_domains *d, const struct kxs_caller *c,
+			  enum kxs_special sp, const struct kxs_perm *perms,
+			  unsigned int nr)
+{
+	const unsigned int want = KXS_PERM_WRITE | KXS_PERM_OWNER;
+	struct kxs_perm *copy;
+	int ret = 0;
+
+	if (!nr)
+		return -EINVAL;
+	if (kxs_over_quota(c, KXS_QUOTA_PERMS, nr))
+		return -ENOSPC;
+	copy = kmemdup(perms, nr * sizeof(*perms), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	mutex_lock(&d->lock);
+	if ((kxs_perm_access(c, d->special[sp], d->nr_special[sp]) & want) !=
+	    want) {
+		ret = -EACCES;
+	} else if (!c->priv && perms[0].domid != d->special[sp][0].domid) {
+		ret = -EPERM;
+	} else {
+		swap(d->special[sp], copy);
+		d->nr_special[sp] = nr;
+	}
+	mutex_unlock(&d->lock);
+	kfree(copy);
+	return ret;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Domains: the guests xenstore knows about, their limits and the
+ * connections that act for them.
+ *
+ * Locking rule: kxs_domains.lock (a mutex) protects the table, every
+ * field of every struct kxs_domain, the special paths' permissions and
+ * the global quotas.  It nests inside a connection's request lock
+ * (kxs_ctx.lock) and outside the store lock; it is never held while a
+ * request lock is taken.
+ */
+#ifndef _KXS_DOMAIN_H
+#define _KXS_DOMAIN_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "perms.h"
+
+struct kxs_ctx;
+struct kxs_store;
+
+/* Feature bits of docs/misc/xenstore-ring.txt that GET_FEATURE offers. */
+#define KXS_FEATURE_RECONNECTION	1
+#define KXS_FEATURE_ERROR		2
+#define KXS_FEATURES_SUPPORTED	(KXS_FEATURE_RECONNECTION | KXS_FEATURE_ERROR)
+
+/* The special paths whose permissions GET_PERMS and SET_PERMS reach. */
+enum kxs_special {
+	KXS_SPECIAL_INTRODUCE,	/* @introduceDomain */
+	KXS_SPECIAL_RELEASE,	/* @releaseDomain */
+	KXS_SPECIAL_NR,
+};
+
+/**
+ * struct kxs_domain - what xenstore knows about one guest domain
+ * @ref: held by the table while the domain is in it, and by each
+ *	connection bound to it
+ * @conns: the bound connections (kxs_ctx.dom_link)
+ * @domid: the domain id
+ * @introduced: INTRODUCE was received and RELEASE was not
+ * @released: RELEASE removed the domain: its connections are dead
+ * @gfn: the ring page INTRODUCE gave (recorded, not mapped)
+ * @port: the event channel INTRODUCE gave (recorded, not bound)
+ * @target: the domain this one acts for (SET_TARGET), or KXS_NO_TARGET
+ * @features: the feature bits of its ring (SET_FEATURE)
+ * @quota: its own quota values, for the bits set in @quota_set
+ * @quota_set: KXS_QUOTA_* bits set by SET_QUOTA for this domain
+ * @nr_txs: open transactions, over all bound connections
+ * @nr_watches: registered watches, over all bound connections
+ * @nr_conns: entries in @conns
+ */
+struct kxs_domain {
+	struct kref ref;
+	struct list_head conns;
+	u16 domid;
+	bool introduced;
+	bool released;
+	s64 gfn;
+	u32 port;
+	int target;
+	u32 features;
+	u32 quota[KXS_QUOTA_NR];
+	unsigned long quota_set;
+	unsigned int nr_txs;
+	unsigned int nr_watches;
+	unsigned int nr_conns;
+};
+
+/**
+ * struct kxs_domains - the domain table of one store
+ * @lock: see the rule at the top of this file
+ * @doms: struct kxs_domain by domid
+ * @quota: the global quotas, defaults for every domain; owned by the
+ *	caller of kxs_domains_init() (the module parameters)
+ * @special: permission entries of each special path
+ * @nr_special: their number, at least one
+ */
+struct kxs_domains {
+	struct mutex lock;
+	struct xarray doms;
+	u32 *quota;
+	struct kxs_perm *special[KXS_SPECIAL_NR];
+	unsigned int nr_special[KXS_SPECIAL_NR];
+};
+
+extern const char *const kxs_quota_names[KXS_QUOTA_NR];
+int kxs_quota_lookup(const char *name);
+
+int kxs_domains_init(struct kxs_domains *d, u32 *quota);
+void kxs_domains_destroy(struct kxs_domains *d);
+
+bool kxs_domid_is_guest(u16 domid);
+void kxs_domain_caller(struct kxs_domains *d, struct kxs_ctx *ctx,
+		       struct kxs_caller *c);
+
+int kxs_domain_bind(struct kxs_domains *d, struct kxs_ctx *ctx, u16 domid);
+void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx);
+
+int kxs_domain_tx_get(struct kxs_domains *d, struct kxs_ctx *ctx,
+		      const struct kxs_caller *c);
+void kxs_domain_tx_put(struct kxs_domains *d, struct kxs_ctx *ctx);
+
+int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port);
+int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s,
+		       u16 domid);
+int kxs_domain_resume(struct kxs_domains *d, u16 domid);
+int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid);
+int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid);
+int kxs_domain_get_features(struct kxs_domains *d, u16 domid, u32 *features);
+int kxs_domain_set_features(struct kxs_domains *d, u16 domid, u32 features);
+int kxs_domain_get_quota(struct kxs_domains *d, int domid,
+			 enum kxs_quota q, u32 *val);
+int kxs_domain_set_quota(struct kxs_domains *d, int domid,
+			 enum kxs_quota q, u32 val);
+int kxs_domain_usage(struct kxs_domains *d, u16 domid,
+		     unsigned int *nr_txs, unsigned int *nr_watches,
+		     unsigned int *nr_conns);
+
+int kxs_special_lookup(const char *path);
+int kxs_special_get_perms(struct kxs_domains *d, const struct kxs_caller *c,
+			  enum kxs_special sp, char *buf, size_t size);
+int kxs_special_set_perms(struct kxs_domains *d, const struct kxs_caller *c,
+			  enum kxs_special sp, const struct kxs_perm *perms,
+			  unsigned int nr);
+
+#endif /* _KXS_DOMAIN_H */
