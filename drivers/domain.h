@@ -80,7 +80,7 @@ struct kxs_domain {
  * @nr_special: their number, at least one
  */
 struct kxs_domains {
-	struct mutex lock;
+	struct mutex lock;	/* the table and every domain in it */
 	struct xarray doms;
 	u32 *quota;
 	struct kxs_perm *special[KXS_SPECIAL_NR];

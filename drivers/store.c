@@ -353,7 +353,6 @@ static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
 	}
 }
 
-
 /*
  * Pre-order successor of @n within the subtree @top, without recursion;
  * with @skip, @n's own children are not visited.
@@ -539,15 +538,15 @@ static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
 	ret = -ENOMEM;
 	do {
 		const char *next_name;
-		size_t next_len = 0;
+		size_t size, next_len = 0;
 		struct kxs_data *d;
 		bool last;
 
 		next_name = kxs_next_component(&pos, &next_len);
 		last = !next_name;
-		if (kxs_node_too_big(c, kxs_node_quota_size(pd->nr_perms,
-				     last ? vlen : 0,
-				     last ? 0 : next_len + 1))) {
+		size = kxs_node_quota_size(pd->nr_perms, last ? vlen : 0,
+					   last ? 0 : next_len + 1);
+		if (kxs_node_too_big(c, size)) {
 			ret = -ENOSPC;
 			goto err;
 		}

@@ -4,7 +4,9 @@
 # Debian's xenstore-utils against the store, on $XENSTORED_PATH
 # (/dev/xen/xenbus by default).  xenstore-list, xenstore-exists,
 # xenstore-rm and xenstore-read/-write with several keys start a
-# transaction first (TRANSACTION_START), the others do not.
+# transaction first (TRANSACTION_START), the others do not.  A node with
+# more children than one 4096-byte DIRECTORY reply holds makes libxenstore
+# fall back to DIRECTORY_PART.
 set -eu
 . "${0%/*}/lib/sh-lib.sh"
 
@@ -27,6 +29,7 @@ write-and-read-several-keys
 list-prints-children
 exists-reports-presence-in-exit-status
 rm-removes-subtree
+ls-and-list-show-2000-children
 "
 
 t_write_then_read_prints_value() {
@@ -157,6 +160,36 @@ t_rm_removes_subtree() {
 	ok xenstore-exists $B/rm/keep
 	ok xenstore-rm $B/rm
 	xs_req_eq 'ERROR ENOENT\0' read $B/rm
+}
+
+# eq_long GOT WANT WHAT: eq for long outputs; a failure shows a short diff
+eq_long() {
+	[ "$1" = "$2" ] && return 0
+	printf '%s\n' "$1" >"$SH_ERRF.got"
+	printf '%s\n' "$2" >"$SH_ERRF.want"
+	fail "$3: $(wc -l <"$SH_ERRF.got") lines, expected $(wc -l <"$SH_ERRF.want"); diff (expected, got):
+$(diff "$SH_ERRF.want" "$SH_ERRF.got" | head -20)"
+}
+
+# DIRECTORY answers E2BIG; xs_directory() then pages with DIRECTORY_PART
+t_ls_and_list_show_2000_children() {
+	local i names=() args=() sorted want
+	clean $B/big
+	for i in $(seq 0 1999); do
+		names+=("k$i")
+		args+=("$B/big/k$i" "v$i")
+	done
+	# one process, one transaction
+	ok xenstore-write "${args[@]}"
+	xs_req_eq 'ERROR E2BIG\0' directory $B/big
+	sorted=$(printf '%s\n' "${names[@]}" | LC_ALL=C sort)
+	ok xenstore-list $B/big
+	eq_long "$OUT" "$sorted" "xenstore-list of 2000 children"
+	want=$(printf '%s\n' "$sorted" | sed 's/^k\(.*\)/k\1 = "v\1"/')
+	ok xenstore-ls $B/big
+	eq_long "$OUT" "$want" "xenstore-ls of 2000 children"
+	xs_req_eq 'RM OK\0' rm $B/big
+	rm -f "$SH_ERRF.got" "$SH_ERRF.want"
 }
 
 sh_main "$@"

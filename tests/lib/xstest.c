@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -16,6 +17,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/kxenstore.h>
 
 #include "xstest.h"
 
@@ -359,6 +362,128 @@ void xst_dir_expect(int fd, const char *path, const void *list, size_t len)
 {
 	xst_rpc(fd, XS_DIRECTORY, path, strlen(path) + 1, XS_DIRECTORY,
 		list, len);
+}
+
+const struct xst_buf *xst_strs_(const char *first, ...)
+{
+	static __thread struct xst_buf bufs[8];
+	static __thread int which;
+	struct xst_buf *b = &bufs[which++ & 7];
+	const char *s;
+	va_list ap;
+	size_t n;
+
+	b->len = 0;
+	va_start(ap, first);
+	for (s = first; s; s = va_arg(ap, const char *)) {
+		n = strlen(s) + 1;
+		if (b->len + n > XST_PAYLOAD_MAX)
+			FAIL("XST_STRS: payload over %d bytes", XST_PAYLOAD_MAX);
+		memcpy(b->b + b->len, s, n);
+		b->len += n;
+	}
+	va_end(ap);
+	b->b[b->len] = 0;
+	return b;
+}
+
+const char *xst_fmt(const char *fmt, ...)
+{
+	static __thread char bufs[8][XST_PAYLOAD_MAX];
+	static __thread int which;
+	char *b = bufs[which++ & 7];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b, XST_PAYLOAD_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= XST_PAYLOAD_MAX)
+		FAIL("xst_fmt: result too long");
+	return b;
+}
+
+void xst_call(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+	      size_t len, struct xst_msg *m)
+{
+	uint32_t id = xst_next_req_id();
+
+	xst_send(fd, type, id, tx_id, payload, len);
+	xst_recv(fd, m);
+	if (m->hdr.req_id != id || m->hdr.tx_id != tx_id)
+		FAIL("%s %s: reply %s %s has req_id %#x tx_id %#x, expected %#x %#x",
+		     xst_type_name(type), xst_esc(payload, len),
+		     xst_type_name(m->hdr.type), xst_esc(m->body, m->hdr.len),
+		     m->hdr.req_id, m->hdr.tx_id, id, tx_id);
+}
+
+int xst_bind_errno(int fd, uint32_t domid, uint32_t flags)
+{
+	struct kxs_ioc_bind b = { .domid = domid, .flags = flags };
+
+	return ioctl(fd, KXS_IOC_BIND_DOMAIN, &b) ? errno : 0;
+}
+
+void xst_bind(int fd, uint32_t domid)
+{
+	int err = xst_bind_errno(fd, domid, 0);
+
+	if (err)
+		FAIL("KXS_IOC_BIND_DOMAIN to domain %u: %s", domid,
+		     strerror(err));
+}
+
+int xst_open_domain(uint32_t domid)
+{
+	int fd = xst_open(0);
+
+	xst_bind(fd, domid);
+	return fd;
+}
+
+int xst_ioc_request(int fd, const void *req, uint32_t req_len, void *reply,
+		    uint32_t reply_size, uint32_t flags, uint32_t *reply_len)
+{
+	struct kxs_ioc_request r = {
+		.request = (uintptr_t)req,
+		.reply = (uintptr_t)reply,
+		.request_len = req_len,
+		.reply_size = reply_size,
+		.reply_len = 0xdeadbeef,
+		.flags = flags,
+	};
+
+	if (ioctl(fd, KXS_IOC_REQUEST, &r))
+		return errno;
+	if (reply_len)
+		*reply_len = r.reply_len;
+	return 0;
+}
+
+void xst_ioc_call(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		  const void *payload, size_t len, struct xst_msg *m)
+{
+	static __thread unsigned char req[XST_MSG_MAX];
+	size_t n = xst_build(req, type, req_id, tx_id, payload, len);
+	uint32_t got = 0;
+	int err;
+
+	memset(m, 0x5a, sizeof(*m));
+	err = xst_ioc_request(fd, req, n, m, XST_MSG_MAX, 0, &got);
+	if (err)
+		FAIL("KXS_IOC_REQUEST %s %s: %s", xst_type_name(type),
+		     xst_esc(payload, len), strerror(err));
+	if (got < XST_HDR_LEN || got > XST_MSG_MAX ||
+	    got != XST_HDR_LEN + m->hdr.len)
+		FAIL("KXS_IOC_REQUEST %s %s: reply_len %u with header len %u",
+		     xst_type_name(type), xst_esc(payload, len), got,
+		     got >= XST_HDR_LEN ? m->hdr.len : 0);
+	m->body[m->hdr.len] = 0;
+	if (m->hdr.req_id != req_id || m->hdr.tx_id != tx_id)
+		FAIL("KXS_IOC_REQUEST %s %s: reply %s %s has req_id %#x tx_id %#x, expected %#x %#x",
+		     xst_type_name(type), xst_esc(payload, len),
+		     xst_type_name(m->hdr.type), xst_esc(m->body, m->hdr.len),
+		     m->hdr.req_id, m->hdr.tx_id, req_id, tx_id);
 }
 
 /* Seconds a case may take ($KXS_CASE_TIMEOUT, default 30). */

@@ -19,6 +19,14 @@
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
+/* Message types newer than Xen 4.17's <xen/io/xs_wire.h>. */
+enum {
+	XST_GET_FEATURE = 23,
+	XST_SET_FEATURE = 24,
+	XST_GET_QUOTA = 25,
+	XST_SET_QUOTA = 26,
+};
+
 /* A C string literal as a payload, including its terminating NUL. */
 #define S(lit)			lit, sizeof(lit)
 /* "OK\0", the payload of every successful WRITE/MKDIR/RM reply. */
@@ -107,6 +115,52 @@ void xst_read_err(int fd, const char *path, const char *err);
 void xst_mkdir(int fd, const char *path);
 void xst_rm(int fd, const char *path);
 void xst_dir_expect(int fd, const char *path, const void *list, size_t len);
+
+/*
+ * Payloads of NUL-terminated strings: XST_STRS("10", "1234", "5") is
+ * "10\0" "1234\0" "5\0" (safer than octal-prone literals).  The result
+ * lives in one of eight rotating static buffers.
+ */
+struct xst_buf {
+	size_t len;
+	char b[XST_PAYLOAD_MAX + 1];
+};
+const struct xst_buf *xst_strs_(const char *first, ...);
+#define XST_STRS(...)	xst_strs_(__VA_ARGS__, (const char *)NULL)
+/* printf into one of eight rotating static buffers */
+const char *xst_fmt(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/*
+ * Send a request with a fresh req_id and receive its reply into @m,
+ * failing unless the reply echoes req_id and @tx_id.
+ */
+void xst_call(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+	      size_t len, struct xst_msg *m);
+
+/*
+ * KXS_IOC_BIND_DOMAIN: xst_bind_errno() returns 0 or the errno of the
+ * ioctl; xst_bind() fails the case on error; xst_open_domain() opens a
+ * fresh connection and binds it to @domid.
+ */
+int xst_bind_errno(int fd, uint32_t domid, uint32_t flags);
+void xst_bind(int fd, uint32_t domid);
+int xst_open_domain(uint32_t domid);
+
+/*
+ * KXS_IOC_REQUEST with the request at @req (@req_len bytes, passed as
+ * request_len unchanged), @reply_size bytes of room at @reply and @flags.
+ * Returns 0 (reply_len in *@reply_len) or the ioctl's errno.
+ */
+int xst_ioc_request(int fd, const void *req, uint32_t req_len, void *reply,
+		    uint32_t reply_size, uint32_t flags, uint32_t *reply_len);
+/*
+ * One well-formed request through KXS_IOC_REQUEST; fails the case unless
+ * the ioctl returns 0 with a whole reply (reply_len = 16 + its len) that
+ * echoes @req_id and @tx_id.  The reply is left in @m.
+ */
+void xst_ioc_call(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
+		  const void *payload, size_t len, struct xst_msg *m);
 
 /* Next request id (distinct per call, never 0). */
 uint32_t xst_next_req_id(void);
