@@ -18,6 +18,9 @@ open-file-pins-module-and-counts-in-refcnt
 reload-after-close-starts-with-empty-store
 device-name-clash-fails-insmod-naming-the-parameter
 device-name-parameter-names-the-device
+device-node-is-root-only-by-default-and-mode-is-settable
+bad-device-mode-fails-insmod
+quota-parameters-set-the-defaults
 "
 
 loaded() {
@@ -141,6 +144,62 @@ t_device_name_parameter_names_the_device() {
 	ok insmod "$MODULE"
 	wait_for_dev $DEV
 	xs_req_eq 'ERROR ENOENT\0' read $B/named
+}
+
+mode_of() {
+	stat -c %a "$1"
+}
+
+t_device_node_is_root_only_by_default_and_mode_is_settable() {
+	eq "$(mode_of $DEV)" 600 "mode of $DEV by default"
+	eq "$(cat $SYS/parameters/device_mode)" 384 "device_mode (0600)"
+	ok rmmod kxenstore
+	ok insmod "$MODULE" device_mode=0660
+	wait_for_dev $DEV
+	eq "$(mode_of $DEV)" 660 "mode of $DEV with device_mode=0660"
+	# a user that may open it is served (nobody: uid 65534)
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$XS_REQ" read /
+	eq "$RC" 1 "xs-req as nobody with mode 0660 (no access: 0660 root:root)"
+	ok rmmod kxenstore
+	ok insmod "$MODULE" device_mode=0666
+	wait_for_dev $DEV
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$XS_REQ" read /
+	eq "$RC:$OUT" "0:READ " "xs-req as nobody with mode 0666"
+	ok rmmod kxenstore
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+	eq "$(mode_of $DEV)" 600 "mode of $DEV after reload with defaults"
+}
+
+t_bad_device_mode_fails_insmod() {
+	ok rmmod kxenstore
+	kmsg_mark
+	fails insmod "$MODULE" device_mode=01777
+	! loaded || fail "kxenstore is loaded with device_mode=01777"
+	kmsg_since_mark | grep -q device_mode ||
+		fail "no kernel message names device_mode"
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+}
+
+t_quota_parameters_set_the_defaults() {
+	for q in nodes watches transactions node_size permissions; do
+		[ -r $SYS/parameters/quota_$q ] ||
+			fail "no parameter quota_$q"
+	done
+	eq "$(cat $SYS/parameters/quota_nodes)" 1000 "quota_nodes default"
+	ok rmmod kxenstore
+	ok insmod "$MODULE" quota_nodes=7 quota_transactions=3
+	wait_for_dev $DEV
+	eq "$(cat $SYS/parameters/quota_nodes)" 7 "quota_nodes"
+	eq "$(cat $SYS/parameters/quota_transactions)" 3 "quota_transactions"
+	run "$XS_REQ" get-quota nodes
+	eq "$RC:$OUT" "0:GET_QUOTA 7\0" "GET_QUOTA nodes"
+	ok rmmod kxenstore
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
 }
 
 sh_main "$@"

@@ -2,7 +2,8 @@
 /*
  * xs-req: send one request and print its reply, for the shell tests.
  *
- *   xs-req [-d DEVICE] read|directory|mkdir|rm PATH
+ *   xs-req [-d DEVICE] read|directory|mkdir|rm|get-perms PATH
+ *   xs-req [-d DEVICE] get-quota NAME
  *   xs-req [-d DEVICE] write PATH VALUE
  *
  * prints "<REPLY TYPE> <payload>" with NUL bytes shown as \0 and other
@@ -26,11 +27,14 @@ static const struct {
 	{ "mkdir", XS_MKDIR, 1 },
 	{ "rm", XS_RM, 1 },
 	{ "write", XS_WRITE, 2 },
+	{ "get-perms", XS_GET_PERMS, 1 },
+	{ "get-quota", 25 /* GET_QUOTA */, 1 },
 };
 
 static noreturn void usage(void)
 {
-	fprintf(stderr, "usage: xs-req [-d DEVICE] read|directory|mkdir|rm PATH\n"
+	fprintf(stderr, "usage: xs-req [-d DEVICE] read|directory|mkdir|rm|get-perms PATH\n"
+		"       xs-req [-d DEVICE] get-quota NAME\n"
 		"       xs-req [-d DEVICE] write PATH VALUE\n");
 	exit(2);
 }
