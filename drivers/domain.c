@@ -9,6 +9,8 @@
  * its identity, permissions and quotas; RELEASE removes the nodes it owns
  * and ends its connections.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/bitops.h>
 #include <linux/errno.h>
 #include <linux/slab.h>
@@ -323,9 +325,11 @@ int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port)
  * @domid: an introduced domain
  *
  * The domain's entry goes (with its quotas, features and target), its
- * connections end their transactions and are dead from then on, and the
+ * connections end their transactions and are dead from then on, the
  * nodes it owns are removed with their subtrees, as the specification
- * says of a domain that goes away.
+ * says of a domain that goes away, and the permission entries naming it
+ * are removed, so that a new domain with the same domid inherits no
+ * access.
  *
  * Context: the caller's own request lock may be held; it must not be
  * one of the domain's connections.
@@ -360,6 +364,9 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
 		kxs_ctx_put(ctx);
 	}
 	kxs_store_rm_owned(s, domid);
+	if (kxs_store_drop_grants(s, domid) < 0)
+		pr_warn("RELEASE %u: out of memory removing it from permission lists\n",
+			domid);
 	kxs_domain_put(dom);
 	return 0;
 }

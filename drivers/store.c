@@ -837,6 +837,66 @@ unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid)
 	return before;
 }
 
+/* Permission data of @old without the non-owner entries naming @domid. */
+static struct kxs_data *kxs_data_without(const struct kxs_data *old,
+					 u16 domid)
+{
+	struct kxs_data *d;
+	unsigned int i, nr = 1;
+
+	for (i = 1; i < old->nr_perms; i++)
+		nr += old->perms[i].domid != domid;
+	if (nr == old->nr_perms)
+		return NULL;
+	d = kmalloc(kxs_data_size(nr, old->len), GFP_KERNEL);
+	if (!d)
+		return ERR_PTR(-ENOMEM);
+	d->len = old->len;
+	d->nr_perms = 0;
+	for (i = 0; i < old->nr_perms; i++)
+		if (!i || old->perms[i].domid != domid)
+			d->perms[d->nr_perms++] = old->perms[i];
+	memcpy((u8 *)kxs_data_value(d), kxs_data_value(old), old->len);
+	return d;
+}
+
+/**
+ * kxs_store_drop_grants() - take a domain out of every permission list
+ * @s: the store
+ * @domid: the domain, gone
+ *
+ * Entries naming a released domain would otherwise grant their access to
+ * the next domain that gets its domid, as the reference daemon also
+ * guards against.  Owner entries are not touched (RELEASE removed the
+ * nodes the domain owned).
+ *
+ * Return: the number of nodes changed, or -ENOMEM (those changed so far
+ * stay changed).
+ */
+long kxs_store_drop_grants(struct kxs_store *s, u16 domid)
+{
+	struct kxs_node *root, *n;
+	long changed = 0;
+
+	mutex_lock(&s->lock);
+	root = kxs_root(s);
+	for (n = root; n; n = kxs_preorder_next(n, root, false)) {
+		struct kxs_data *d = kxs_data_without(kxs_data_get(s, n),
+						       domid);
+
+		if (!d)
+			continue;
+		if (IS_ERR(d)) {
+			changed = PTR_ERR(d);
+			break;
+		}
+		kxs_node_set_data(s, n, d);
+		changed++;
+	}
+	mutex_unlock(&s->lock);
+	return changed;
+}
+
 /* Copy one node of @s (name, data, generation), unlinked. */
 static struct kxs_node *kxs_node_copy(struct kxs_store *s,
 				      const struct kxs_node *src)

@@ -131,6 +131,7 @@ int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
 
 unsigned long kxs_store_owned(struct kxs_store *s, u16 domid);
 unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid);
+long kxs_store_drop_grants(struct kxs_store *s, u16 domid);
 int kxs_store_check(struct kxs_store *s, char *buf, size_t size);
 
 struct kxs_node *kxs_store_lookup_rcu(struct kxs_store *s, const char *path);

@@ -325,6 +325,44 @@ static void kxs_store_generation_tracks_changes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g3);
 }
 
+static void kxs_store_drop_grants_removes_a_domains_entries(struct kunit *test)
+{
+	static const struct kxs_perm acl[] = {
+		{ 0, KXS_PERM_NONE }, { 5, KXS_PERM_READ },
+		{ 6, KXS_PERM_BOTH }, { 5, KXS_PERM_WRITE },
+	};
+	static const struct kxs_perm owned[] = {
+		{ 5, KXS_PERM_NONE }, { 6, KXS_PERM_READ },
+	};
+	struct kxs_store *s = test->priv;
+	char buf[32];
+	u64 gen;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "v", 1), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_set_perms(s, KXS_AS(0), "/a", acl,
+						  ARRAY_SIZE(acl)), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/b"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_set_perms(s, KXS_AS(0), "/b", owned,
+						  ARRAY_SIZE(owned)), 0);
+	gen = kxs_test_gen(test, "/a");
+	/* Domain 5 no longer reads /a; its owner entry on /b stays. */
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(5), "/a", buf, 32), 1);
+	KUNIT_EXPECT_EQ(test, kxs_store_drop_grants(s, 5), 1);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(5), "/a", buf, 32),
+			-EACCES);
+	KUNIT_EXPECT_GT(test, kxs_test_gen(test, "/a"), gen);
+	KUNIT_ASSERT_EQ(test, kxs_store_get_perms(s, KXS_AS(0), "/a", buf, 32),
+			6);
+	KUNIT_EXPECT_MEMEQ(test, buf, "n0\0b6\0", 6);
+	KUNIT_ASSERT_EQ(test, kxs_store_get_perms(s, KXS_AS(0), "/b", buf, 32),
+			6);
+	KUNIT_EXPECT_MEMEQ(test, buf, "n5\0r6\0", 6);
+	/* The value survives, and nothing is left to drop. */
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/a", buf, 32), 1);
+	KUNIT_EXPECT_EQ(test, kxs_store_drop_grants(s, 5), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+}
+
 static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_starts_with_empty_root),
 	KUNIT_CASE(kxs_store_write_creates_missing_parents_empty),
@@ -342,6 +380,7 @@ static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_accounting_returns_to_start),
 	KUNIT_CASE(kxs_store_new_nodes_inherit_permissions),
 	KUNIT_CASE(kxs_store_generation_tracks_changes),
+	KUNIT_CASE(kxs_store_drop_grants_removes_a_domains_entries),
 	{}
 };
 
