@@ -383,8 +383,11 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
  */
 int kxs_domain_resume(struct kxs_domains *d, u16 domid)
 {
-	int ret = kxs_domain_is_introduced(d, domid);
+	int ret;
 
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	ret = kxs_domain_is_introduced(d, domid);
 	if (ret < 0)
 		return ret;
 	return ret ? 0 : -ENOENT;
@@ -395,13 +398,17 @@ int kxs_domain_resume(struct kxs_domains *d, u16 domid)
  * @d: the domain table
  * @domid: the domain
  *
- * Return: 1 or 0, or -EINVAL for a domid that is not a guest's.
+ * The control domain always is, as with the reference daemon.
+ *
+ * Return: 1 or 0, or -EINVAL for a DOMID_* special.
  */
 int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid)
 {
 	struct kxs_domain *dom;
 	int ret;
 
+	if (domid == KXS_DOMID_CONTROL)
+		return 1;
 	if (!kxs_domid_is_guest(domid))
 		return -EINVAL;
 	mutex_lock(&d->lock);

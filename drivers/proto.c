@@ -330,10 +330,10 @@ static int kxs_op_get_domain_path(struct kxs_request *req)
 	return 0;
 }
 
-/* INTRODUCE <domid>|<gfn>|<evtchn>|? */
+/* INTRODUCE <domid>|<gfn>|<evtchn>|?: later strings are ignored. */
 static int kxs_op_introduce(struct kxs_request *req)
 {
-	const char *argv[3];
+	const char *argv[8];
 	u16 domid;
 	u32 port;
 	s64 gfn;
@@ -342,7 +342,8 @@ static int kxs_op_introduce(struct kxs_request *req)
 	ret = kxs_need_priv(req);
 	if (ret)
 		return ret;
-	if (kxs_args_n(req, argv, 3) || kxs_domid_parse(argv[0], &domid) ||
+	if (kxs_args(req, argv, ARRAY_SIZE(argv)) < 3 ||
+	    kxs_domid_parse(argv[0], &domid) ||
 	    kstrtos64(argv[1], 10, &gfn) || kstrtou32(argv[2], 10, &port))
 		return -EINVAL;
 	ret = kxs_domain_introduce(req->ctx->doms, domid, gfn, port);
