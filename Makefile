@@ -10,12 +10,14 @@
 #   make kunit        KUnit suites in UML only
 #   make vm-test      VM integration tests only
 #   make lint         checkpatch --strict and sparse
+#   make headers_install  the ioctl header into $(INSTALL_HDR_PATH)/include
+#                     (default /usr: /usr/include/linux/kxenstore.h)
 
 DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
-	modules-all tests vm-test demo shell check
+	modules-all tests vm-test demo shell check headers_install
 
 all: module
 
@@ -58,6 +60,11 @@ shell: deps module-debian tests
 
 check:
 	scripts/check
+
+INSTALL_HDR_PATH ?= /usr
+headers_install:
+	install -D -m 0644 include/uapi/linux/kxenstore.h \
+		$(DESTDIR)$(INSTALL_HDR_PATH)/include/linux/kxenstore.h
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
