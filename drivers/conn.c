@@ -27,6 +27,7 @@ static struct kxs_msg *kxs_msg_alloc(size_t len)
 	if (!m)
 		return NULL;
 	m->size = size;
+	m->event = false;
 	m->len = len;
 	m->off = 0;
 	return m;
@@ -56,9 +57,55 @@ static void kxs_conn_free(struct kxs_ctx *ctx)
 	kvfree(c);
 }
 
+static void kxs_conn_wake_readers(struct kxs_conn *c)
+{
+	wake_up_interruptible_poll(&c->read_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * Queue a watch event, or drop it when the connection has
+ * KXS_CONN_EVENTS_MAX bytes of events waiting (or memory is short).
+ */
+static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
+			   const char *token)
+{
+	struct kxs_conn *c = container_of(ctx, struct kxs_conn, ctx);
+	size_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
+	struct kxs_msg *m = NULL;
+	bool queued = false;
+
+	if (plen + tlen <= KXS_PAYLOAD_MAX)
+		m = kxs_msg_alloc(KXS_HDR_SIZE + plen + tlen);
+	if (m) {
+		m->event = true;
+		m->hdr.type = XS_WATCH_EVENT;
+		m->hdr.req_id = 0;
+		m->hdr.tx_id = 0;
+		m->hdr.len = plen + tlen;
+		memcpy(m->buf + KXS_HDR_SIZE, path, plen);
+		memcpy(m->buf + KXS_HDR_SIZE + plen, token, tlen);
+	}
+	spin_lock(&c->out_lock);
+	if (m && c->ev_bytes + m->size <= KXS_CONN_EVENTS_MAX) {
+		list_add_tail(&m->list, &c->out);
+		c->ev_bytes += m->size;
+		queued = true;
+	} else {
+		c->events_dropped++;
+	}
+	spin_unlock(&c->out_lock);
+	if (queued) {
+		kxs_conn_wake_readers(c);
+	} else {
+		kfree(m);
+		kxs_domain_event_dropped(ctx->doms, ctx);
+	}
+}
+
 static const struct kxs_ctx_ops kxs_conn_ctx_ops = {
 	.killed = kxs_conn_killed,
 	.free = kxs_conn_free,
+	.event = kxs_conn_event,
 };
 
 /**
@@ -122,7 +169,7 @@ static void kxs_conn_queue(struct kxs_conn *c, struct kxs_msg *m)
 	list_add_tail(&m->list, &c->out);
 	c->out_bytes += m->size;
 	spin_unlock(&c->out_lock);
-	wake_up_interruptible_poll(&c->read_wq, EPOLLIN | EPOLLRDNORM);
+	kxs_conn_wake_readers(c);
 }
 
 static bool kxs_conn_has_space(struct kxs_conn *c)
@@ -186,6 +233,17 @@ static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
 	reply->req_id = hdr->req_id;
 	reply->tx_id = hdr->tx_id;
 	reply->len = req.reply_len;
+	/* Pointers into the request, valid until the next one is taken in. */
+	c->watch_path = req.watch_path;
+	c->watch_token = req.watch_token;
+}
+
+/* After a WATCH's reply: its initial event. */
+static void kxs_conn_initial_event(struct kxs_conn *c)
+{
+	if (c->watch_path)
+		kxs_conn_event(&c->ctx, c->watch_path, c->watch_token);
+	c->watch_path = NULL;
 }
 
 /* Handle the complete message in c->in and queue its reply. */
@@ -206,6 +264,7 @@ static void kxs_conn_handle(struct kxs_conn *c)
 		c->spare = NULL;
 	}
 	kxs_conn_queue(c, m);
+	kxs_conn_initial_event(c);
 }
 
 /**
@@ -331,7 +390,10 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 			break;
 		spin_lock(&c->out_lock);
 		list_del(&m->list);
-		c->out_bytes -= m->size;
+		if (m->event)
+			c->ev_bytes -= m->size;
+		else
+			c->out_bytes -= m->size;
 		spin_unlock(&c->out_lock);
 		kfree(m);
 		wake_up_interruptible_poll(&c->space_wq,
@@ -413,6 +475,7 @@ int kxs_conn_request(struct kxs_conn *c, const void __user *request,
 	*reply_len = KXS_HDR_SIZE + ioc->reply.hdr.len;
 	if (copy_to_user(reply, ioc->reply.buf, *reply_len))
 		ret = -EFAULT;
+	kxs_conn_initial_event(c);
 out:
 	mutex_unlock(&c->in_lock);
 	return ret;

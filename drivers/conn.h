@@ -22,10 +22,21 @@
  */
 #define KXS_CONN_OUT_MAX	(128 * 1024)
 
+/*
+ * Bytes of watch events a connection may have queued.  Events beyond it
+ * are dropped and counted (kxs_conn.events_dropped, and in the domain
+ * for "xenstore-control quota <domid>"): a client that does not read
+ * cannot make the kernel allocate without bound, and replies, which are
+ * never dropped, do not compete with events for room.
+ */
+#define KXS_CONN_EVENTS_MAX	(64 * 1024)
+
 /**
  * struct kxs_msg - one message queued for reading
  * @list: link in kxs_conn.out
  * @size: bytes allocated for the message, counted in kxs_conn.out_bytes
+ *	(a reply) or kxs_conn.ev_bytes (an event)
+ * @event: a watch event, not a reply
  * @len: bytes in @buf, header included
  * @off: bytes of @buf already read
  * @hdr: the header, at the start of @buf
@@ -34,6 +45,7 @@
 struct kxs_msg {
 	struct list_head list;
 	u32 size;
+	bool event;
 	u32 len;
 	u32 off;
 	union {
@@ -59,14 +71,20 @@ struct kxs_conn_ioc {
  * @in_len: bytes of the current incoming message in @in
  * @used: a byte of a request was taken in: too late to bind
  * @ioc: request and reply of the request ioctl, allocated on first use
+ * @watch_path: the initial event of a WATCH just handled, to queue after
+ *	its reply; points into the request
+ * @watch_token: its token
  * @spare: a reply of the largest size, allocated before a request is
  *	taken in, so that a request once taken always gets its reply
  * @path: scratch for the canonical path of the request being handled
  * @read_lock: serialises readers, the only ones that remove from @out
- * @out_lock: protects @out and @out_bytes (spinlock: appended to from
- *	any context that produces replies or events)
+ * @out_lock: protects @out, @out_bytes, @ev_bytes and @events_dropped
+ *	(spinlock: appended to from any context that produces replies or
+ *	events)
  * @out: queued messages, oldest first
- * @out_bytes: bytes allocated for the messages in @out
+ * @out_bytes: bytes allocated for the replies in @out
+ * @ev_bytes: bytes allocated for the events in @out
+ * @events_dropped: events not queued because @ev_bytes was at its bound
  * @read_wq: readers and pollers wait here for @out to fill
  * @space_wq: writers wait here for @out to drain below KXS_CONN_OUT_MAX
  * @in: the message being received
@@ -79,12 +97,16 @@ struct kxs_conn {
 	bool used;
 	struct kxs_msg *spare;
 	struct kxs_conn_ioc *ioc;
+	const char *watch_path;
+	const char *watch_token;
 	char path[KXS_PATH_BUF];
 
 	struct mutex read_lock;		/* readers: consuming @out */
 	spinlock_t out_lock;		/* @out, @out_bytes */
 	struct list_head out;
 	size_t out_bytes;
+	size_t ev_bytes;
+	unsigned long events_dropped;
 	wait_queue_head_t read_wq;
 	wait_queue_head_t space_wq;
 

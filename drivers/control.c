@@ -100,11 +100,12 @@ static int kxs_control_quota_show(struct kxs_request *req)
 static int kxs_control_quota_domain(struct kxs_request *req, u16 domid)
 {
 	unsigned int nr_txs = 0, nr_watches = 0, nr_conns = 0;
+	unsigned long dropped = 0;
 	u32 quota[KXS_QUOTA_NR];
 	int q, ret;
 
 	ret = kxs_domain_usage(req->ctx->doms, domid, &nr_txs, &nr_watches,
-			       &nr_conns);
+			       &nr_conns, &dropped);
 	if (ret == -ENOENT)
 		ret = 0;	/* unknown to the table: defaults, no usage */
 	for (q = 0; !ret && q < KXS_QUOTA_NR; q++) {
@@ -128,6 +129,7 @@ static int kxs_control_quota_domain(struct kxs_request *req, u16 domid)
 	kxs_reply_append(req, "%-12s %u\n", "permissions",
 			 quota[KXS_QUOTA_PERMS]);
 	kxs_reply_append(req, "%-12s %u\n", "connections", nr_conns);
+	kxs_reply_append(req, "%-12s %lu\n", "events-dropped", dropped);
 	return 0;
 }
 

@@ -4,9 +4,12 @@
  * and its lifetime.  A connection holds one reference; a RELEASE of the
  * connection's domain holds another while it ends the connection.
  */
+#include <linux/lockdep.h>
+
 #include "domain.h"
 #include "proto.h"
 #include "transaction.h"
+#include "watch.h"
 
 /**
  * kxs_ctx_init() - a context acting for the control domain
@@ -23,6 +26,7 @@ void kxs_ctx_init(struct kxs_ctx *ctx, struct kxs_store *store,
 	ctx->dom = NULL;
 	INIT_LIST_HEAD(&ctx->dom_link);
 	INIT_LIST_HEAD(&ctx->dying_link);
+	INIT_LIST_HEAD(&ctx->watches);
 	mutex_init(&ctx->lock);
 	kref_init(&ctx->ref);
 	ctx->ops = ops;
@@ -46,12 +50,25 @@ void kxs_ctx_put(struct kxs_ctx *ctx)
 }
 
 /**
+ * kxs_ctx_reset() - RESET_WATCHES: end the context's watches and
+ * transactions
+ * @ctx: the context, its request lock held
+ */
+void kxs_ctx_reset(struct kxs_ctx *ctx)
+{
+	lockdep_assert_held(&ctx->lock);
+	kxs_watch_remove_all(ctx->doms, ctx);
+	kxs_tx_release_all(ctx);
+}
+
+/**
  * kxs_ctx_close() - the connection is closed
  * @ctx: the context; the caller's reference is dropped
  */
 void kxs_ctx_close(struct kxs_ctx *ctx)
 {
 	mutex_lock(&ctx->lock);
+	kxs_watch_remove_all(ctx->doms, ctx);
 	kxs_tx_release_all(ctx);
 	kxs_domain_unbind(ctx->doms, ctx);
 	mutex_unlock(&ctx->lock);
@@ -62,7 +79,7 @@ void kxs_ctx_close(struct kxs_ctx *ctx)
  * kxs_ctx_kill() - the context's domain was released
  * @ctx: a context bound to that domain
  *
- * Its transactions end and it takes no more requests.  It stays bound
+ * Its watches and transactions end and it takes no more requests.  It stays bound
  * to the (released) domain until it is closed, so that nothing can make
  * it act for the control domain.
  *
@@ -73,6 +90,7 @@ void kxs_ctx_kill(struct kxs_ctx *ctx)
 {
 	mutex_lock_nested(&ctx->lock, SINGLE_DEPTH_NESTING);
 	WRITE_ONCE(ctx->dead, true);
+	kxs_watch_remove_all(ctx->doms, ctx);
 	kxs_tx_release_all(ctx);
 	mutex_unlock(&ctx->lock);
 	if (ctx->ops && ctx->ops->killed)

@@ -66,6 +66,32 @@ int kxs_special_lookup(const char *path)
 	return -EINVAL;
 }
 
+/* The path of a special, "@introduceDomain" or "@releaseDomain". */
+const char *kxs_special_name(int sp)
+{
+	return kxs_special_paths[sp];
+}
+
+/**
+ * kxs_special_perms() - a copy of a special path's permissions
+ * @d: the domain table
+ * @sp: the special path
+ * @nr: set to the number of entries
+ *
+ * Return: the copy, to kfree(), or NULL if memory ran out.
+ */
+struct kxs_perm *kxs_special_perms(struct kxs_domains *d, int sp,
+				   unsigned int *nr)
+{
+	struct kxs_perm *p;
+
+	mutex_lock(&d->lock);
+	*nr = d->nr_special[sp];
+	p = kmemdup(d->special[sp], *nr * sizeof(*p), GFP_KERNEL);
+	mutex_unlock(&d->lock);
+	return p;
+}
+
 /* Permissions of the special paths before any SET_PERMS: "n0". */
 static const struct kxs_perm kxs_special_default = {
 	.domid = KXS_DOMID_CONTROL, .access = KXS_PERM_NONE,
@@ -83,6 +109,7 @@ int kxs_domains_init(struct kxs_domains *d, u32 *quota)
 	int sp;
 
 	mutex_init(&d->lock);
+	kxs_watch_table_init(&d->watches);
 	xa_init(&d->doms);
 	d->quota = quota;
 	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
@@ -127,6 +154,7 @@ void kxs_domains_destroy(struct kxs_domains *d)
 		kfree(d->special[sp]);
 		d->special[sp] = NULL;
 	}
+	kxs_watch_table_destroy(&d->watches);
 	mutex_destroy(&d->lock);
 }
 
@@ -248,6 +276,57 @@ void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx)
 	mutex_unlock(&d->lock);
 	ctx->dom = NULL;
 	kxs_domain_put(dom);
+}
+
+/**
+ * kxs_domain_watch_get() - count a new watch against the domain
+ * @d: the domain table
+ * @ctx: the connection adding it
+ * @c: its caller identity (the quota to meet)
+ *
+ * Return: 0, or -E2BIG if the domain has its quota of watches, the
+ * reference daemon's error.
+ */
+int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
+			 const struct kxs_caller *c)
+{
+	int ret = 0;
+
+	if (!ctx->dom)
+		return 0;
+	mutex_lock(&d->lock);
+	if (kxs_over_quota(c, KXS_QUOTA_WATCHES, ctx->dom->nr_watches + 1))
+		ret = -E2BIG;
+	else
+		ctx->dom->nr_watches++;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* A watch counted by kxs_domain_watch_get() was removed. */
+void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx)
+{
+	if (!ctx->dom)
+		return;
+	mutex_lock(&d->lock);
+	ctx->dom->nr_watches--;
+	mutex_unlock(&d->lock);
+}
+
+/**
+ * kxs_domain_event_dropped() - count a watch event a full queue dropped
+ * @d: the domain table
+ * @ctx: the connection whose queue was full
+ */
+void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx)
+{
+	pr_warn_ratelimited("domain %u: watch event dropped, its connection's event queue is full\n",
+			    ctx->domid);
+	mutex_lock(&d->lock);
+	d->events_dropped++;
+	if (ctx->dom)
+		ctx->dom->events_dropped++;
+	mutex_unlock(&d->lock);
 }
 
 /**
@@ -440,7 +519,7 @@ int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid)
 	if (!dom || !dom->introduced || !tdom || !tdom->introduced)
 		ret = -ENOENT;
 	else
-		dom->target = tdomid;
+		WRITE_ONCE(dom->target, tdomid);
 	mutex_unlock(&d->lock);
 	return ret;
 }
@@ -570,11 +649,13 @@ int kxs_domain_set_quota(struct kxs_domains *d, int domid, enum kxs_quota q,
  * @nr_txs: set to its open transactions
  * @nr_watches: set to its watches
  * @nr_conns: set to its bound connections
+ * @events_dropped: set to the watch events its full queues dropped
  *
  * Return: 0, -EINVAL for a bad domid, -ENOENT for an unknown domain.
  */
 int kxs_domain_usage(struct kxs_domains *d, u16 domid, unsigned int *nr_txs,
-		     unsigned int *nr_watches, unsigned int *nr_conns)
+		     unsigned int *nr_watches, unsigned int *nr_conns,
+		     unsigned long *events_dropped)
 {
 	struct kxs_domain *dom;
 	int ret = 0;
@@ -587,6 +668,7 @@ int kxs_domain_usage(struct kxs_domains *d, u16 domid, unsigned int *nr_txs,
 		*nr_txs = dom->nr_txs;
 		*nr_watches = dom->nr_watches;
 		*nr_conns = dom->nr_conns;
+		*events_dropped = dom->events_dropped;
 	} else {
 		ret = -ENOENT;
 	}

@@ -19,6 +19,7 @@
 #include <linux/xarray.h>
 
 #include "perms.h"
+#include "watch.h"
 
 struct kxs_ctx;
 struct kxs_store;
@@ -26,7 +27,9 @@ struct kxs_store;
 /* Feature bits of docs/misc/xenstore-ring.txt that GET_FEATURE offers. */
 #define KXS_FEATURE_RECONNECTION	1
 #define KXS_FEATURE_ERROR		2
-#define KXS_FEATURES_SUPPORTED	(KXS_FEATURE_RECONNECTION | KXS_FEATURE_ERROR)
+#define KXS_FEATURE_WATCHDEPTH		4
+#define KXS_FEATURES_SUPPORTED	(KXS_FEATURE_RECONNECTION | \
+				 KXS_FEATURE_ERROR | KXS_FEATURE_WATCHDEPTH)
 
 /* The special paths whose permissions GET_PERMS and SET_PERMS reach. */
 enum kxs_special {
@@ -52,6 +55,7 @@ enum kxs_special {
  * @nr_txs: open transactions, over all bound connections
  * @nr_watches: registered watches, over all bound connections
  * @nr_conns: entries in @conns
+ * @events_dropped: watch events its connections' full queues dropped
  */
 struct kxs_domain {
 	struct kref ref;
@@ -68,23 +72,28 @@ struct kxs_domain {
 	unsigned int nr_txs;
 	unsigned int nr_watches;
 	unsigned int nr_conns;
+	unsigned long events_dropped;
 };
 
 /**
- * struct kxs_domains - the domain table of one store
+ * struct kxs_domains - the domain table and the watches of one store
  * @lock: see the rule at the top of this file
+ * @watches: every watch on the store (its own lock: see watch.h)
  * @doms: struct kxs_domain by domid
  * @quota: the global quotas, defaults for every domain; owned by the
  *	caller of kxs_domains_init() (the module parameters)
  * @special: permission entries of each special path
  * @nr_special: their number, at least one
+ * @events_dropped: watch events dropped on full queues, all connections
  */
 struct kxs_domains {
 	struct mutex lock;	/* the table and every domain in it */
+	struct kxs_watch_table watches;
 	struct xarray doms;
 	u32 *quota;
 	struct kxs_perm *special[KXS_SPECIAL_NR];
 	unsigned int nr_special[KXS_SPECIAL_NR];
+	unsigned long events_dropped;
 };
 
 extern const char *const kxs_quota_names[KXS_QUOTA_NR];
@@ -99,6 +108,11 @@ void kxs_domain_caller(struct kxs_domains *d, struct kxs_ctx *ctx,
 
 int kxs_domain_bind(struct kxs_domains *d, struct kxs_ctx *ctx, u16 domid);
 void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx);
+
+int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
+			 const struct kxs_caller *c);
+void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx);
+void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx);
 
 int kxs_domain_tx_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 		      const struct kxs_caller *c);
@@ -118,9 +132,12 @@ int kxs_domain_set_quota(struct kxs_domains *d, int domid,
 			 enum kxs_quota q, u32 val);
 int kxs_domain_usage(struct kxs_domains *d, u16 domid,
 		     unsigned int *nr_txs, unsigned int *nr_watches,
-		     unsigned int *nr_conns);
+		     unsigned int *nr_conns, unsigned long *events_dropped);
 
 int kxs_special_lookup(const char *path);
+const char *kxs_special_name(int sp);
+struct kxs_perm *kxs_special_perms(struct kxs_domains *d, int sp,
+				   unsigned int *nr);
 int kxs_special_get_perms(struct kxs_domains *d, const struct kxs_caller *c,
 			  enum kxs_special sp, char *buf, size_t size);
 int kxs_special_set_perms(struct kxs_domains *d, const struct kxs_caller *c,

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "store.h"
 #include "transaction.h"
+#include "watch.h"
 
 #define KXS_ERRNO(e) { e, #e }
 
@@ -140,6 +141,29 @@ static int kxs_need_priv(const struct kxs_request *req)
 	return req->caller.priv ? 0 : -EACCES;
 }
 
+/*
+ * Report a change at req->path: to the watches now, or, inside a
+ * transaction, when it commits.  @rm_perms (taken over) are a removed
+ * node's permissions; for other changes the node's current ones apply.
+ */
+static void kxs_changed(struct kxs_request *req, struct kxs_perm *rm_perms,
+			unsigned int nr)
+{
+	struct kxs_perm *perms = rm_perms;
+
+	if (req->hdr->tx_id) {
+		kxs_tx_note(req->ctx, req->hdr->tx_id, req->path, !!rm_perms,
+			    rm_perms, nr);
+		return;
+	}
+	if (!perms)
+		perms = kxs_store_perms(req->store, req->path, &nr);
+	if (perms)
+		kxs_watch_fire(req->ctx->doms, req->path, perms, nr,
+			       !!rm_perms);
+	kfree(perms);
+}
+
 static int kxs_op_read(struct kxs_request *req)
 {
 	int ret = kxs_path_arg(req);
@@ -197,27 +221,56 @@ static int kxs_op_write(struct kxs_request *req)
 		return ret;
 	ret = kxs_store_write(req->store, &req->caller, req->path, nul + 1,
 			      len - plen - 1);
-	return ret ? ret : kxs_reply_ok(req);
+	if (ret)
+		return ret;
+	kxs_changed(req, NULL, 0);
+	return kxs_reply_ok(req);
 }
 
+static bool kxs_exists(struct kxs_request *req)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = kxs_store_lookup_rcu(req->store, req->path);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* MKDIR of an existing node changes nothing and reports nothing. */
 static int kxs_op_mkdir(struct kxs_request *req)
 {
 	int ret = kxs_path_arg(req);
+	bool existed;
 
 	if (ret)
 		return ret;
+	existed = kxs_exists(req);
 	ret = kxs_store_mkdir(req->store, &req->caller, req->path);
-	return ret ? ret : kxs_reply_ok(req);
+	if (ret)
+		return ret;
+	if (!existed)
+		kxs_changed(req, NULL, 0);
+	return kxs_reply_ok(req);
 }
 
+/* RM of a missing node reports nothing; of a node, its old permissions. */
 static int kxs_op_rm(struct kxs_request *req)
 {
+	struct kxs_perm *perms;
+	unsigned int nr = 0;
 	int ret = kxs_path_arg(req);
 
 	if (ret)
 		return ret;
+	perms = kxs_store_perms(req->store, req->path, &nr);
 	ret = kxs_store_rm(req->store, &req->caller, req->path);
-	return ret ? ret : kxs_reply_ok(req);
+	if (ret || !perms) {
+		kfree(perms);
+		return ret ? ret : kxs_reply_ok(req);
+	}
+	kxs_changed(req, perms, nr);
+	return kxs_reply_ok(req);
 }
 
 /* GET_PERMS <path>|: <perm-as-string>|+ */
@@ -277,6 +330,8 @@ static int kxs_op_set_perms(struct kxs_request *req)
 		if (!ret)
 			ret = kxs_store_set_perms(req->store, &req->caller,
 						  req->path, perms, nr);
+		if (!ret)
+			kxs_changed(req, NULL, 0);
 	}
 	kfree(perms);
 	return ret ? ret : kxs_reply_ok(req);
@@ -347,7 +402,10 @@ static int kxs_op_introduce(struct kxs_request *req)
 	    kstrtos64(argv[1], 10, &gfn) || kstrtou32(argv[2], 10, &port))
 		return -EINVAL;
 	ret = kxs_domain_introduce(req->ctx->doms, domid, gfn, port);
-	return ret ? ret : kxs_reply_ok(req);
+	if (ret)
+		return ret;
+	kxs_watch_fire_special(req->ctx->doms, KXS_SPECIAL_INTRODUCE, domid);
+	return kxs_reply_ok(req);
 }
 
 /* RELEASE <domid>| */
@@ -362,7 +420,10 @@ static int kxs_op_release(struct kxs_request *req)
 	if (!ret)
 		ret = kxs_domain_release(req->ctx->doms, req->ctx->store,
 					 domid);
-	return ret ? ret : kxs_reply_ok(req);
+	if (ret)
+		return ret;
+	kxs_watch_fire_special(req->ctx->doms, KXS_SPECIAL_RELEASE, domid);
+	return kxs_reply_ok(req);
 }
 
 /* IS_DOMAIN_INTRODUCED <domid>|: T| or F| */
@@ -534,6 +595,84 @@ static int kxs_op_set_quota(struct kxs_request *req)
 	return ret ? ret : kxs_reply_ok(req);
 }
 
+/*
+ * The <wpath>|<token>| of WATCH and UNWATCH, the path made canonical in
+ * req->path (special paths, "@...", are kept as they are).
+ */
+static int kxs_watch_args(struct kxs_request *req, const char **argv,
+			  int argc, bool *relative)
+{
+	const char *wpath = argv[0];
+	size_t len = strlen(wpath);
+	int ret;
+
+	*relative = false;
+	if (wpath[0] == '@') {
+		/* Any syntax a path may have, after the '@'. */
+		if (len < 2 || len > KXS_PATH_MAX)
+			return -EINVAL;
+		req->path[0] = '/';
+		memcpy(req->path + 1, wpath + 1, len);
+		ret = kxs_path_valid(req->path) ? 0 : -EINVAL;
+		memcpy(req->path, wpath, len + 1);
+		return ret;
+	}
+	*relative = wpath[0] != '/';
+	return kxs_path_resolve(wpath, req->ctx->domid, req->path);
+}
+
+/* WATCH <wpath>|<token>|[<depth>|]: reply, then the initial event. */
+static int kxs_op_watch(struct kxs_request *req)
+{
+	u32 depth = KXS_WATCH_DEPTH_ANY;
+	const char *argv[3];
+	bool relative;
+	int argc, ret;
+
+	argc = kxs_args(req, argv, ARRAY_SIZE(argv));
+	if (argc < 2)
+		return -EINVAL;
+	if (argc == 3 && kstrtou32(argv[2], 10, &depth))
+		return -EINVAL;
+	ret = kxs_watch_args(req, argv, argc, &relative);
+	if (ret)
+		return ret;
+	ret = kxs_watch_add(req->ctx->doms, req->ctx, &req->caller, req->path,
+			    relative, argv[1], depth);
+	if (ret)
+		return ret;
+	req->watch_path = argv[0];
+	req->watch_token = argv[1];
+	return kxs_reply_ok(req);
+}
+
+/* UNWATCH <wpath>|<token>| */
+static int kxs_op_unwatch(struct kxs_request *req)
+{
+	const char *argv[2];
+	bool relative;
+	int ret;
+
+	if (kxs_args_n(req, argv, 2))
+		return -EINVAL;
+	ret = kxs_watch_args(req, argv, 2, &relative);
+	if (!ret)
+		ret = kxs_watch_remove(req->ctx->doms, req->ctx, req->path,
+				       argv[1]);
+	return ret ? ret : kxs_reply_ok(req);
+}
+
+/* RESET_WATCHES |: every watch and transaction of the connection ends. */
+static int kxs_op_reset_watches(struct kxs_request *req)
+{
+	const char *argv[1];
+
+	if (kxs_optional_args(req, argv, 1))
+		return -EINVAL;
+	kxs_ctx_reset(req->ctx);
+	return kxs_reply_ok(req);
+}
+
 /* CONTROL <command>|[<parameters>|]*: see control.c. */
 static int kxs_op_control(struct kxs_request *req)
 {
@@ -549,6 +688,11 @@ static int kxs_op_control(struct kxs_request *req)
 	return kxs_control(req, argv, argc);
 }
 
+static bool kxs_type_ignores_tx(u32 type)
+{
+	return type == XS_WATCH || type == XS_UNWATCH;
+}
+
 typedef int (*kxs_op_fn)(struct kxs_request *req);
 
 static const kxs_op_fn kxs_ops[] = {
@@ -556,6 +700,8 @@ static const kxs_op_fn kxs_ops[] = {
 	[XS_DIRECTORY]			= kxs_op_directory,
 	[XS_READ]			= kxs_op_read,
 	[XS_GET_PERMS]			= kxs_op_get_perms,
+	[XS_WATCH]			= kxs_op_watch,
+	[XS_UNWATCH]			= kxs_op_unwatch,
 	[XS_TRANSACTION_START]		= kxs_op_transaction_start,
 	[XS_TRANSACTION_END]		= kxs_op_transaction_end,
 	[XS_INTRODUCE]			= kxs_op_introduce,
@@ -568,6 +714,7 @@ static const kxs_op_fn kxs_ops[] = {
 	[XS_IS_DOMAIN_INTRODUCED]	= kxs_op_is_domain_introduced,
 	[XS_RESUME]			= kxs_op_resume,
 	[XS_SET_TARGET]			= kxs_op_set_target,
+	[XS_RESET_WATCHES]		= kxs_op_reset_watches,
 	[XS_DIRECTORY_PART]		= kxs_op_directory_part,
 	[KXS_TYPE_GET_FEATURE]		= kxs_op_get_feature,
 	[KXS_TYPE_SET_FEATURE]		= kxs_op_set_feature,
@@ -582,7 +729,8 @@ static const kxs_op_fn kxs_ops[] = {
  * Every request gets a reply: its own type on success, XS_ERROR with an
  * errno name otherwise.  Types that are not requests (WATCH_EVENT, ERROR,
  * the removed RESTRICT, unknown ones) get ENOSYS, as the specification
- * says of every type a server does not support.
+ * says of every type a server does not support.  After a WATCH,
+ * req->watch_path says which initial event to send after the reply.
  *
  * Context: the context's request lock held, the context not dead.
  * Return: the type of the reply.
@@ -593,10 +741,15 @@ u32 kxs_proto_handle(struct kxs_request *req)
 	int ret = -ENOSYS;
 
 	req->reply_len = 0;
+	req->watch_path = NULL;
 	if (type < ARRAY_SIZE(kxs_ops) && kxs_ops[type]) {
 		kxs_domain_caller(req->ctx->doms, req->ctx, &req->caller);
-		/* A tx_id that names no open transaction is ENOENT. */
-		req->store = kxs_tx_store(req->ctx, req->hdr->tx_id);
+		/*
+		 * A tx_id that names no open transaction is ENOENT; watches
+		 * ignore it, as the specification says.
+		 */
+		req->store = kxs_tx_store(req->ctx, kxs_type_ignores_tx(type) ?
+					  0 : req->hdr->tx_id);
 		ret = IS_ERR(req->store) ? PTR_ERR(req->store) :
 					   kxs_ops[type](req);
 	}

@@ -34,10 +34,13 @@ struct kxs_ctx;
  * struct kxs_ctx_ops - what the owner of a context provides
  * @killed: the context's domain was released; wake whoever waits on it
  * @free: the last reference is gone; free the context
+ * @event: queue a WATCH_EVENT with @path and @token for the client; it
+ *	may drop it (bounded queue) but must not sleep for room
  */
 struct kxs_ctx_ops {
 	void (*killed)(struct kxs_ctx *ctx);
 	void (*free)(struct kxs_ctx *ctx);
+	void (*event)(struct kxs_ctx *ctx, const char *path, const char *token);
 };
 
 /**
@@ -54,6 +57,8 @@ struct kxs_ctx_ops {
  * @ops: see struct kxs_ctx_ops
  * @domid: @dom's domid, or 0
  * @dead: the domain was released: no more requests
+ * @watches: the context's watches (kxs_watch.ctx_link), under the watch
+ *	table's lock
  * @txs: open transactions (struct kxs_tx) by id
  * @nr_txs: number of entries in @txs
  * @next_txid: where the search for a free transaction id starts
@@ -69,6 +74,7 @@ struct kxs_ctx {
 	const struct kxs_ctx_ops *ops;
 	u16 domid;
 	bool dead;
+	struct list_head watches;
 	struct xarray txs;
 	unsigned int nr_txs;
 	u32 next_txid;
@@ -77,6 +83,7 @@ struct kxs_ctx {
 void kxs_ctx_init(struct kxs_ctx *ctx, struct kxs_store *store,
 		  struct kxs_domains *doms, const struct kxs_ctx_ops *ops);
 void kxs_ctx_close(struct kxs_ctx *ctx);
+void kxs_ctx_reset(struct kxs_ctx *ctx);
 void kxs_ctx_kill(struct kxs_ctx *ctx);
 void kxs_ctx_put(struct kxs_ctx *ctx);
 
@@ -96,6 +103,9 @@ static inline void kxs_ctx_get(struct kxs_ctx *ctx)
  * @path: KXS_PATH_BUF bytes of scratch for the canonical path
  * @reply: KXS_PAYLOAD_MAX bytes for the reply payload
  * @reply_len: filled by kxs_proto_handle()
+ * @watch_path: after a WATCH, the path of the watch's initial event, to
+ *	be sent after the reply; NULL otherwise
+ * @watch_token: its token
  */
 struct kxs_request {
 	struct kxs_ctx *ctx;
@@ -106,6 +116,8 @@ struct kxs_request {
 	char *path;
 	char *reply;
 	u32 reply_len;
+	const char *watch_path;
+	const char *watch_token;
 };
 
 u32 kxs_proto_handle(struct kxs_request *req);

@@ -1127,6 +1127,51 @@ out:
 }
 
 /**
+ * kxs_store_perms() - a copy of a node's permissions
+ * @s: the store
+ * @path: canonical absolute path
+ * @nr: set to the number of entries
+ *
+ * For reporting a change to watches: no access check.
+ *
+ * Return: the copy, to kfree(), or NULL if there is no such node (or
+ * memory ran out).
+ */
+struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
+				 unsigned int *nr)
+{
+	struct kxs_perm *perms = NULL;
+	unsigned int room = 0, want;
+	struct kxs_node *node;
+
+	for (;;) {
+		const struct kxs_data *d;
+
+		rcu_read_lock();
+		node = kxs_store_lookup_rcu(s, path);
+		d = node ? rcu_dereference(node->data) : NULL;
+		want = d ? d->nr_perms : 0;
+		if (d && want <= room)
+			memcpy(perms, d->perms, want * sizeof(*perms));
+		rcu_read_unlock();
+		if (!want) {
+			kfree(perms);
+			return NULL;
+		}
+		if (want <= room) {
+			*nr = want;
+			return perms;
+		}
+		/* Allocate outside the read section, then look again. */
+		kfree(perms);
+		room = want;
+		perms = kmalloc_array(room, sizeof(*perms), GFP_KERNEL);
+		if (!perms)
+			return NULL;
+	}
+}
+
+/**
  * kxs_store_get_perms() - a node's permissions in wire form
  * @s: the store
  * @c: the caller

@@ -128,6 +128,8 @@ int kxs_store_directory_part(struct kxs_store *s, const struct kxs_caller *c,
 			     size_t size);
 int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
 			const char *path, char *buf, size_t size);
+struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
+				 unsigned int *nr);
 
 unsigned long kxs_store_owned(struct kxs_store *s, u16 domid);
 unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid);

@@ -18,12 +18,14 @@
  * the domain's quota (the control domain has none).
  */
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/xarray.h>
 
 #include "domain.h"
 #include "proto.h"
 #include "store.h"
 #include "transaction.h"
+#include "watch.h"
 
 void kxs_tx_init(struct kxs_ctx *ctx)
 {
@@ -87,8 +89,95 @@ struct kxs_store *kxs_tx_store(struct kxs_ctx *ctx, u32 id)
 	return tx ? tx->copy : ERR_PTR(-ENOENT);
 }
 
+static void kxs_tx_event_free(struct kxs_tx_event *ev)
+{
+	kfree(ev->perms);
+	kfree(ev);
+}
+
+/**
+ * kxs_tx_note() - remember a change a transaction made, for its commit
+ * @ctx: the connection's context
+ * @id: the transaction
+ * @path: canonical path of the node changed
+ * @rm: the node was removed
+ * @perms: for a removal, the node's permissions, taken over (kfree()d
+ *	here if not kept); NULL otherwise
+ * @nr: entries in @perms
+ *
+ * Return: 0, or -ENOMEM (the change will not be reported).
+ */
+int kxs_tx_note(struct kxs_ctx *ctx, u32 id, const char *path, bool rm,
+		struct kxs_perm *perms, unsigned int nr)
+{
+	struct kxs_tx *tx = xa_load(&ctx->txs, id);
+	struct rb_node **link, *parent = NULL;
+	struct kxs_tx_event *ev;
+	size_t len = strlen(path);
+
+	if (!tx)
+		goto err;
+	for (link = &tx->events.rb_node; *link;) {
+		int r;
+
+		ev = rb_entry(*link, struct kxs_tx_event, node);
+		r = strcmp(path, ev->path);
+		parent = *link;
+		if (!r) {
+			/* Once per node: its last change decides the kind. */
+			kfree(ev->perms);
+			ev->rm = rm;
+			ev->perms = perms;
+			ev->nr_perms = nr;
+			return 0;
+		}
+		link = r < 0 ? &parent->rb_left : &parent->rb_right;
+	}
+	ev = kmalloc(struct_size(ev, path, len + 1), GFP_KERNEL);
+	if (!ev)
+		goto err;
+	ev->rm = rm;
+	ev->perms = perms;
+	ev->nr_perms = nr;
+	memcpy(ev->path, path, len + 1);
+	rb_link_node(&ev->node, parent, link);
+	rb_insert_color(&ev->node, &tx->events);
+	return 0;
+
+err:
+	kfree(perms);
+	return -ENOMEM;
+}
+
+/* Report a committed transaction's changes in path order, then forget them. */
+static void kxs_tx_fire(struct kxs_ctx *ctx, struct kxs_tx *tx, bool commit)
+{
+	struct rb_node *rb;
+
+	while ((rb = rb_first(&tx->events))) {
+		struct kxs_tx_event *ev = rb_entry(rb, struct kxs_tx_event,
+						   node);
+		struct kxs_perm *perms;
+		unsigned int nr;
+
+		rb_erase(rb, &tx->events);
+		if (commit && ev->rm) {
+			kxs_watch_fire(ctx->doms, ev->path, ev->perms,
+				       ev->nr_perms, true);
+		} else if (commit) {
+			perms = kxs_store_perms(ctx->store, ev->path, &nr);
+			if (perms)
+				kxs_watch_fire(ctx->doms, ev->path, perms, nr,
+					       false);
+			kfree(perms);
+		}
+		kxs_tx_event_free(ev);
+	}
+}
+
 static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 {
+	kxs_tx_fire(ctx, tx, false);
 	kxs_store_destroy(tx->copy);
 	kfree(tx);
 	ctx->nr_txs--;
@@ -115,6 +204,7 @@ int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 		return -ENOENT;
 	if (commit)
 		ret = kxs_store_commit(ctx->store, tx->copy, tx->base_gen);
+	kxs_tx_fire(ctx, tx, commit && !ret);
 	kxs_tx_free(ctx, tx);
 	return ret;
 }

@@ -168,7 +168,7 @@ static void kxs_conn_malformed_payloads_get_einval(struct kunit *test)
 static void kxs_conn_unknown_and_reply_only_types_get_enosys(struct kunit *test)
 {
 	static const u32 types[] = {
-		XS_WATCH, XS_WATCH_EVENT, XS_ERROR, 20, 27, 1000, XS_INVALID,
+		XS_WATCH_EVENT, XS_ERROR, 20, 27, 1000, XS_INVALID,
 		0xffffffff,
 	};
 	size_t i;

@@ -258,6 +258,7 @@ static void kxs_domain_quota_transactions(struct kunit *test)
 	struct kxs_fx *fx = kxs_fx(test);
 	struct kxs_conn *a, *b, *other;
 	unsigned int txs = 0, watches, conns = 0;
+	unsigned long dropped;
 	u32 ta, tb, tb2;
 	int i;
 
@@ -271,7 +272,7 @@ static void kxs_domain_quota_transactions(struct kunit *test)
 	kxs_req(test, a, XS_TRANSACTION_START, "ENOSPC", "|");
 	kxs_req(test, b, XS_TRANSACTION_START, "ENOSPC", "|");
 	KUNIT_EXPECT_EQ(test, kxs_domain_usage(&fx->doms, 5, &txs, &watches,
-					       &conns), 0);
+					       &conns, &dropped), 0);
 	KUNIT_EXPECT_EQ(test, txs, 2);
 	KUNIT_EXPECT_EQ(test, conns, 2);
 	/* Another domain has its own. */
@@ -296,7 +297,7 @@ static void kxs_domain_quota_transactions(struct kunit *test)
 	/* Closing a connection ends its transactions. */
 	kxs_fx_close(test, b);
 	KUNIT_EXPECT_EQ(test, kxs_domain_usage(&fx->doms, 5, &txs, &watches,
-					       &conns), 0);
+					       &conns, &dropped), 0);
 	KUNIT_EXPECT_EQ(test, txs, 1);
 	KUNIT_EXPECT_EQ(test, conns, 1);
 	kxs_w_tx_start(test, a);
@@ -808,6 +809,7 @@ static void kxs_domain_wire_release(struct kunit *test)
 	struct kxs_conn *g = kxs_fx_guest(test, 5);
 	struct kxs_conn *six = kxs_fx_guest(test, 6);
 	unsigned int txs, watches, conns;
+	unsigned long dropped;
 	size_t n;
 
 	kxs_req(test, fx->conn, XS_RELEASE, "ENOENT", "5|");
@@ -827,7 +829,7 @@ static void kxs_domain_wire_release(struct kunit *test)
 	kxs_req(test, fx->conn, XS_IS_DOMAIN_INTRODUCED, "F", "5|");
 	kxs_req(test, fx->conn, XS_RELEASE, "ENOENT", "5|");
 	KUNIT_EXPECT_EQ(test, kxs_domain_usage(&fx->doms, 5, &txs, &watches,
-					       &conns), -ENOENT);
+					       &conns, &dropped), -ENOENT);
 	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/local/domain/5"));
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 0);
 	/* The released domain's connection: EPIPE, then end of stream. */
@@ -914,14 +916,15 @@ static void kxs_domain_wire_features(struct kunit *test)
 	struct kxs_fx *fx = kxs_fx(test);
 	struct kxs_conn *g;
 
-	kxs_req(test, fx->conn, KXS_TYPE_GET_FEATURE, "3", "|");
+	/* RECONNECTION, ERROR and WATCHDEPTH. */
+	kxs_req(test, fx->conn, KXS_TYPE_GET_FEATURE, "7", "|");
 	KXS_W_RT(test, fx->conn, KXS_TYPE_GET_FEATURE, "", KXS_TYPE_GET_FEATURE,
-		 "3\0");
+		 "7\0");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_FEATURE, "ENOENT", "5|");
 	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "OK", "5|1|");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_FEATURE, "1", "5|");
-	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "5|4|");
-	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "5|7|");
+	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "5|8|");
+	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "5|15|");
 	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "5|x|");
 	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "0|1|");
 	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EINVAL", "5|");
@@ -997,6 +1000,7 @@ static void kxs_domain_bind_rules(struct kunit *test)
 	struct kxs_fx *fx = kxs_fx(test);
 	struct kxs_conn *c = kxs_fx_conn(test);
 	unsigned int txs, watches, conns;
+	unsigned long dropped;
 
 	KUNIT_EXPECT_EQ(test, kxs_conn_bind(c, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, kxs_conn_bind(c, 0x7ff0), -EINVAL);
@@ -1006,7 +1010,7 @@ static void kxs_domain_bind_rules(struct kunit *test)
 	kxs_req(test, c, XS_WRITE, "EACCES", "x|");
 	kxs_req(test, c, XS_GET_DOMAIN_PATH, "/local/domain/32751", "32751|");
 	KUNIT_EXPECT_EQ(test, kxs_domain_usage(&fx->doms, 0x7fef, &txs,
-					       &watches, &conns), 0);
+					       &watches, &conns, &dropped), 0);
 	KUNIT_EXPECT_EQ(test, conns, 1);
 	/* Too late once a byte of a request came in. */
 	c = kxs_fx_conn(test);

@@ -70,28 +70,6 @@ static void invalid_types_get_enosys(void)
 	close(fd);
 }
 
-/*
- * Types defined by the protocol that the module does not implement yet:
- * all of them answer ENOSYS.  Drop a type from this list when it gets
- * implemented (and test it where it belongs).
- */
-static void unimplemented_types_get_enosys(void)
-{
-	static const uint32_t types[] = {
-		XS_WATCH, XS_UNWATCH, XS_RESET_WATCHES,
-	};
-	int fd = xst_open(0);
-	size_t i;
-
-	setup_canary(fd);
-	for (i = 0; i < ARRAY_SIZE(types); i++) {
-		expect_enosys_for(fd, types[i]);
-		still_works(fd);
-	}
-	remove_canary(fd);
-	close(fd);
-}
-
 /* Send @p (exactly @len bytes) with every path-taking type: EINVAL. */
 static void einval_for_all_ops(int fd, const void *p, size_t len)
 {
@@ -356,7 +334,6 @@ static void errors_do_not_break_this_or_another_connection(void)
 
 static const struct xst_case cases[] = {
 	{ "invalid-types-get-enosys", invalid_types_get_enosys },
-	{ "unimplemented-types-get-enosys", unimplemented_types_get_enosys },
 	{ "payload-without-nul-is-einval", payload_without_nul_is_einval },
 	{ "empty-payload-is-einval", empty_payload_is_einval },
 	{ "extra-bytes-after-path-are-einval",

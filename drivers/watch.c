@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Watches.
+ *
+ * The table keeps every watch in an rbtree ordered by path, so that the
+ * watches a change at <path> triggers are found with one lookup per
+ * ancestor of <path> (a watch matches its own path and everything below
+ * it, down to its depth), and, when <path> is removed, the watches below
+ * it with one range walk: every path with the prefix "<path>/" is in one
+ * stretch of the order.
+ *
+ * A watch's events go to its context through kxs_ctx_ops.event, which
+ * queues them, bounded, for read().  Events are only sent for nodes the
+ * watching domain may read: a changed node's permissions after the
+ * change, a removed node's before it.
+ */
+#include <linux/errno.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "domain.h"
+#include "proto.h"
+#include "watch.h"
+
+void kxs_watch_table_init(struct kxs_watch_table *t)
+{
+	mutex_init(&t->lock);
+	t->tree = RB_ROOT;
+	t->nr = 0;
+}
+
+/* Every context removed its watches. */
+void kxs_watch_table_destroy(struct kxs_watch_table *t)
+{
+	WARN_ON(!RB_EMPTY_ROOT(&t->tree) || t->nr);
+	mutex_destroy(&t->lock);
+}
+
+/* @path (of @len bytes) against a watch's path, in byte order. */
+static int kxs_watch_cmp(const char *path, size_t len,
+			 const struct kxs_watch *w)
+{
+	int r = strncmp(path, w->path, len);
+
+	if (r)
+		return r;
+	return w->path[len] ? -1 : 0;
+}
+
+/* The first watch whose path is @len bytes at @path or after it. */
+static struct kxs_watch *kxs_watch_lower_bound(struct kxs_watch_table *t,
+					       const char *path, size_t len)
+{
+	struct rb_node *rb = t->tree.rb_node;
+	struct kxs_watch *best = NULL;
+
+	while (rb) {
+		struct kxs_watch *w = rb_entry(rb, struct kxs_watch, node);
+
+		if (kxs_watch_cmp(path, len, w) <= 0) {
+			best = w;
+			rb = rb->rb_left;
+		} else {
+			rb = rb->rb_right;
+		}
+	}
+	return best;
+}
+
+static struct kxs_watch *kxs_watch_next(struct kxs_watch *w)
+{
+	struct rb_node *rb = rb_next(&w->node);
+
+	return rb ? rb_entry(rb, struct kxs_watch, node) : NULL;
+}
+
+static void kxs_watch_insert(struct kxs_watch_table *t, struct kxs_watch *w)
+{
+	struct rb_node **link = &t->tree.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct kxs_watch *n = rb_entry(*link, struct kxs_watch, node);
+
+		parent = *link;
+		/* Equal paths go right: the order among them is arrival. */
+		if (kxs_watch_cmp(w->path, strlen(w->path), n) < 0)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&w->node, parent, link);
+	rb_insert_color(&w->node, &t->tree);
+	t->nr++;
+}
+
+static void kxs_watch_free(struct kxs_domains *d, struct kxs_watch *w)
+{
+	lockdep_assert_held(&d->watches.lock);
+	rb_erase(&w->node, &d->watches.tree);
+	d->watches.nr--;
+	list_del(&w->ctx_link);
+	kxs_domain_watch_put(d, w->ctx);
+	kfree(w);
+}
+
+/* A context's watch on @path with @token, if it has one. */
+static struct kxs_watch *kxs_watch_find(struct kxs_watch_table *t,
+					struct kxs_ctx *ctx, const char *path,
+					const char *token)
+{
+	size_t len = strlen(path);
+	struct kxs_watch *w;
+
+	for (w = kxs_watch_lower_bound(t, path, len);
+	     w && !kxs_watch_cmp(path, len, w); w = kxs_watch_next(w))
+		if (w->ctx == ctx && !strcmp(w->token, token))
+			return w;
+	return NULL;
+}
+
+/**
+ * kxs_watch_add() - WATCH: register a watch for a context
+ * @d: the domain table, holding the watch table
+ * @ctx: the context
+ * @c: its caller identity, whose watches quota applies
+ * @path: canonical path, or a special path ("@...")
+ * @relative: @path was given relative to the domain's directory
+ * @token: the token
+ * @depth: levels below @path to match, or KXS_WATCH_DEPTH_ANY
+ *
+ * Return: 0, -EEXIST for a second watch with the same path and token,
+ * -E2BIG over the watches quota, -ENOMEM.
+ */
+int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
+		  const struct kxs_caller *c, const char *path, bool relative,
+		  const char *token, u32 depth)
+{
+	size_t plen = strlen(path), tlen = strlen(token);
+	struct kxs_watch *w;
+	int ret;
+
+	w = kmalloc(struct_size(w, path, plen + 1 + tlen + 1), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->ctx = ctx;
+	w->depth = depth;
+	w->relative = relative;
+	memcpy(w->path, path, plen + 1);
+	w->token = w->path + plen + 1;
+	memcpy(w->token, token, tlen + 1);
+
+	mutex_lock(&d->watches.lock);
+	ret = -EEXIST;
+	if (kxs_watch_find(&d->watches, ctx, path, token))
+		goto err;
+	ret = kxs_domain_watch_get(d, ctx, c);
+	if (ret)
+		goto err;
+	kxs_watch_insert(&d->watches, w);
+	list_add_tail(&w->ctx_link, &ctx->watches);
+	mutex_unlock(&d->watches.lock);
+	return 0;
+
+err:
+	mutex_unlock(&d->watches.lock);
+	kfree(w);
+	return ret;
+}
+
+/**
+ * kxs_watch_remove() - UNWATCH: remove a context's watch
+ * @d: the domain table, holding the watch table
+ * @ctx: the context
+ * @path: the path as registered (canonical, or special)
+ * @token: the token
+ *
+ * Return: 0, or -ENOENT if the context has no such watch.
+ */
+int kxs_watch_remove(struct kxs_domains *d, struct kxs_ctx *ctx,
+		     const char *path, const char *token)
+{
+	struct kxs_watch *w;
+	int ret = -ENOENT;
+
+	mutex_lock(&d->watches.lock);
+	w = kxs_watch_find(&d->watches, ctx, path, token);
+	if (w) {
+		kxs_watch_free(d, w);
+		ret = 0;
+	}
+	mutex_unlock(&d->watches.lock);
+	return ret;
+}
+
+/* Remove every watch of a context (RESET_WATCHES, close, RELEASE). */
+void kxs_watch_remove_all(struct kxs_domains *d, struct kxs_ctx *ctx)
+{
+	struct kxs_watch *w, *tmp;
+
+	mutex_lock(&d->watches.lock);
+	list_for_each_entry_safe(w, tmp, &ctx->watches, ctx_link)
+		kxs_watch_free(d, w);
+	mutex_unlock(&d->watches.lock);
+}
+
+static bool kxs_watch_may_read(const struct kxs_watch *w,
+			       const struct kxs_perm *perms, unsigned int nr)
+{
+	struct kxs_ctx *ctx = w->ctx;
+	struct kxs_caller c = {
+		.domid = ctx->domid,
+		.priv = !ctx->dom,
+		.target = ctx->dom ? READ_ONCE(ctx->dom->target) :
+				     KXS_NO_TARGET,
+	};
+
+	return kxs_perm_access(&c, perms, nr) & KXS_PERM_READ;
+}
+
+/* Components of @path below its prefix of @len bytes. */
+static u32 kxs_depth_below(const char *path, size_t len)
+{
+	u32 n = 0;
+
+	if (!path[len])
+		return 0;
+	if (len == 1)		/* below the root: every component counts */
+		len = 0;
+	for (path += len; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+/* Send one event for @w, its path made relative if @w's was. */
+static void kxs_watch_send(const struct kxs_watch *w, const char *epath)
+{
+	struct kxs_ctx *ctx = w->ctx;
+	char prefix[32];
+	int n;
+
+	if (w->relative) {
+		n = snprintf(prefix, sizeof(prefix), "/local/domain/%u/",
+			     ctx->domid);
+		if (!strncmp(epath, prefix, n))
+			epath += n;
+	}
+	ctx->ops->event(ctx, epath, w->token);
+}
+
+/**
+ * kxs_watch_fire() - report a change of a node to the watches it matches
+ * @d: the domain table, holding the watch table
+ * @path: canonical path of the node written, created, removed or given
+ *	new permissions
+ * @perms: the node's permissions: after the change, or, for a removal,
+ *	before it
+ * @nr: their number
+ * @rm: the node was removed with its subtree: watches below it fire too,
+ *	with their own path
+ */
+void kxs_watch_fire(struct kxs_domains *d, const char *path,
+		    const struct kxs_perm *perms, unsigned int nr, bool rm)
+{
+	size_t len = strlen(path), end;
+	struct kxs_watch *w;
+
+	mutex_lock(&d->watches.lock);
+	if (RB_EMPTY_ROOT(&d->watches.tree))
+		goto out;
+	/* Watches on the node and on each of its ancestors. */
+	for (end = 1; end <= len; end++) {
+		/* "/", then each prefix ending before a '/', then the path. */
+		if (end != 1 && end < len && path[end] != '/')
+			continue;
+		for (w = kxs_watch_lower_bound(&d->watches, path, end);
+		     w && !kxs_watch_cmp(path, end, w);
+		     w = kxs_watch_next(w))
+			if (kxs_depth_below(path, end) <= w->depth &&
+			    kxs_watch_may_read(w, perms, nr))
+				kxs_watch_send(w, path);
+	}
+	if (!rm || len == 1)
+		goto out;
+	/* Watches below a removed node: their own path was removed. */
+	for (w = kxs_watch_lower_bound(&d->watches, path, len);
+	     w && !strncmp(w->path, path, len); w = kxs_watch_next(w))
+		if (w->path[len] == '/' && kxs_watch_may_read(w, perms, nr))
+			kxs_watch_send(w, w->path);
+out:
+	mutex_unlock(&d->watches.lock);
+}
+
+/**
+ * kxs_watch_fire_special() - report a domain event to the special watches
+ * @d: the domain table, holding the watch table
+ * @special: KXS_SPECIAL_INTRODUCE or KXS_SPECIAL_RELEASE
+ * @domid: the domain introduced or released
+ *
+ * A watch on "@<event>" gets "@<event>", or "@<event>/<domid>" with depth
+ * 1; a watch on "@<event>/<domid>" gets that path for that domain only.
+ * Only domains that may read the special path's permissions are told.
+ */
+void kxs_watch_fire_special(struct kxs_domains *d, int special, u16 domid)
+{
+	const char *name = kxs_special_name(special);
+	size_t len = strlen(name);
+	struct kxs_perm *perms;
+	struct kxs_watch *w;
+	unsigned int nr;
+	char epath[32];
+
+	perms = kxs_special_perms(d, special, &nr);
+	if (!perms)
+		return;		/* out of memory: watches may miss events */
+	snprintf(epath, sizeof(epath), "%s/%u", name, domid);
+	mutex_lock(&d->watches.lock);
+	for (w = kxs_watch_lower_bound(&d->watches, name, len);
+	     w && !strncmp(w->path, name, len); w = kxs_watch_next(w)) {
+		if (!kxs_watch_may_read(w, perms, nr))
+			continue;
+		if (!w->path[len])
+			kxs_watch_send(w, w->depth == 1 ? epath : name);
+		else if (!strcmp(w->path, epath))
+			kxs_watch_send(w, epath);
+	}
+	mutex_unlock(&d->watches.lock);
+	kfree(perms);
+}

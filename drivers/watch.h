@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Watches: registered paths whose changes are reported as WATCH_EVENT
+ * messages to the connection that registered them.
+ *
+ * Locking rule: kxs_watch_table.lock (a mutex) protects the table and
+ * every watch in it, and each context's list of watches.  It nests inside
+ * a context's request lock and outside kxs_domains.lock and a
+ * connection's queue lock; a watch's context stays alive while the watch
+ * is in the table (a context removes its watches before it goes away).
+ */
+#ifndef _KXS_WATCH_H
+#define _KXS_WATCH_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/types.h>
+
+#include "perms.h"
+
+struct kxs_ctx;
+struct kxs_domains;
+
+/* A watch without a depth argument matches at any depth. */
+#define KXS_WATCH_DEPTH_ANY	U32_MAX
+
+/**
+ * struct kxs_watch - one registered watch
+ * @node: link in kxs_watch_table.tree, ordered by @path
+ * @ctx_link: link in the owning context's list
+ * @ctx: the context that registered it, which receives its events
+ * @depth: levels below @path that match, or KXS_WATCH_DEPTH_ANY
+ * @relative: registered with a relative path: events are reported
+ *	relative to the domain's directory, as the path was given
+ * @token: the token, after @path in the same allocation
+ * @path: the canonical path, or the special path ("@...") as given
+ */
+struct kxs_watch {
+	struct rb_node node;
+	struct list_head ctx_link;
+	struct kxs_ctx *ctx;
+	u32 depth;
+	bool relative;
+	char *token;
+	char path[];
+};
+
+/**
+ * struct kxs_watch_table - every watch on one store
+ * @lock: see the rule at the top of this file
+ * @tree: the watches, ordered by path (then by address)
+ * @nr: watches in @tree
+ */
+struct kxs_watch_table {
+	struct mutex lock;	/* the table, its watches, contexts' lists */
+	struct rb_root tree;
+	unsigned long nr;
+};
+
+void kxs_watch_table_init(struct kxs_watch_table *t);
+void kxs_watch_table_destroy(struct kxs_watch_table *t);
+
+int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
+		  const struct kxs_caller *c, const char *path, bool relative,
+		  const char *token, u32 depth);
+int kxs_watch_remove(struct kxs_domains *d, struct kxs_ctx *ctx,
+		     const char *path, const char *token);
+void kxs_watch_remove_all(struct kxs_domains *d, struct kxs_ctx *ctx);
+
+void kxs_watch_fire(struct kxs_domains *d, const char *path,
+		    const struct kxs_perm *perms, unsigned int nr, bool rm);
+void kxs_watch_fire_special(struct kxs_domains *d, int special, u16 domid);
+
+#endif /* _KXS_WATCH_H */
