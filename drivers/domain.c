@@ -111,6 +111,8 @@ int kxs_domains_init(struct kxs_domains *d, u32 *quota)
 	mutex_init(&d->lock);
 	kxs_watch_table_init(&d->watches);
 	xa_init(&d->doms);
+	xa_init_flags(&d->txs, XA_FLAGS_ALLOC1);
+	d->next_txid = 1;
 	d->quota = quota;
 	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
 		d->special[sp] = kmemdup(&kxs_special_default,
@@ -154,6 +156,8 @@ void kxs_domains_destroy(struct kxs_domains *d)
 		kfree(d->special[sp]);
 		d->special[sp] = NULL;
 	}
+	WARN_ON(!xa_empty(&d->txs));
+	xa_destroy(&d->txs);
 	kxs_watch_table_destroy(&d->watches);
 	mutex_destroy(&d->lock);
 }

@@ -85,6 +85,8 @@ struct kxs_domain {
  * @special: permission entries of each special path
  * @nr_special: their number, at least one
  * @events_dropped: watch events dropped on full queues, all connections
+ * @txs: every open transaction by id (ids unique among live ones)
+ * @next_txid: where the search for a free transaction id starts
  */
 struct kxs_domains {
 	struct mutex lock;	/* the table and every domain in it */
@@ -94,6 +96,8 @@ struct kxs_domains {
 	struct kxs_perm *special[KXS_SPECIAL_NR];
 	unsigned int nr_special[KXS_SPECIAL_NR];
 	unsigned long events_dropped;
+	struct xarray txs;
+	u32 next_txid;
 };
 
 extern const char *const kxs_quota_names[KXS_QUOTA_NR];

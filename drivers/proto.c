@@ -151,9 +151,8 @@ static void kxs_changed(struct kxs_request *req, struct kxs_perm *rm_perms,
 {
 	struct kxs_perm *perms = rm_perms;
 
-	if (req->hdr->tx_id) {
-		kxs_tx_note(req->ctx, req->hdr->tx_id, req->path, !!rm_perms,
-			    rm_perms, nr);
+	if (req->tx) {
+		kxs_tx_note(req->tx, req->path, !!rm_perms, rm_perms, nr);
 		return;
 	}
 	if (!perms)
@@ -170,9 +169,13 @@ static int kxs_op_read(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	return kxs_reply_len(req, kxs_store_read(req->store, &req->caller,
-						 req->path, req->reply,
-						 KXS_PAYLOAD_MAX));
+	if (req->tx)
+		ret = kxs_tx_read(req->tx, &req->caller, req->path, req->reply,
+				  KXS_PAYLOAD_MAX);
+	else
+		ret = kxs_store_read(req->store, &req->caller, req->path,
+				     req->reply, KXS_PAYLOAD_MAX);
+	return kxs_reply_len(req, ret);
 }
 
 static int kxs_op_directory(struct kxs_request *req)
@@ -181,9 +184,13 @@ static int kxs_op_directory(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	return kxs_reply_len(req, kxs_store_directory(req->store, &req->caller,
-						      req->path, req->reply,
-						      KXS_PAYLOAD_MAX));
+	if (req->tx)
+		ret = kxs_tx_directory(req->tx, &req->caller, req->path,
+				       req->reply, KXS_PAYLOAD_MAX);
+	else
+		ret = kxs_store_directory(req->store, &req->caller, req->path,
+					  req->reply, KXS_PAYLOAD_MAX);
+	return kxs_reply_len(req, ret);
 }
 
 /* DIRECTORY_PART <path>|<offset>|: <gencnt>|<child>|* then "" at the end. */
@@ -198,11 +205,15 @@ static int kxs_op_directory_part(struct kxs_request *req)
 	ret = kxs_path_resolve(argv[0], req->ctx->domid, req->path);
 	if (ret)
 		return ret;
-	return kxs_reply_len(req, kxs_store_directory_part(req->store,
-							   &req->caller,
-							   req->path, offset,
-							   req->reply,
-							   KXS_PAYLOAD_MAX));
+	if (req->tx)
+		ret = kxs_tx_directory_part(req->tx, &req->caller, req->path,
+					    offset, req->reply,
+					    KXS_PAYLOAD_MAX);
+	else
+		ret = kxs_store_directory_part(req->store, &req->caller,
+					       req->path, offset, req->reply,
+					       KXS_PAYLOAD_MAX);
+	return kxs_reply_len(req, ret);
 }
 
 /* WRITE <path>|<value|>: the value is everything after the first NUL. */
@@ -219,8 +230,12 @@ static int kxs_op_write(struct kxs_request *req)
 	ret = kxs_path_resolve(req->payload, req->ctx->domid, req->path);
 	if (ret)
 		return ret;
-	ret = kxs_store_write(req->store, &req->caller, req->path, nul + 1,
-			      len - plen - 1);
+	if (req->tx)
+		ret = kxs_tx_write(req->tx, &req->caller, req->path, nul + 1,
+				   len - plen - 1);
+	else
+		ret = kxs_store_write(req->store, &req->caller, req->path,
+				      nul + 1, len - plen - 1);
 	if (ret)
 		return ret;
 	kxs_changed(req, NULL, 0);
@@ -245,8 +260,14 @@ static int kxs_op_mkdir(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	existed = kxs_exists(req);
-	ret = kxs_store_mkdir(req->store, &req->caller, req->path);
+	if (req->tx) {
+		ret = kxs_tx_mkdir(req->tx, &req->caller, req->path);
+		existed = !ret;
+		ret = min(ret, 0);
+	} else {
+		existed = kxs_exists(req);
+		ret = kxs_store_mkdir(req->store, &req->caller, req->path);
+	}
 	if (ret)
 		return ret;
 	if (!existed)
@@ -254,7 +275,10 @@ static int kxs_op_mkdir(struct kxs_request *req)
 	return kxs_reply_ok(req);
 }
 
-/* RM of a missing node reports nothing; of a node, its old permissions. */
+/*
+ * RM of a missing node reports nothing; of a node, its old permissions
+ * decide (see kxs_watch_rm()).
+ */
 static int kxs_op_rm(struct kxs_request *req)
 {
 	struct kxs_perm *perms;
@@ -263,8 +287,12 @@ static int kxs_op_rm(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	perms = kxs_store_perms(req->store, req->path, &nr);
-	ret = kxs_store_rm(req->store, &req->caller, req->path);
+	if (!req->tx) {
+		ret = kxs_watch_rm(req->ctx->doms, req->store, &req->caller,
+				   req->path);
+		return ret ? ret : kxs_reply_ok(req);
+	}
+	ret = kxs_tx_rm(req->tx, &req->caller, req->path, &perms, &nr);
 	if (ret || !perms) {
 		kfree(perms);
 		return ret ? ret : kxs_reply_ok(req);
@@ -292,9 +320,13 @@ static int kxs_op_get_perms(struct kxs_request *req)
 	ret = kxs_path_resolve(arg, req->ctx->domid, req->path);
 	if (ret)
 		return ret;
-	return kxs_reply_len(req, kxs_store_get_perms(req->store, &req->caller,
-						      req->path, req->reply,
-						      KXS_PAYLOAD_MAX));
+	if (req->tx)
+		ret = kxs_tx_get_perms(req->tx, &req->caller, req->path,
+				       req->reply, KXS_PAYLOAD_MAX);
+	else
+		ret = kxs_store_get_perms(req->store, &req->caller, req->path,
+					  req->reply, KXS_PAYLOAD_MAX);
+	return kxs_reply_len(req, ret);
 }
 
 /* SET_PERMS <path>|<perm-as-string>|+ */
@@ -327,7 +359,10 @@ static int kxs_op_set_perms(struct kxs_request *req)
 	} else {
 		ret = kxs_path_resolve(req->payload, req->ctx->domid,
 				       req->path);
-		if (!ret)
+		if (!ret && req->tx)
+			ret = kxs_tx_set_perms(req->tx, &req->caller,
+					       req->path, perms, nr);
+		else if (!ret)
 			ret = kxs_store_set_perms(req->store, &req->caller,
 						  req->path, perms, nr);
 		if (!ret)
@@ -745,13 +780,19 @@ u32 kxs_proto_handle(struct kxs_request *req)
 	if (type < ARRAY_SIZE(kxs_ops) && kxs_ops[type]) {
 		kxs_domain_caller(req->ctx->doms, req->ctx, &req->caller);
 		/*
-		 * A tx_id that names no open transaction is ENOENT; watches
-		 * ignore it, as the specification says.
+		 * A tx_id that names no open transaction of the connection
+		 * is ENOENT; watches ignore it, as the specification says.
 		 */
-		req->store = kxs_tx_store(req->ctx, kxs_type_ignores_tx(type) ?
-					  0 : req->hdr->tx_id);
-		ret = IS_ERR(req->store) ? PTR_ERR(req->store) :
-					   kxs_ops[type](req);
+		req->store = req->ctx->store;
+		req->tx = NULL;
+		ret = 0;
+		if (req->hdr->tx_id && !kxs_type_ignores_tx(type)) {
+			req->tx = kxs_tx_find(req->ctx, req->hdr->tx_id);
+			if (!req->tx)
+				ret = -ENOENT;
+		}
+		if (!ret)
+			ret = kxs_ops[type](req);
 	}
 	if (!ret)
 		return type;

@@ -17,6 +17,7 @@
 
 struct kxs_domains;
 struct kxs_store;
+struct kxs_tx;
 
 #define KXS_HDR_SIZE		sizeof(struct xsd_sockmsg)
 #define KXS_PAYLOAD_MAX		XENSTORE_PAYLOAD_MAX
@@ -52,16 +53,15 @@ struct kxs_ctx_ops {
  * @dom_link: link in @dom's connections; under @doms->lock
  * @dying_link: link in the list of a RELEASE that kills the context
  * @lock: held while a request is handled, so one at a time; protects
- *	@txs, @nr_txs, @next_txid and @dead
+ *	@txs, @nr_txs and @dead
  * @ref: the connection's own, and one per RELEASE in progress
  * @ops: see struct kxs_ctx_ops
  * @domid: @dom's domid, or 0
  * @dead: the domain was released: no more requests
  * @watches: the context's watches (kxs_watch.ctx_link), under the watch
  *	table's lock
- * @txs: open transactions (struct kxs_tx) by id
+ * @txs: open transactions (kxs_tx.ctx_link)
  * @nr_txs: number of entries in @txs
- * @next_txid: where the search for a free transaction id starts
  */
 struct kxs_ctx {
 	struct kxs_store *store;
@@ -75,9 +75,8 @@ struct kxs_ctx {
 	u16 domid;
 	bool dead;
 	struct list_head watches;
-	struct xarray txs;
+	struct list_head txs;
 	unsigned int nr_txs;
-	u32 next_txid;
 };
 
 void kxs_ctx_init(struct kxs_ctx *ctx, struct kxs_store *store,
@@ -96,8 +95,8 @@ static inline void kxs_ctx_get(struct kxs_ctx *ctx)
  * struct kxs_request - one request and the room for its reply
  * @ctx: the client
  * @caller: the client's identity and limits, as of this request
- * @store: the store the request acts on: the client's, or the copy of
- *	the transaction named by its tx_id
+ * @store: the store the request acts on
+ * @tx: the transaction named by its tx_id, or NULL
  * @hdr: the request header
  * @payload: @hdr->len bytes of request payload
  * @path: KXS_PATH_BUF bytes of scratch for the canonical path
@@ -111,6 +110,7 @@ struct kxs_request {
 	struct kxs_ctx *ctx;
 	struct kxs_caller caller;
 	struct kxs_store *store;
+	struct kxs_tx *tx;
 	const struct xsd_sockmsg *hdr;
 	const char *payload;
 	char *path;

@@ -16,6 +16,7 @@
 #include <linux/xarray.h>
 
 #include "store.h"
+#include "transaction.h"
 
 struct kxs_name {
 	const char *name;
@@ -77,12 +78,35 @@ static struct kxs_data *kxs_data_alloc(const struct kxs_perm *perms,
 	d = kmalloc(kxs_data_size(nr_perms, len), GFP_KERNEL);
 	if (!d)
 		return NULL;
+	refcount_set(&d->ref, 1);
 	d->len = len;
 	d->nr_perms = nr_perms;
 	memcpy(d->perms, perms, nr_perms * sizeof(*perms));
 	if (len)
 		memcpy((u8 *)kxs_data_value(d), value, len);
 	return d;
+}
+
+/**
+ * kxs_data_new() - new node data, with one reference
+ * @perms: permission entries
+ * @nr_perms: their number, at least one
+ * @value: the value
+ * @len: its length
+ *
+ * Return: the data, or NULL if memory ran out.
+ */
+struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,
+			      const void *value, size_t len)
+{
+	return kxs_data_alloc(perms, nr_perms, value, len);
+}
+
+/* Drop a reference; the last one frees the data after a grace period. */
+void kxs_data_put(struct kxs_data *d)
+{
+	if (d && refcount_dec_and_test(&d->ref))
+		kfree_rcu(d, rcu);
 }
 
 static struct kxs_data *kxs_data_get(struct kxs_store *s,
@@ -181,6 +205,7 @@ static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 	n->parent = NULL;
 	RCU_INIT_POINTER(n->data, data);
 	n->gen = 0;
+	n->dgen = 0;
 	n->nr_children = 0;
 	n->children_len = 0;
 	n->namelen = len;
@@ -348,7 +373,7 @@ static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
 
 		next = kxs_postorder_next(n, top);
 		kxs_node_account(s, n, false);
-		kfree_rcu(d, rcu);
+		kxs_data_put(d);
 		kfree_rcu(n, rcu);
 	}
 }
@@ -383,7 +408,7 @@ static const struct kxs_perm kxs_root_perms[] = {
 	{ .domid = KXS_DOMID_CONTROL, .access = KXS_PERM_NONE },
 };
 
-/* An empty store, or one to fill with copies (@with_root false). */
+/* A store without a root yet. */
 static struct kxs_store *kxs_store_alloc(void)
 {
 	struct kxs_store *s;
@@ -398,6 +423,7 @@ static struct kxs_store *kxs_store_alloc(void)
 	}
 	xa_init(s->owned);
 	mutex_init(&s->lock);
+	seqcount_init(&s->commit_seq);
 	return s;
 }
 
@@ -432,6 +458,10 @@ struct kxs_store *kxs_store_create(void)
 		kfree(root);
 		goto err_data;
 	}
+	/* Generation 0 means "no node" to transactions: start at 1. */
+	s->gen = 1;
+	root->gen = 1;
+	root->dgen = 1;
 	RCU_INIT_POINTER(s->root, root);
 	kxs_node_account(s, root, true);
 	mutex_unlock(&s->lock);
@@ -578,6 +608,7 @@ static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
 	gen = ++s->gen;
 	for (n = kxs_postorder_first(top); n; n = kxs_postorder_next(n, top)) {
 		n->gen = gen;
+		n->dgen = gen;
 		kxs_node_account(s, n, true);
 	}
 	kxs_child_link(s, parent, top, gen);
@@ -605,8 +636,9 @@ static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
 		kxs_owned_add(s, kxs_data_owner(old), -1);
 	}
 	rcu_assign_pointer(node->data, d);
-	kfree_rcu(old, rcu);
+	kxs_data_put(old);
 	WRITE_ONCE(node->gen, ++s->gen);
+	WRITE_ONCE(node->dgen, node->gen);
 }
 
 static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
@@ -851,6 +883,7 @@ static struct kxs_data *kxs_data_without(const struct kxs_data *old,
 	d = kmalloc(kxs_data_size(nr, old->len), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
+	refcount_set(&d->ref, 1);
 	d->len = old->len;
 	d->nr_perms = 0;
 	for (i = 0; i < old->nr_perms; i++)
@@ -895,144 +928,6 @@ long kxs_store_drop_grants(struct kxs_store *s, u16 domid)
 	}
 	mutex_unlock(&s->lock);
 	return changed;
-}
-
-/* Copy one node of @s (name, data, generation), unlinked. */
-static struct kxs_node *kxs_node_copy(struct kxs_store *s,
-				      const struct kxs_node *src)
-{
-	const struct kxs_data *sd = kxs_data_get(s, src);
-	struct kxs_data *d;
-	struct kxs_node *n;
-
-	d = kxs_data_alloc(sd->perms, sd->nr_perms, kxs_data_value(sd),
-			   sd->len);
-	if (!d)
-		return NULL;
-	n = kxs_node_alloc(src->name, src->namelen, d);
-	if (!n) {
-		kfree(d);
-		return NULL;
-	}
-	n->gen = src->gen;
-	return n;
-}
-
-/*
- * Copy @src for @c, with room for its owner's count: counted once linked,
- * so that an error leaves @c's totals matching its tree.
- */
-static struct kxs_node *kxs_node_copy_for(struct kxs_store *s,
-					  struct kxs_store *c,
-					  const struct kxs_node *src)
-{
-	struct kxs_node *n = kxs_node_copy(s, src);
-
-	if (n && kxs_owned_reserve(c, kxs_data_owner(kxs_data_get(c, n)))) {
-		kxs_node_free_unpublished(n);
-		n = NULL;
-	}
-	return n;
-}
-
-/**
- * kxs_store_clone() - copy a whole store
- * @s: the store to copy
- *
- * The copy has the same nodes, values, permissions, generations and
- * per-domain counts, and the same generation counter.  Writers of @s
- * wait while it is made; readers do not.
- *
- * Return: the copy, or NULL if memory ran out.
- */
-struct kxs_store *kxs_store_clone(struct kxs_store *s)
-{
-	struct kxs_node *top, *src, *dst, *n;
-	struct kxs_store *c;
-
-	c = kxs_store_alloc();
-	if (!c)
-		return NULL;
-	mutex_lock(&s->lock);
-	mutex_lock_nested(&c->lock, SINGLE_DEPTH_NESTING);
-	top = kxs_root(s);
-	dst = kxs_node_copy_for(s, c, top);
-	if (!dst)
-		goto err;
-	RCU_INIT_POINTER(c->root, dst);
-	kxs_node_account(c, dst, true);
-	c->gen = s->gen;
-
-	/* Pre-order walk, without recursion: each copy goes under its parent's. */
-	for (src = top;;) {
-		struct rb_node *rb = rb_first(&src->children);
-
-		/* A leaf: go on with the next sibling of it or of an ancestor. */
-		while (!rb && src != top) {
-			rb = rb_next(&src->rb);
-			src = src->parent;
-			dst = dst->parent;
-		}
-		if (!rb)
-			break;
-		src = rb_entry(rb, struct kxs_node, rb);
-		n = kxs_node_copy_for(s, c, src);
-		if (!n)
-			goto err;
-		kxs_child_link(c, dst, n, 0);
-		kxs_node_account(c, n, true);
-		dst = n;
-	}
-	mutex_unlock(&c->lock);
-	mutex_unlock(&s->lock);
-	return c;
-
-err:
-	mutex_unlock(&c->lock);
-	mutex_unlock(&s->lock);
-	kxs_store_destroy(c);
-	return NULL;
-}
-
-/**
- * kxs_store_commit() - make a copy of @s the new content of @s
- * @s: the store
- * @copy: a copy made by kxs_store_clone() and changed since
- * @base_gen: the generation of @s when @copy was made
- *
- * If @s changed since @copy was made, nothing happens.  Otherwise @s takes
- * the tree of @copy in one step (readers see all of it or none of it),
- * with its per-domain counts, and @copy is left with the old tree, for
- * kxs_store_destroy() to free after a grace period.
- *
- * Return: 0, or -EAGAIN if @s changed meanwhile.
- */
-int kxs_store_commit(struct kxs_store *s, struct kxs_store *copy,
-		     u64 base_gen)
-{
-	struct kxs_node *old;
-	int ret = 0;
-
-	mutex_lock(&s->lock);
-	mutex_lock_nested(&copy->lock, SINGLE_DEPTH_NESTING);
-	if (s->gen != base_gen) {
-		ret = -EAGAIN;
-		goto out;
-	}
-	/* Nothing written: nothing to publish. */
-	if (copy->gen == base_gen)
-		goto out;
-	old = kxs_root(s);
-	rcu_assign_pointer(s->root, kxs_root(copy));
-	RCU_INIT_POINTER(copy->root, old);
-	swap(s->owned, copy->owned);
-	swap(s->nr_nodes, copy->nr_nodes);
-	swap(s->bytes, copy->bytes);
-	s->gen = copy->gen;
-out:
-	mutex_unlock(&copy->lock);
-	mutex_unlock(&s->lock);
-	return ret;
 }
 
 /*
@@ -1106,23 +1001,25 @@ int kxs_store_read(struct kxs_store *s, const struct kxs_caller *c,
 {
 	const struct kxs_data *d;
 	struct kxs_node *node;
+	unsigned int cseq;
 	int ret;
 
-	rcu_read_lock();
-	node = kxs_readable_rcu(s, c, path);
-	if (IS_ERR(node)) {
-		ret = PTR_ERR(node);
-		goto out;
-	}
-	d = rcu_dereference(node->data);
-	if (d->len > size) {
-		ret = -E2BIG;
-		goto out;
-	}
-	memcpy(buf, kxs_data_value(d), d->len);
-	ret = d->len;
-out:
-	rcu_read_unlock();
+	do {
+		cseq = read_seqcount_begin(&s->commit_seq);
+		rcu_read_lock();
+		node = kxs_readable_rcu(s, c, path);
+		if (IS_ERR(node)) {
+			ret = PTR_ERR(node);
+		} else {
+			d = rcu_dereference(node->data);
+			ret = d->len;
+			if (d->len > size)
+				ret = -E2BIG;
+			else
+				memcpy(buf, kxs_data_value(d), d->len);
+		}
+		rcu_read_unlock();
+	} while (read_seqcount_retry(&s->commit_seq, cseq));
 	return ret;
 }
 
@@ -1146,14 +1043,19 @@ struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 
 	for (;;) {
 		const struct kxs_data *d;
+		unsigned int cseq;
 
-		rcu_read_lock();
-		node = kxs_store_lookup_rcu(s, path);
-		d = node ? rcu_dereference(node->data) : NULL;
-		want = d ? d->nr_perms : 0;
-		if (d && want <= room)
-			memcpy(perms, d->perms, want * sizeof(*perms));
-		rcu_read_unlock();
+		do {
+			cseq = read_seqcount_begin(&s->commit_seq);
+			rcu_read_lock();
+			node = kxs_store_lookup_rcu(s, path);
+			d = node ? rcu_dereference(node->data) : NULL;
+			want = d ? d->nr_perms : 0;
+			if (d && want <= room)
+				memcpy(perms, d->perms,
+				       want * sizeof(*perms));
+			rcu_read_unlock();
+		} while (read_seqcount_retry(&s->commit_seq, cseq));
 		if (!want) {
 			kfree(perms);
 			return NULL;
@@ -1186,17 +1088,22 @@ int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
 {
 	const struct kxs_data *d;
 	struct kxs_node *node;
+	unsigned int cseq;
 	int ret;
 
-	rcu_read_lock();
-	node = kxs_readable_rcu(s, c, path);
-	if (IS_ERR(node)) {
-		ret = PTR_ERR(node);
-	} else {
-		d = rcu_dereference(node->data);
-		ret = kxs_perms_format(d->perms, d->nr_perms, buf, size);
-	}
-	rcu_read_unlock();
+	do {
+		cseq = read_seqcount_begin(&s->commit_seq);
+		rcu_read_lock();
+		node = kxs_readable_rcu(s, c, path);
+		if (IS_ERR(node)) {
+			ret = PTR_ERR(node);
+		} else {
+			d = rcu_dereference(node->data);
+			ret = kxs_perms_format(d->perms, d->nr_perms, buf,
+					       size);
+		}
+		rcu_read_unlock();
+	} while (read_seqcount_retry(&s->commit_seq, cseq));
 	return ret;
 }
 
@@ -1251,28 +1158,31 @@ int kxs_store_directory(struct kxs_store *s, const struct kxs_caller *c,
 			const char *path, char *buf, size_t size)
 {
 	struct kxs_node *node;
-	unsigned int seq;
+	unsigned int seq, cseq;
 	bool end;
 	int ret;
 
-	rcu_read_lock();
-	node = kxs_readable_rcu(s, c, path);
-	if (IS_ERR(node)) {
-		ret = PTR_ERR(node);
-		goto out;
-	}
 	do {
-		seq = read_seqcount_begin(&node->children_seq);
-		if (READ_ONCE(node->children_len) > size) {
-			ret = -E2BIG;
-			continue;
+		cseq = read_seqcount_begin(&s->commit_seq);
+		rcu_read_lock();
+		node = kxs_readable_rcu(s, c, path);
+		if (IS_ERR(node)) {
+			ret = PTR_ERR(node);
+			goto next;
 		}
-		ret = kxs_children_copy_rcu(node, 0, buf, size, &end);
-		if (ret >= 0 && !end)
-			ret = -EAGAIN;
-	} while (read_seqcount_retry(&node->children_seq, seq));
-out:
-	rcu_read_unlock();
+		do {
+			seq = read_seqcount_begin(&node->children_seq);
+			if (READ_ONCE(node->children_len) > size) {
+				ret = -E2BIG;
+				continue;
+			}
+			ret = kxs_children_copy_rcu(node, 0, buf, size, &end);
+			if (ret >= 0 && !end)
+				ret = -EAGAIN;
+		} while (read_seqcount_retry(&node->children_seq, seq));
+next:
+		rcu_read_unlock();
+	} while (read_seqcount_retry(&s->commit_seq, cseq));
 	return ret;
 }
 
@@ -1297,31 +1207,35 @@ int kxs_store_directory_part(struct kxs_store *s, const struct kxs_caller *c,
 			     size_t size)
 {
 	struct kxs_node *node;
-	unsigned int seq;
+	unsigned int seq, cseq;
 	size_t genlen;
 	bool end;
 	int ret;
 
-	rcu_read_lock();
-	node = kxs_readable_rcu(s, c, path);
-	if (IS_ERR(node)) {
-		ret = PTR_ERR(node);
-		goto out;
-	}
 	do {
-		seq = read_seqcount_begin(&node->children_seq);
-		genlen = scnprintf(buf, size, "%llu", READ_ONCE(node->gen)) + 1;
-		/* Room for the terminating empty name. */
-		ret = kxs_children_copy_rcu(node, offset, buf + genlen,
-					    size - genlen - 1, &end);
-		if (ret >= 0) {
-			ret += genlen;
-			if (end)
-				buf[ret++] = '\0';
+		cseq = read_seqcount_begin(&s->commit_seq);
+		rcu_read_lock();
+		node = kxs_readable_rcu(s, c, path);
+		if (IS_ERR(node)) {
+			ret = PTR_ERR(node);
+			goto next;
 		}
-	} while (read_seqcount_retry(&node->children_seq, seq));
-out:
-	rcu_read_unlock();
+		do {
+			seq = read_seqcount_begin(&node->children_seq);
+			genlen = scnprintf(buf, size, "%llu",
+					   READ_ONCE(node->gen)) + 1;
+			/* Room for the terminating empty name. */
+			ret = kxs_children_copy_rcu(node, offset, buf + genlen,
+						    size - genlen - 1, &end);
+			if (ret >= 0) {
+				ret += genlen;
+				if (end)
+					buf[ret++] = '\0';
+			}
+		} while (read_seqcount_retry(&node->children_seq, seq));
+next:
+		rcu_read_unlock();
+	} while (read_seqcount_retry(&s->commit_seq, cseq));
 	return ret;
 }
 
@@ -1410,9 +1324,9 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 			continue;
 		}
 		bytes += kxs_data_size(d->nr_perms, d->len);
-		if (n->gen > s->gen)
-			kxs_check_report(&ck, "\"%s\": generation %llu > %llu\n",
-					 n->name, n->gen, s->gen);
+		if (n->gen > s->gen || n->dgen > n->gen)
+			kxs_check_report(&ck, "\"%s\": generations %llu, %llu > %llu\n",
+					 n->name, n->dgen, n->gen, s->gen);
 		kxs_check_children(&ck, n);
 		e = xa_load(&owned, kxs_data_owner(d));
 		cnt = e ? xa_to_value(e) + 1 : 1;
@@ -1438,5 +1352,330 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 out:
 	mutex_unlock(&s->lock);
 	xa_destroy(&owned);
+	return ret;
+}
+
+/*
+ * What transactions need of the live tree.  A transaction records, on
+ * its first access to a path, what the live tree had there: a reference
+ * to the node's data and its generations.  Its commit checks those
+ * against the tree and applies its changes in one commit_seq section.
+ */
+
+/**
+ * kxs_store_observe() - what the live tree has at a path
+ * @s: the store
+ * @path: canonical absolute path
+ * @data: set to a reference to the node's data (kxs_data_put() it), or
+ *	NULL if there is no node
+ * @dgen: set to the node's data generation, 0 if there is no node
+ * @gen: set to the node's generation (children included)
+ * @children_len: set to the size of its list of children
+ *
+ * Return: true if there is a node.
+ */
+bool kxs_store_observe(struct kxs_store *s, const char *path,
+		       struct kxs_data **data, u64 *dgen, u64 *gen,
+		       u32 *children_len)
+{
+	struct kxs_node *node;
+	struct kxs_data *d;
+	unsigned int cseq;
+
+	do {
+		cseq = read_seqcount_begin(&s->commit_seq);
+		rcu_read_lock();
+		node = kxs_store_lookup_rcu(s, path);
+		d = NULL;
+		*dgen = 0;
+		*gen = 0;
+		*children_len = 0;
+		if (node) {
+			/* The data may be on its way out: take the next. */
+			do {
+				d = rcu_dereference(node->data);
+			} while (!refcount_inc_not_zero(&d->ref));
+			*dgen = READ_ONCE(node->dgen);
+			*gen = READ_ONCE(node->gen);
+			*children_len = READ_ONCE(node->children_len);
+		}
+		rcu_read_unlock();
+		if (read_seqcount_retry(&s->commit_seq, cseq)) {
+			kxs_data_put(d);
+			continue;
+		}
+		break;
+	} while (1);
+	*data = d;
+	return d;
+}
+
+/**
+ * kxs_store_children() - a copy of the live list of a node's children
+ * @s: the store
+ * @path: canonical absolute path
+ * @names: set to the names, each NUL-terminated, sorted (kvfree() them)
+ * @len: set to their size
+ * @gen: set to the node's generation that goes with the list
+ *
+ * Return: 0, -ENOENT if there is no node, -ENOMEM.
+ */
+int kxs_store_children(struct kxs_store *s, const char *path, char **names,
+		       u32 *len, u64 *gen)
+{
+	struct kxs_node *node;
+	unsigned int seq, cseq;
+	u32 room = 0, want;
+	char *buf = NULL;
+	bool end;
+	int ret;
+
+	for (;;) {
+		do {
+			cseq = read_seqcount_begin(&s->commit_seq);
+			rcu_read_lock();
+			node = kxs_store_lookup_rcu(s, path);
+			ret = -ENOENT;
+			want = 0;
+			if (!node)
+				goto next;
+			do {
+				seq = read_seqcount_begin(&node->children_seq);
+				want = READ_ONCE(node->children_len);
+				*gen = READ_ONCE(node->gen);
+				ret = -E2BIG;
+				if (want > room)
+					continue;
+				ret = kxs_children_copy_rcu(node, 0, buf, room,
+							    &end);
+				if (ret >= 0 && !end)
+					ret = -EAGAIN;
+			} while (read_seqcount_retry(&node->children_seq,
+						     seq));
+next:
+			rcu_read_unlock();
+		} while (read_seqcount_retry(&s->commit_seq, cseq));
+		if (ret != -E2BIG)
+			break;
+		/* Room for the list as it is now, allocated outside RCU. */
+		kvfree(buf);
+		room = want;
+		buf = kvmalloc(max(room, 1U), GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (ret < 0) {
+		kvfree(buf);
+		return ret;
+	}
+	*names = buf;
+	*len = ret;
+	return 0;
+}
+
+/**
+ * kxs_store_owned_below() - nodes a domain owns in a live subtree
+ * @s: the store
+ * @path: canonical absolute path of the subtree's top
+ * @domid: the domain
+ *
+ * Return: the count (0 if there is no such node).
+ */
+unsigned long kxs_store_owned_below(struct kxs_store *s, const char *path,
+				    u16 domid)
+{
+	struct kxs_node *top, *n, *anc;
+	unsigned long count = 0;
+	const char *rest;
+
+	mutex_lock(&s->lock);
+	top = kxs_walk(s, path, &anc, &rest);
+	for (n = top; n; n = kxs_preorder_next(n, top, false))
+		count += kxs_data_owner(kxs_data_get(s, n)) == domid;
+	mutex_unlock(&s->lock);
+	return count;
+}
+
+/* Does the transaction's change at @e replace the live node, if any? */
+static struct kxs_node *kxs_commit_live(struct kxs_store *s,
+					struct kxs_tx *tx,
+					const struct kxs_txn *e,
+					struct kxs_node **parent)
+{
+	struct kxs_node *anc = NULL, *node = NULL;
+	const char *rest;
+
+	if (!kxs_txn_wiped_above(tx, e->path))
+		node = kxs_walk(s, e->path, &anc, &rest);
+	if (parent)
+		*parent = anc;
+	return node;
+}
+
+/* The transaction's entries that change something, in path order. */
+static struct kxs_txn *kxs_written_from(struct rb_node *rb)
+{
+	for (; rb; rb = rb_next(rb)) {
+		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
+
+		if (e->flags & KXS_TXN_WRITTEN)
+			return e;
+	}
+	return NULL;
+}
+
+static struct kxs_txn *kxs_written_first(struct kxs_tx *tx)
+{
+	return kxs_written_from(rb_first(&tx->nodes));
+}
+
+static struct kxs_txn *kxs_written_next(struct kxs_txn *e)
+{
+	return kxs_written_from(rb_next(&e->node));
+}
+
+/* Did anything the transaction relied on change since it looked? */
+static bool kxs_commit_conflicts(struct kxs_store *s, struct kxs_tx *tx)
+{
+	struct kxs_node *node, *anc;
+	struct rb_node *rb;
+	const char *rest;
+
+	for (rb = rb_first(&tx->nodes); rb; rb = rb_next(rb)) {
+		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
+
+		if (!(e->flags & KXS_TXN_OBSERVED))
+			continue;
+		node = kxs_walk(s, e->path, &anc, &rest);
+		if (!e->dgen) {
+			if (node)
+				return true;
+			continue;
+		}
+		if (!node || node->dgen != e->dgen)
+			return true;
+		if ((e->flags & KXS_TXN_LISTED) && node->gen != e->cgen)
+			return true;
+		if ((e->flags & KXS_TXN_SUBTREE) && node->gen != e->ogen)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Make the nodes the commit creates and reserve the per-domain counts it
+ * raises, so that applying it cannot fail.
+ */
+static int kxs_commit_prepare(struct kxs_store *s, struct kxs_tx *tx)
+{
+	struct kxs_txn *e;
+	int ret;
+
+	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
+		struct kxs_node *live;
+		const char *name;
+
+		if (!e->data)
+			continue;
+		ret = kxs_owned_reserve(s, kxs_data_owner(e->data));
+		if (ret)
+			return ret;
+		live = kxs_commit_live(s, tx, e, NULL);
+		if (live && !(e->flags & KXS_TXN_FRESH))
+			continue;
+		name = strrchr(e->path, '/') + 1;
+		e->prep = kxs_node_alloc(name, strlen(name), NULL);
+		if (!e->prep)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Free what kxs_commit_prepare() made and did not use. */
+static void kxs_commit_cleanup(struct kxs_store *s, struct kxs_tx *tx)
+{
+	struct kxs_txn *e;
+
+	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
+		kfree(e->prep);
+		e->prep = NULL;
+		if (e->data)
+			kxs_owned_unreserve(s, kxs_data_owner(e->data));
+	}
+}
+
+/* Apply the changes; nothing here may fail or sleep. */
+static void kxs_commit_apply(struct kxs_store *s, struct kxs_tx *tx)
+{
+	struct kxs_node *live, *parent, *n;
+	struct kxs_txn *e;
+	const char *rest;
+	u64 gen;
+
+	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
+		live = kxs_commit_live(s, tx, e, NULL);
+		if (e->data && !e->prep) {
+			if (WARN_ON_ONCE(!live))
+				continue;
+			refcount_inc(&e->data->ref);
+			kxs_node_set_data(s, live, e->data);
+			continue;
+		}
+		/* Removed, or made anew: the live node goes first. */
+		if (live)
+			kxs_subtree_remove(s, live);
+		if (!e->data)
+			continue;
+		/* The parent exists: live, or created earlier in path order. */
+		if (WARN_ON_ONCE(kxs_walk(s, e->path, &parent, &rest)))
+			continue;
+		n = e->prep;
+		e->prep = NULL;
+		refcount_inc(&e->data->ref);
+		RCU_INIT_POINTER(n->data, e->data);
+		gen = ++s->gen;
+		n->gen = gen;
+		n->dgen = gen;
+		kxs_node_account(s, n, true);
+		kxs_child_link(s, parent, n, gen);
+	}
+}
+
+/**
+ * kxs_store_commit_tx() - commit a transaction
+ * @s: the store
+ * @tx: the transaction, whose view is applied
+ *
+ * If a node the transaction read, listed, wrote or found absent changed
+ * since (its data generation, its presence, or for a listed node its
+ * generation), nothing happens.  Otherwise the transaction's changes are
+ * applied in path order (parents before children) inside one commit_seq
+ * write section: readers see all of them or none.
+ *
+ * Return: 0, -EAGAIN on a conflict, or -ENOMEM.
+ */
+int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx)
+{
+	int ret;
+
+	mutex_lock(&s->lock);
+	ret = -EAGAIN;
+	if (kxs_commit_conflicts(s, tx))
+		goto out;
+	ret = 0;
+	if (!kxs_written_first(tx))
+		goto out;
+	ret = kxs_commit_prepare(s, tx);
+	if (ret)
+		goto cleanup;
+	preempt_disable();
+	write_seqcount_begin(&s->commit_seq);
+	kxs_commit_apply(s, tx);
+	write_seqcount_end(&s->commit_seq);
+	preempt_enable();
+cleanup:
+	kxs_commit_cleanup(s, tx);
+out:
+	mutex_unlock(&s->lock);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -27,7 +28,9 @@
 
 /**
  * struct kxs_data - a node's value and permissions
- * @rcu: frees the data after a grace period once it is replaced
+ * @rcu: frees the data after a grace period once the last reference goes
+ * @ref: one for the node that holds it, one per transaction that saw or
+ *	made it (kxs_data_get_rcu(), kxs_data_put())
  * @len: length of the value in bytes
  * @nr_perms: number of permission entries (at least one)
  * @buf: @nr_perms struct kxs_perm, then @len bytes of value
@@ -37,6 +40,7 @@
  */
 struct kxs_data {
 	struct rcu_head rcu;
+	refcount_t ref;
 	u32 len;
 	u16 nr_perms;
 	struct kxs_perm perms[];
@@ -57,6 +61,9 @@ static inline const u8 *kxs_data_value(const struct kxs_data *d)
  * @data: value and permissions; readers under RCU
  * @gen: store generation of the last change to the node, its value,
  *	permissions or list of children; written under the store lock
+ * @dgen: store generation of the node's creation or the last change of
+ *	its value or permissions (not of its children): what a transaction
+ *	that read the node checks at commit
  * @nr_children: number of nodes in @children
  * @children_len: sum over the children of (name length + 1), the size
  *	of the node's DIRECTORY reply
@@ -71,6 +78,7 @@ struct kxs_node {
 	struct kxs_node *parent;
 	struct kxs_data __rcu *data;
 	u64 gen;
+	u64 dgen;
 	u32 nr_children;
 	u32 children_len;
 	struct rcu_head rcu;
@@ -81,10 +89,11 @@ struct kxs_node {
 /**
  * struct kxs_store - a whole xenstore tree
  * @lock: serialises every writer; see the rule at the top of this file
- * @root: the node "/"; readers under RCU.  Replaced as a whole only when
- *	a transaction commits (kxs_store_commit())
+ * @root: the node "/"; readers under RCU
+ * @commit_seq: written around the whole of a transaction's commit, so
+ *	that readers, who retry when it moved, see all of it or none
  * @owned: nodes owned by each domain, by domid (xa_mk_value()); under
- *	@lock.  A pointer, so that a commit can swap it with the tree
+ *	@lock
  * @gen: last generation handed out; under @lock
  * @nr_nodes: nodes in the tree; under @lock
  * @bytes: bytes allocated for nodes and their data; under @lock
@@ -92,6 +101,7 @@ struct kxs_node {
 struct kxs_store {
 	struct mutex lock;	/* every writer; see the rule above */
 	struct kxs_node __rcu *root;
+	seqcount_t commit_seq;
 	struct xarray *owned;
 	u64 gen;
 	unsigned long nr_nodes;
@@ -100,9 +110,21 @@ struct kxs_store {
 
 struct kxs_store *kxs_store_create(void);
 void kxs_store_destroy(struct kxs_store *s);
-struct kxs_store *kxs_store_clone(struct kxs_store *s);
-int kxs_store_commit(struct kxs_store *s, struct kxs_store *copy,
-		     u64 base_gen);
+
+struct kxs_tx;
+int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx);
+
+/* What transactions need of the live tree. */
+struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,
+			      const void *value, size_t len);
+void kxs_data_put(struct kxs_data *d);
+bool kxs_store_observe(struct kxs_store *s, const char *path,
+		       struct kxs_data **data, u64 *dgen, u64 *gen,
+		       u32 *children_len);
+int kxs_store_children(struct kxs_store *s, const char *path, char **names,
+		       u32 *len, u64 *gen);
+unsigned long kxs_store_owned_below(struct kxs_store *s, const char *path,
+				    u16 domid);
 
 /*
  * Operations on canonical absolute paths (see path.h), with the access

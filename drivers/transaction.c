@@ -2,21 +2,27 @@
 /*
  * Transactions.
  *
- * TRANSACTION_START copies the store; requests carrying the transaction's
- * id act on the copy, so the transaction sees its own writes and nobody
- * else's.  TRANSACTION_END with "T" publishes the copy as the new store
- * in one step (all of its changes at once for readers) if the store is
- * still at the generation the copy was made from, and fails with EAGAIN
- * otherwise; "F" discards the copy.
+ * A transaction copies nothing when it starts.  It keeps, per path it
+ * touches, a record (struct kxs_txn) of what the live tree had there on
+ * its first access (a reference to the node's data and its generations),
+ * and of what the transaction made of it.  Its requests see the live
+ * tree through these records: whatever it read, listed or wrote stays as
+ * it saw or made it (repeatable reads, its own writes), and nobody else
+ * sees its writes before the commit.  A removed or recreated node hides
+ * the live subtree below it from the transaction.
  *
- * This is the specification's model ("whole db is copied"): correct, but
- * any intervening write makes a commit fail and starting costs a copy of
- * the store.  Per-node conflicts and O(1) start replace it later.
+ * The commit (kxs_store_commit_tx()) fails with EAGAIN only if a node the
+ * transaction read, wrote, listed or found absent changed since that
+ * access; it then applies the changes in one step for readers.  Two
+ * transactions on disjoint subtrees both commit: creating a node records
+ * its parent's data, not its list of children.
  *
- * The table of a connection's transactions is only used under the
- * context's request lock (kxs_ctx.lock).  Open transactions count against
- * the domain's quota (the control domain has none).
+ * A transaction belongs to the context that started it and is used only
+ * under that context's request lock.  Ids come from the domain table,
+ * unique among all live transactions.
  */
+#include <linux/err.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -29,9 +35,8 @@
 
 void kxs_tx_init(struct kxs_ctx *ctx)
 {
-	xa_init_flags(&ctx->txs, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&ctx->txs);
 	ctx->nr_txs = 0;
-	ctx->next_txid = 1;
 }
 
 /**
@@ -40,53 +45,64 @@ void kxs_tx_init(struct kxs_ctx *ctx)
  * @c: the caller, whose transactions quota applies
  * @id: set to the new transaction's id, never 0
  *
+ * Costs the same whatever the size of the store.
+ *
  * Return: 0, -ENOSPC if the domain has its quota of transactions open,
  * -ENOMEM.
  */
 int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 {
+	struct kxs_domains *d = ctx->doms;
 	struct kxs_tx *tx;
 	int ret;
 
-	ret = kxs_domain_tx_get(ctx->doms, ctx, c);
+	ret = kxs_domain_tx_get(d, ctx, c);
 	if (ret)
 		return ret;
-	ret = -ENOMEM;
 	tx = kzalloc(sizeof(*tx), GFP_KERNEL);
-	if (!tx)
-		goto err;
-	tx->copy = kxs_store_clone(ctx->store);
-	if (!tx->copy) {
-		kfree(tx);
+	if (!tx) {
+		ret = -ENOMEM;
 		goto err;
 	}
-	/* Nobody else sees the copy: its generation is the base. */
-	tx->base_gen = tx->copy->gen;
-	ret = xa_alloc_cyclic(&ctx->txs, id, tx, XA_LIMIT(1, U32_MAX),
-			      &ctx->next_txid, GFP_KERNEL);
+	tx->ctx = ctx;
+	tx->nodes = RB_ROOT;
+	tx->events = RB_ROOT;
+	ret = xa_alloc_cyclic(&d->txs, &tx->id, tx, XA_LIMIT(1, U32_MAX),
+			      &d->next_txid, GFP_KERNEL);
 	if (ret < 0) {
-		kxs_store_destroy(tx->copy);
 		kfree(tx);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto err;
 	}
+	list_add_tail(&tx->ctx_link, &ctx->txs);
 	ctx->nr_txs++;
+	*id = tx->id;
 	return 0;
 
 err:
-	kxs_domain_tx_put(ctx->doms, ctx);
+	kxs_domain_tx_put(d, ctx);
 	return ret;
 }
 
-/* The store a request with this tx_id acts on, or ERR_PTR(-ENOENT). */
-struct kxs_store *kxs_tx_store(struct kxs_ctx *ctx, u32 id)
+/**
+ * kxs_tx_find() - the context's transaction with that id
+ * @ctx: the context
+ * @id: the id from a request's header
+ *
+ * Return: the transaction, or NULL if the context has none with @id
+ * (another context's transaction is none of its business).
+ */
+struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id)
 {
 	struct kxs_tx *tx;
 
-	if (!id)
-		return ctx->store;
-	tx = xa_load(&ctx->txs, id);
-	return tx ? tx->copy : ERR_PTR(-ENOENT);
+	rcu_read_lock();
+	tx = xa_load(&ctx->doms->txs, id);
+	/* Only its own context frees it, so a match stays valid. */
+	if (tx && tx->ctx != ctx)
+		tx = NULL;
+	rcu_read_unlock();
+	return tx;
 }
 
 static void kxs_tx_event_free(struct kxs_tx_event *ev)
@@ -97,8 +113,7 @@ static void kxs_tx_event_free(struct kxs_tx_event *ev)
 
 /**
  * kxs_tx_note() - remember a change a transaction made, for its commit
- * @ctx: the connection's context
- * @id: the transaction
+ * @tx: the transaction
  * @path: canonical path of the node changed
  * @rm: the node was removed
  * @perms: for a removal, the node's permissions, taken over (kfree()d
@@ -107,16 +122,13 @@ static void kxs_tx_event_free(struct kxs_tx_event *ev)
  *
  * Return: 0, or -ENOMEM (the change will not be reported).
  */
-int kxs_tx_note(struct kxs_ctx *ctx, u32 id, const char *path, bool rm,
+int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,
 		struct kxs_perm *perms, unsigned int nr)
 {
-	struct kxs_tx *tx = xa_load(&ctx->txs, id);
 	struct rb_node **link, *parent = NULL;
 	struct kxs_tx_event *ev;
 	size_t len = strlen(path);
 
-	if (!tx)
-		goto err;
 	for (link = &tx->events.rb_node; *link;) {
 		int r;
 
@@ -134,8 +146,10 @@ int kxs_tx_note(struct kxs_ctx *ctx, u32 id, const char *path, bool rm,
 		link = r < 0 ? &parent->rb_left : &parent->rb_right;
 	}
 	ev = kmalloc(struct_size(ev, path, len + 1), GFP_KERNEL);
-	if (!ev)
-		goto err;
+	if (!ev) {
+		kfree(perms);
+		return -ENOMEM;
+	}
 	ev->rm = rm;
 	ev->perms = perms;
 	ev->nr_perms = nr;
@@ -143,10 +157,6 @@ int kxs_tx_note(struct kxs_ctx *ctx, u32 id, const char *path, bool rm,
 	rb_link_node(&ev->node, parent, link);
 	rb_insert_color(&ev->node, &tx->events);
 	return 0;
-
-err:
-	kfree(perms);
-	return -ENOMEM;
 }
 
 /* Report a committed transaction's changes in path order, then forget them. */
@@ -175,35 +185,47 @@ static void kxs_tx_fire(struct kxs_ctx *ctx, struct kxs_tx *tx, bool commit)
 	}
 }
 
+static void kxs_txn_free(struct kxs_txn *e)
+{
+	kxs_data_put(e->data);
+	kvfree(e->children);
+	kfree(e);
+}
+
 static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 {
+	struct kxs_txn *e, *tmp;
+
 	kxs_tx_fire(ctx, tx, false);
-	kxs_store_destroy(tx->copy);
-	kfree(tx);
+	rbtree_postorder_for_each_entry_safe(e, tmp, &tx->nodes, node)
+		kxs_txn_free(e);
+	xa_erase(&ctx->doms->txs, tx->id);
+	list_del(&tx->ctx_link);
 	ctx->nr_txs--;
 	kxs_domain_tx_put(ctx->doms, ctx);
+	kfree_rcu(tx, rcu);
 }
 
 /**
  * kxs_tx_end() - commit or abort a transaction
  * @ctx: the connection's context
  * @id: the transaction
- * @commit: publish its changes (true) or discard them
+ * @commit: apply its changes (true) or discard them
  *
  * The transaction is over whatever the result.
  *
  * Return: 0, -ENOENT for an unknown id, -EAGAIN if the commit failed
- * because the store changed since the transaction started.
+ * because something the transaction used changed meanwhile, -ENOMEM.
  */
 int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 {
-	struct kxs_tx *tx = id ? xa_erase(&ctx->txs, id) : NULL;
+	struct kxs_tx *tx = id ? kxs_tx_find(ctx, id) : NULL;
 	int ret = 0;
 
 	if (!tx)
 		return -ENOENT;
 	if (commit)
-		ret = kxs_store_commit(ctx->store, tx->copy, tx->base_gen);
+		ret = kxs_store_commit_tx(ctx->store, tx);
 	kxs_tx_fire(ctx, tx, commit && !ret);
 	kxs_tx_free(ctx, tx);
 	return ret;
@@ -212,12 +234,644 @@ int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 /* End every transaction of a connection that is going away or dead. */
 void kxs_tx_release_all(struct kxs_ctx *ctx)
 {
-	struct kxs_tx *tx;
-	unsigned long id;
+	struct kxs_tx *tx, *tmp;
 
-	xa_for_each(&ctx->txs, id, tx) {
-		xa_erase(&ctx->txs, id);
+	list_for_each_entry_safe(tx, tmp, &ctx->txs, ctx_link)
 		kxs_tx_free(ctx, tx);
+}
+
+/* The record of the @len first bytes of @path, if there is one. */
+struct kxs_txn *kxs_txn_lookup(struct kxs_tx *tx, const char *path,
+			       size_t len)
+{
+	struct rb_node *rb = tx->nodes.rb_node;
+
+	while (rb) {
+		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
+		int r = strncmp(path, e->path, len);
+
+		if (!r && e->path[len])
+			r = -1;
+		if (!r)
+			return e;
+		rb = r < 0 ? rb->rb_left : rb->rb_right;
 	}
-	xa_destroy(&ctx->txs);
+	return NULL;
+}
+
+/* Is the node absent, or made by the transaction (no live children)? */
+static bool kxs_txn_hides_below(const struct kxs_txn *e)
+{
+	return !e->data || (e->flags & KXS_TXN_FRESH);
+}
+
+/**
+ * kxs_txn_wiped_above() - is the live tree below an ancestor hidden?
+ * @tx: the transaction
+ * @path: canonical path
+ *
+ * Return: true if an ancestor of @path is absent in the transaction's
+ * view or was made by it: the live nodes at and below @path are not part
+ * of the view, and are replaced when it commits.
+ */
+bool kxs_txn_wiped_above(struct kxs_tx *tx, const char *path)
+{
+	size_t len;
+
+	for (len = strlen(path) - 1; len > 0; len--) {
+		struct kxs_txn *e;
+
+		if (path[len] != '/')
+			continue;
+		e = kxs_txn_lookup(tx, path, len);
+		if (e && kxs_txn_hides_below(e))
+			return true;
+	}
+	return false;
+}
+
+static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx, const char *path,
+				      size_t len)
+{
+	struct rb_node **link = &tx->nodes.rb_node, *parent = NULL;
+	struct kxs_txn *e;
+
+	while (*link) {
+		struct kxs_txn *n = rb_entry(*link, struct kxs_txn, node);
+		int r = strncmp(path, n->path, len);
+
+		if (!r && n->path[len])
+			r = -1;
+		parent = *link;
+		link = r < 0 ? &parent->rb_left : &parent->rb_right;
+	}
+	e = kzalloc(struct_size(e, path, len + 1), GFP_KERNEL);
+	if (!e)
+		return NULL;
+	memcpy(e->path, path, len);
+	e->path[len] = '\0';
+	rb_link_node(&e->node, parent, link);
+	rb_insert_color(&e->node, &tx->nodes);
+	tx->nr_nodes++;
+	return e;
+}
+
+/*
+ * The transaction's record of the first @len bytes of @path, made on the
+ * first access: what the live tree has there, unless an ancestor hides it.
+ */
+static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
+				   size_t len)
+{
+	struct kxs_txn *e = kxs_txn_lookup(tx, path, len);
+
+	if (e)
+		return e;
+	e = kxs_txn_insert(tx, path, len);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	if (kxs_txn_wiped_above(tx, e->path))
+		return e;
+	kxs_store_observe(tx->ctx->store, e->path, &e->data, &e->dgen,
+			  &e->ogen, &e->clen);
+	e->flags |= KXS_TXN_OBSERVED;
+	return e;
+}
+
+/* Length of the parent's path ("/a" for "/a/b", "/" for "/a"). */
+static size_t kxs_parent_len(const char *path, size_t len)
+{
+	while (len > 1 && path[--len] != '/')
+		;
+	return len ? len : 1;
+}
+
+/*
+ * The nearest ancestor of @path present in the transaction's view (the
+ * root always is), recorded.
+ */
+static struct kxs_txn *kxs_txn_nearest(struct kxs_tx *tx, const char *path)
+{
+	size_t len = strlen(path);
+	struct kxs_txn *e;
+
+	do {
+		len = kxs_parent_len(path, len);
+		e = kxs_txn_get(tx, path, len);
+		if (IS_ERR(e) || e->data)
+			return e;
+	} while (len > 1);
+	return ERR_PTR(-EIO);	/* the root is missing: cannot happen */
+}
+
+static unsigned int kxs_txn_access(const struct kxs_caller *c,
+				   const struct kxs_txn *e)
+{
+	return kxs_perm_access(c, e->data->perms, e->data->nr_perms);
+}
+
+/* The errno for a path missing from the view: see kxs_missing_err(). */
+static int kxs_txn_missing(struct kxs_tx *tx, const struct kxs_caller *c,
+			   const char *path, unsigned int want)
+{
+	struct kxs_txn *anc = kxs_txn_nearest(tx, path);
+
+	if (IS_ERR(anc))
+		return PTR_ERR(anc);
+	return kxs_txn_access(c, anc) & want ? -ENOENT : -EACCES;
+}
+
+/* The record of @path if it is present and @c may access it as @want. */
+static struct kxs_txn *kxs_txn_access_check(struct kxs_tx *tx,
+					    const struct kxs_caller *c,
+					    const char *path,
+					    unsigned int want)
+{
+	struct kxs_txn *e = kxs_txn_get(tx, path, strlen(path));
+
+	if (IS_ERR(e))
+		return e;
+	if (!e->data)
+		return ERR_PTR(kxs_txn_missing(tx, c, path, want));
+	if ((kxs_txn_access(c, e) & want) != want)
+		return ERR_PTR(-EACCES);
+	return e;
+}
+
+int kxs_tx_read(struct kxs_tx *tx, const struct kxs_caller *c,
+		const char *path, void *buf, size_t size)
+{
+	struct kxs_txn *e = kxs_txn_access_check(tx, c, path, KXS_PERM_READ);
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (e->data->len > size)
+		return -E2BIG;
+	memcpy(buf, kxs_data_value(e->data), e->data->len);
+	return e->data->len;
+}
+
+int kxs_tx_get_perms(struct kxs_tx *tx, const struct kxs_caller *c,
+		     const char *path, char *buf, size_t size)
+{
+	struct kxs_txn *e = kxs_txn_access_check(tx, c, path, KXS_PERM_READ);
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	return kxs_perms_format(e->data->perms, e->data->nr_perms, buf, size);
+}
+
+/* The size of child names of a node in the view. */
+static size_t kxs_txn_children_len(const struct kxs_txn *e)
+{
+	return (e->flags & KXS_TXN_FRESH ? 0 : e->clen) + e->cdelta;
+}
+
+/* The first record whose path is @len bytes at @path or after it. */
+static struct kxs_txn *kxs_txn_lower_bound(struct kxs_tx *tx,
+					   const char *path, size_t len)
+{
+	struct rb_node *rb = tx->nodes.rb_node;
+	struct kxs_txn *best = NULL;
+
+	while (rb) {
+		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
+		int r = strncmp(path, e->path, len);
+
+		if (!r && e->path[len])
+			r = -1;
+		if (r <= 0) {
+			best = e;
+			rb = rb->rb_left;
+		} else {
+			rb = rb->rb_right;
+		}
+	}
+	return best;
+}
+
+static struct kxs_txn *kxs_txn_next(struct kxs_txn *e)
+{
+	struct rb_node *rb = rb_next(&e->node);
+
+	return rb ? rb_entry(rb, struct kxs_txn, node) : NULL;
+}
+
+/*
+ * The next record of a child of the node whose path, with its '/', is
+ * the @plen bytes at @prefix, from @o on; sets *@name to its name.
+ */
+static struct kxs_txn *kxs_txn_next_child(struct kxs_txn *o,
+					  const char *prefix, size_t plen,
+					  const char **name)
+{
+	for (; o && !strncmp(o->path, prefix, plen); o = kxs_txn_next(o)) {
+		const char *rel = o->path + plen;
+
+		if (*rel && !strchr(rel, '/')) {
+			*name = rel;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The view's child names of @e, sorted, in a kvmalloc()ed buffer: the
+ * live list as first listed (none for a node the transaction made),
+ * merged with the transaction's records of children of @e, which add
+ * (present) or remove (absent) names.
+ */
+static int kxs_txn_list(struct kxs_tx *tx, struct kxs_txn *e, char **out,
+			size_t *out_len)
+{
+	size_t elen = strlen(e->path), plen, off = 0, boff = 0, room;
+	const char *base = NULL, *oname = NULL;
+	struct kxs_txn *first, *o;
+	u32 blen = 0;
+	char *buf, *prefix;
+	int ret;
+
+	if (!(e->flags & KXS_TXN_FRESH)) {
+		if (!(e->flags & KXS_TXN_LISTED)) {
+			ret = kxs_store_children(tx->ctx->store, e->path,
+						 &e->children,
+						 &e->children_len, &e->cgen);
+			/* Gone from the live tree: the commit will fail. */
+			if (ret == -ENOENT) {
+				e->children = NULL;
+				e->children_len = 0;
+				e->cgen = 0;
+			} else if (ret) {
+				return ret;
+			}
+			e->flags |= KXS_TXN_LISTED;
+		}
+		base = e->children;
+		blen = e->children_len;
+	}
+	/* "<path>/", or "/" for the root. */
+	prefix = kmalloc(elen + 2, GFP_KERNEL);
+	if (!prefix)
+		return -ENOMEM;
+	memcpy(prefix, e->path, elen);
+	plen = elen;
+	if (elen > 1)
+		prefix[plen++] = '/';
+	prefix[plen] = '\0';
+	first = kxs_txn_lower_bound(tx, prefix, plen);
+
+	room = blen + 1;
+	for (o = kxs_txn_next_child(first, prefix, plen, &oname); o;
+	     o = kxs_txn_next_child(kxs_txn_next(o), prefix, plen, &oname))
+		room += strlen(oname) + 1;
+	buf = kvmalloc(room, GFP_KERNEL);
+	if (!buf) {
+		kfree(prefix);
+		return -ENOMEM;
+	}
+
+	o = kxs_txn_next_child(first, prefix, plen, &oname);
+	while (o || boff < blen) {
+		const char *bname = boff < blen ? base + boff : NULL;
+		int r = !o ? -1 : !bname ? 1 : strcmp(bname, oname);
+		const char *name = NULL;
+
+		if (r <= 0) {
+			/* A live name, unless the transaction removed it. */
+			if (r < 0 || o->data)
+				name = bname;
+			boff += strlen(bname) + 1;
+		} else if (o->data) {
+			name = oname;
+		}
+		if (name) {
+			size_t n = strlen(name) + 1;
+
+			memcpy(buf + off, name, n);
+			off += n;
+		}
+		if (r >= 0)
+			o = kxs_txn_next_child(kxs_txn_next(o), prefix, plen,
+					       &oname);
+	}
+	kfree(prefix);
+	*out = buf;
+	*out_len = off;
+	return 0;
+}
+
+int kxs_tx_directory(struct kxs_tx *tx, const struct kxs_caller *c,
+		     const char *path, char *buf, size_t size)
+{
+	struct kxs_txn *e = kxs_txn_access_check(tx, c, path, KXS_PERM_READ);
+	size_t len;
+	char *list;
+	int ret;
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	ret = kxs_txn_list(tx, e, &list, &len);
+	if (ret)
+		return ret;
+	ret = len;
+	if (len > size)
+		ret = -E2BIG;
+	else
+		memcpy(buf, list, len);
+	kvfree(list);
+	return ret;
+}
+
+/*
+ * DIRECTORY_PART in a transaction: as kxs_store_directory_part(), over
+ * the view's list.  The generation is the live one when the list was
+ * first taken plus the transaction's own changes of it, so it changes
+ * whenever the list the transaction sees does.
+ */
+int kxs_tx_directory_part(struct kxs_tx *tx, const struct kxs_caller *c,
+			  const char *path, u32 offset, char *buf,
+			  size_t size)
+{
+	struct kxs_txn *e = kxs_txn_access_check(tx, c, path, KXS_PERM_READ);
+	size_t len, genlen, pos = 0, off;
+	char *list;
+	int ret;
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	ret = kxs_txn_list(tx, e, &list, &len);
+	if (ret)
+		return ret;
+	genlen = scnprintf(buf, size, "%llu", e->cgen + e->changes) + 1;
+	off = genlen;
+	/* From @offset, whole names (the first maybe cut) that fit. */
+	while (pos < len) {
+		size_t n = strlen(list + pos) + 1, skip = 0;
+
+		if (pos + n <= offset) {
+			pos += n;
+			continue;
+		}
+		if (pos < offset)
+			skip = offset - pos;
+		if (off + n - skip > size - 1)
+			break;
+		memcpy(buf + off, list + pos + skip, n - skip);
+		off += n - skip;
+		pos += n;
+	}
+	if (pos >= len)
+		buf[off++] = '\0';
+	kvfree(list);
+	return off;
+}
+
+/* New data for a node made under @parent: its permissions, owned by @owner. */
+static struct kxs_data *kxs_txn_child_data(const struct kxs_data *parent,
+					   u16 owner, const void *value,
+					   size_t len)
+{
+	struct kxs_data *d = kxs_data_new(parent->perms, parent->nr_perms,
+					  value, len);
+
+	if (d)
+		d->perms[0].domid = owner;
+	return d;
+}
+
+static void kxs_txn_set(struct kxs_txn *e, struct kxs_data *d)
+{
+	kxs_data_put(e->data);
+	e->data = d;
+	e->flags |= KXS_TXN_WRITTEN;
+}
+
+/* Nodes the caller's domain owns in the view, for the nodes quota. */
+static unsigned long kxs_tx_owned(struct kxs_tx *tx, u16 domid)
+{
+	long n = kxs_store_owned(tx->ctx->store, domid) + tx->owned_delta;
+
+	return n > 0 ? n : 0;
+}
+
+/*
+ * Create @path and its missing parents in the view, below its nearest
+ * present ancestor; the last gets @value.  All or nothing.
+ */
+static int kxs_tx_create(struct kxs_tx *tx, const struct kxs_caller *c,
+			 const char *path, const void *value, size_t vlen)
+{
+	struct kxs_txn *anc = kxs_txn_nearest(tx, path), *e;
+	size_t alen, len = strlen(path), pos, count = 0, i, size;
+	struct kxs_txn **chain;
+	struct kxs_data **data;
+	u16 owner;
+	int ret;
+
+	if (IS_ERR(anc))
+		return PTR_ERR(anc);
+	if (!(kxs_txn_access(c, anc) & KXS_PERM_WRITE))
+		return -EACCES;
+	owner = c->priv ? anc->data->perms[0].domid : c->domid;
+	alen = strlen(anc->path);
+	for (pos = alen + (alen > 1 ? 1 : 0); pos <= len; pos++)
+		count += pos == len || path[pos] == '/';
+	pos = alen + (alen > 1 ? 1 : 0);
+	size = kxs_node_quota_size(anc->data->nr_perms, anc->data->len,
+				   kxs_txn_children_len(anc) +
+				   strcspn(path + pos, "/") + 1);
+	if (kxs_node_too_big(c, size))
+		return -ENOSPC;
+	if (owner == c->domid &&
+	    kxs_over_quota(c, KXS_QUOTA_NODES, kxs_tx_owned(tx, owner) + count))
+		return -ENOSPC;
+
+	chain = kcalloc(count, sizeof(*chain), GFP_KERNEL);
+	data = kcalloc(count, sizeof(*data), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!chain || !data)
+		goto out;
+	/* Records and data for each new node, before changing any. */
+	for (i = 0, pos = alen + (alen > 1 ? 1 : 0); i < count; i++) {
+		size_t end = pos + strcspn(path + pos, "/");
+		bool last = end == len;
+		size_t next = last ? 0 : strcspn(path + end + 1, "/") + 1;
+
+		ret = -ENOSPC;
+		size = kxs_node_quota_size(anc->data->nr_perms,
+					   last ? vlen : 0, next);
+		if (kxs_node_too_big(c, size))
+			goto out;
+		e = kxs_txn_get(tx, path, end);
+		ret = PTR_ERR_OR_ZERO(e);
+		if (ret)
+			goto out;
+		chain[i] = e;
+		ret = -ENOMEM;
+		data[i] = kxs_txn_child_data(anc->data, owner,
+					     last ? value : NULL,
+					     last ? vlen : 0);
+		if (!data[i])
+			goto out;
+		pos = end + 1;
+	}
+	anc->cdelta += strlen(strrchr(chain[0]->path, '/') + 1) + 1;
+	anc->changes++;
+	for (i = 0; i < count; i++) {
+		e = chain[i];
+		kxs_txn_set(e, data[i]);
+		data[i] = NULL;
+		e->flags |= KXS_TXN_FRESH;
+		e->cdelta = 0;
+		e->changes++;
+		if (i + 1 < count)
+			e->cdelta = strlen(strrchr(chain[i + 1]->path, '/') +
+					   1) + 1;
+		if (owner == c->domid)
+			tx->owned_delta++;
+	}
+	ret = 0;
+out:
+	for (i = 0; data && i < count; i++)
+		kxs_data_put(data[i]);
+	kfree(data);
+	kfree(chain);
+	return ret;
+}
+
+int kxs_tx_write(struct kxs_tx *tx, const struct kxs_caller *c,
+		 const char *path, const void *value, size_t len)
+{
+	struct kxs_txn *e = kxs_txn_get(tx, path, strlen(path));
+	struct kxs_data *d;
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (!e->data)
+		return kxs_tx_create(tx, c, path, value, len);
+	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
+		return -EACCES;
+	if (kxs_node_too_big(c, kxs_node_quota_size(e->data->nr_perms, len,
+						    kxs_txn_children_len(e))))
+		return -ENOSPC;
+	d = kxs_data_new(e->data->perms, e->data->nr_perms, value, len);
+	if (!d)
+		return -ENOMEM;
+	kxs_txn_set(e, d);
+	return 0;
+}
+
+/* Return: 1 if the node was made, 0 if it was there, or a negative errno. */
+int kxs_tx_mkdir(struct kxs_tx *tx, const struct kxs_caller *c,
+		 const char *path)
+{
+	struct kxs_txn *e = kxs_txn_get(tx, path, strlen(path));
+	int ret;
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (e->data)
+		return kxs_txn_access(c, e) & KXS_PERM_WRITE ? 0 : -EACCES;
+	ret = kxs_tx_create(tx, c, path, NULL, 0);
+	return ret ? ret : 1;
+}
+
+/*
+ * Remove @path and its subtree from the view.  *@perms (to kfree()) gets
+ * the removed node's permissions, for watches, or NULL when there was no
+ * node (not an error when its parent is there).
+ */
+int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
+	      const char *path, struct kxs_perm **perms, unsigned int *nr)
+{
+	size_t len = strlen(path), plen = kxs_parent_len(path, len);
+	struct kxs_txn *e, *parent, *o;
+	unsigned long live = 0, made = 0;
+	int ret;
+
+	*perms = NULL;
+	e = kxs_txn_get(tx, path, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (!e->data) {
+		ret = kxs_txn_missing(tx, c, path, KXS_PERM_WRITE);
+		if (ret != -ENOENT)
+			return ret;
+		parent = kxs_txn_get(tx, path, plen);
+		if (IS_ERR(parent))
+			return PTR_ERR(parent);
+		return parent->data ? 0 : -ENOENT;
+	}
+	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
+		return -EACCES;
+	if (len == 1)
+		return -EINVAL;
+	parent = kxs_txn_get(tx, path, plen);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	*nr = e->data->nr_perms;
+	*perms = kmemdup(e->data->perms, *nr * sizeof(**perms), GFP_KERNEL);
+	if (!*perms)
+		return -ENOMEM;
+
+	/* The caller's nodes this takes out of the view, for its quota. */
+	if ((e->flags & KXS_TXN_OBSERVED) && e->dgen &&
+	    !(e->flags & KXS_TXN_FRESH)) {
+		live = kxs_store_owned_below(tx->ctx->store, path, c->domid);
+		e->flags |= KXS_TXN_SUBTREE;
+	}
+	if (e->data->perms[0].domid == c->domid &&
+	    (e->flags & KXS_TXN_FRESH))
+		made++;
+	for (o = kxs_txn_next(e); o && !strncmp(o->path, path, len);
+	     o = kxs_txn_next(o)) {
+		if (o->path[len] != '/')
+			continue;
+		live -= min(live, o->removed_live);
+		if (o->data && (o->flags & KXS_TXN_FRESH) &&
+		    o->data->perms[0].domid == c->domid)
+			made++;
+		/* Hidden from now on, with what it held. */
+		kxs_data_put(o->data);
+		o->data = NULL;
+		o->flags &= ~KXS_TXN_FRESH;
+	}
+	e->removed_live = live;
+	tx->owned_delta -= live + made;
+	kxs_txn_set(e, NULL);
+	e->flags &= ~KXS_TXN_FRESH;
+	parent->cdelta -= len - plen - (plen > 1) + 1;
+	parent->changes++;
+	return 0;
+}
+
+int kxs_tx_set_perms(struct kxs_tx *tx, const struct kxs_caller *c,
+		     const char *path, const struct kxs_perm *perms,
+		     unsigned int nr)
+{
+	const unsigned int want = KXS_PERM_WRITE | KXS_PERM_OWNER;
+	struct kxs_txn *e;
+	struct kxs_data *d;
+	u16 old;
+
+	if (!nr)
+		return -EINVAL;
+	if (kxs_over_quota(c, KXS_QUOTA_PERMS, nr))
+		return -ENOSPC;
+	e = kxs_txn_access_check(tx, c, path, want);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	old = e->data->perms[0].domid;
+	if (!c->priv && perms[0].domid != old)
+		return -EPERM;
+	if (kxs_node_too_big(c, kxs_node_quota_size(nr, e->data->len,
+						    kxs_txn_children_len(e))))
+		return -ENOSPC;
+	d = kxs_data_new(perms, nr, kxs_data_value(e->data), e->data->len);
+	if (!d)
+		return -ENOMEM;
+	tx->owned_delta += (perms[0].domid == c->domid) - (old == c->domid);
+	kxs_txn_set(e, d);
+	return 0;
 }

@@ -1,31 +1,89 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Transactions, in the protocol specification's own model: a transaction
- * works on a private copy of the store, made when it starts, and commits
- * only if the store did not change meanwhile.
+ * Transactions: a private view of the store, built path by path as the
+ * transaction touches it, and committed only if none of what it touched
+ * changed meanwhile.
  */
 #ifndef _KXS_TRANSACTION_H
 #define _KXS_TRANSACTION_H
 
+#include <linux/list.h>
 #include <linux/rbtree.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 
 #include "perms.h"
 
-struct kxs_caller;
 struct kxs_ctx;
+struct kxs_data;
 struct kxs_store;
+
+/* kxs_txn.flags */
+#define KXS_TXN_OBSERVED	0x01	/* @dgen describes the live tree */
+#define KXS_TXN_LISTED		0x02	/* @children and @cgen are set */
+#define KXS_TXN_WRITTEN		0x04	/* @data (or its absence) is to apply */
+#define KXS_TXN_FRESH		0x08	/* made by it: no live children */
+#define KXS_TXN_SUBTREE		0x10	/* removed by it: @ogen is checked */
+
+/**
+ * struct kxs_txn - what a transaction knows of one path
+ * @node: link in kxs_tx.nodes, ordered by @path
+ * @flags: KXS_TXN_*
+ * @dgen: with OBSERVED, the live node's data generation at the first
+ *	access, 0 if there was no node: the commit fails if it differs
+ * @cgen: with LISTED, the live node's generation when its children were
+ *	listed: the commit fails if it differs
+ * @ogen: the live node's generation at the first access; with SUBTREE
+ *	(the transaction removed it), the commit fails if it differs, so
+ *	that a child added meanwhile is not removed unseen
+ * @clen: the live node's size of child names at the first access
+ * @cdelta: bytes of child names the transaction added, minus removed
+ * @changes: children the transaction added or removed (its gencnt)
+ * @removed_live: nodes of the transaction's domain a removal of this
+ *	path took out of the live tree's view
+ * @data: the node in the transaction's view (a reference), NULL if absent
+ * @prep: at commit, the node made for a creation
+ * @children: with LISTED, the live child names at the listing
+ * @children_len: their size
+ * @path: canonical path
+ */
+struct kxs_txn {
+	struct rb_node node;
+	unsigned int flags;
+	u64 dgen;
+	u64 cgen;
+	u64 ogen;
+	u32 clen;
+	s32 cdelta;
+	u32 changes;
+	unsigned long removed_live;
+	struct kxs_data *data;
+	void *prep;
+	char *children;
+	u32 children_len;
+	char path[];
+};
 
 /**
  * struct kxs_tx - one open transaction
- * @copy: the private copy of the store the transaction reads and writes
- * @base_gen: the store's generation when @copy was made
+ * @rcu: frees it after a grace period (kxs_tx_find() looks without locks)
+ * @ctx_link: link in the context's list of transactions
+ * @ctx: the context that started it, the only one that may use it
+ * @id: its id, unique among live transactions, never 0
+ * @nodes: what it touched (struct kxs_txn by path)
+ * @nr_nodes: entries in @nodes
+ * @owned_delta: nodes of its domain it created, minus those it removed
  * @events: the nodes it changed (struct kxs_tx_event by path), reported
  *	to watches when it commits, once each
  */
 struct kxs_tx {
-	struct kxs_store *copy;
-	u64 base_gen;
+	struct rcu_head rcu;
+	struct list_head ctx_link;
+	struct kxs_ctx *ctx;
+	u32 id;
+	struct rb_root nodes;
+	unsigned long nr_nodes;
+	long owned_delta;
 	struct rb_root events;
 };
 
@@ -48,9 +106,32 @@ struct kxs_tx_event {
 void kxs_tx_init(struct kxs_ctx *ctx);
 int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id);
 int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit);
-struct kxs_store *kxs_tx_store(struct kxs_ctx *ctx, u32 id);
+struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id);
 void kxs_tx_release_all(struct kxs_ctx *ctx);
-int kxs_tx_note(struct kxs_ctx *ctx, u32 id, const char *path, bool rm,
+int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,
 		struct kxs_perm *perms, unsigned int nr);
+
+int kxs_tx_read(struct kxs_tx *tx, const struct kxs_caller *c,
+		const char *path, void *buf, size_t size);
+int kxs_tx_get_perms(struct kxs_tx *tx, const struct kxs_caller *c,
+		     const char *path, char *buf, size_t size);
+int kxs_tx_directory(struct kxs_tx *tx, const struct kxs_caller *c,
+		     const char *path, char *buf, size_t size);
+int kxs_tx_directory_part(struct kxs_tx *tx, const struct kxs_caller *c,
+			  const char *path, u32 offset, char *buf,
+			  size_t size);
+int kxs_tx_write(struct kxs_tx *tx, const struct kxs_caller *c,
+		 const char *path, const void *value, size_t len);
+int kxs_tx_mkdir(struct kxs_tx *tx, const struct kxs_caller *c,
+		 const char *path);
+int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
+	      const char *path, struct kxs_perm **perms, unsigned int *nr);
+int kxs_tx_set_perms(struct kxs_tx *tx, const struct kxs_caller *c,
+		     const char *path, const struct kxs_perm *perms,
+		     unsigned int nr);
+
+struct kxs_txn *kxs_txn_lookup(struct kxs_tx *tx, const char *path,
+			       size_t len);
+bool kxs_txn_wiped_above(struct kxs_tx *tx, const char *path);
 
 #endif /* _KXS_TRANSACTION_H */

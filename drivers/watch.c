@@ -20,6 +20,7 @@
 
 #include "domain.h"
 #include "proto.h"
+#include "store.h"
 #include "watch.h"
 
 void kxs_watch_table_init(struct kxs_watch_table *t)
@@ -247,27 +248,14 @@ static void kxs_watch_send(const struct kxs_watch *w, const char *epath)
 	ctx->ops->event(ctx, epath, w->token);
 }
 
-/**
- * kxs_watch_fire() - report a change of a node to the watches it matches
- * @d: the domain table, holding the watch table
- * @path: canonical path of the node written, created, removed or given
- *	new permissions
- * @perms: the node's permissions: after the change, or, for a removal,
- *	before it
- * @nr: their number
- * @rm: the node was removed with its subtree: watches below it fire too,
- *	with their own path
- */
-void kxs_watch_fire(struct kxs_domains *d, const char *path,
-		    const struct kxs_perm *perms, unsigned int nr, bool rm)
+/* The watches on @path and on each of its ancestors, depth honoured. */
+static void kxs_watch_fire_above(struct kxs_domains *d, const char *path,
+				 const struct kxs_perm *perms,
+				 unsigned int nr)
 {
 	size_t len = strlen(path), end;
 	struct kxs_watch *w;
 
-	mutex_lock(&d->watches.lock);
-	if (RB_EMPTY_ROOT(&d->watches.tree))
-		goto out;
-	/* Watches on the node and on each of its ancestors. */
 	for (end = 1; end <= len; end++) {
 		/* "/", then each prefix ending before a '/', then the path. */
 		if (end != 1 && end < len && path[end] != '/')
@@ -279,15 +267,128 @@ void kxs_watch_fire(struct kxs_domains *d, const char *path,
 			    kxs_watch_may_read(w, perms, nr))
 				kxs_watch_send(w, path);
 	}
-	if (!rm || len == 1)
-		goto out;
-	/* Watches below a removed node: their own path was removed. */
-	for (w = kxs_watch_lower_bound(&d->watches, path, len);
-	     w && !strncmp(w->path, path, len); w = kxs_watch_next(w))
-		if (w->path[len] == '/' && kxs_watch_may_read(w, perms, nr))
+}
+
+/* The first watch strictly below @path (of @len bytes), or NULL. */
+static struct kxs_watch *kxs_watch_below(struct kxs_domains *d,
+					 struct kxs_watch *w,
+					 const char *path, size_t len)
+{
+	for (; w && !strncmp(w->path, path, len); w = kxs_watch_next(w))
+		if (len > 1 && w->path[len] == '/')
+			return w;
+	return NULL;
+}
+
+/**
+ * kxs_watch_fire() - report a change of a node to the watches it matches
+ * @d: the domain table, holding the watch table
+ * @path: canonical path of the node written, created, removed or given
+ *	new permissions
+ * @perms: the node's permissions: after the change, or, for a removal,
+ *	before it
+ * @nr: their number
+ * @rm: the node was removed with its subtree: watches below it fire too,
+ *	with their own path, if @perms let them read (a transaction's
+ *	removal; kxs_watch_rm() judges each watch by its own node)
+ */
+void kxs_watch_fire(struct kxs_domains *d, const char *path,
+		    const struct kxs_perm *perms, unsigned int nr, bool rm)
+{
+	size_t len = strlen(path);
+	struct kxs_watch *w;
+
+	mutex_lock(&d->watches.lock);
+	kxs_watch_fire_above(d, path, perms, nr);
+	for (w = rm ? kxs_watch_lower_bound(&d->watches, path, len) : NULL;
+	     (w = kxs_watch_below(d, w, path, len)); w = kxs_watch_next(w))
+		if (kxs_watch_may_read(w, perms, nr))
 			kxs_watch_send(w, w->path);
-out:
 	mutex_unlock(&d->watches.lock);
+}
+
+/*
+ * The permissions that decide whether a watch below a node about to be
+ * removed is told: those of the watched node, or of its nearest existing
+ * ancestor (the removed node at worst).
+ */
+static struct kxs_perm *kxs_watch_rm_perms(struct kxs_store *s,
+					   const struct kxs_watch *w,
+					   size_t top, unsigned int *nr)
+{
+	size_t len = strlen(w->path);
+	struct kxs_perm *perms;
+	char *p;
+
+	p = kmemdup(w->path, len + 1, GFP_KERNEL);
+	if (!p)
+		return NULL;
+	for (;;) {
+		perms = kxs_store_perms(s, p, nr);
+		if (perms || len <= top)
+			break;
+		while (len > top && p[--len] != '/')
+			;
+		p[len] = '\0';
+	}
+	kfree(p);
+	return perms;
+}
+
+/**
+ * kxs_watch_rm() - RM a node outside transactions, and report it
+ * @d: the domain table, holding the watch table
+ * @s: the store
+ * @c: the caller
+ * @path: canonical path
+ *
+ * A watch below the removed node is told (with its own path) if it could
+ * read its own node, or that node's nearest existing ancestor, before the
+ * removal: as the specification promises, a client may rely on hearing of
+ * the removal of a node it can read even when an unreadable parent goes
+ * with it.  The watch table stays locked from the look to the event, so
+ * the watches seen are the watches told.
+ *
+ * Return: kxs_store_rm()'s result.
+ */
+int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
+		 const struct kxs_caller *c, const char *path)
+{
+	size_t len = strlen(path), i, n = 0;
+	struct kxs_perm *perms, *wp;
+	struct kxs_watch *w, *first;
+	unsigned int nr, wnr;
+	bool *ok = NULL;
+	int ret;
+
+	mutex_lock(&d->watches.lock);
+	first = kxs_watch_lower_bound(&d->watches, path, len);
+	for (w = first; (w = kxs_watch_below(d, w, path, len));
+	     w = kxs_watch_next(w))
+		n++;
+	if (n)
+		ok = kcalloc(n, sizeof(*ok), GFP_KERNEL);
+	for (w = first, i = 0; ok && (w = kxs_watch_below(d, w, path, len));
+	     w = kxs_watch_next(w), i++) {
+		wp = kxs_watch_rm_perms(s, w, len, &wnr);
+		ok[i] = wp && kxs_watch_may_read(w, wp, wnr);
+		kfree(wp);
+	}
+	perms = kxs_store_perms(s, path, &nr);
+	ret = kxs_store_rm(s, c, path);
+	if (!ret && perms) {
+		kxs_watch_fire_above(d, path, perms, nr);
+		/* Without memory for the verdicts: the removed node's. */
+		for (w = first, i = 0;
+		     (w = kxs_watch_below(d, w, path, len));
+		     w = kxs_watch_next(w), i++)
+			if (ok ? ok[i] : kxs_watch_may_read(w, perms, nr))
+				kxs_watch_send(w, w->path);
+	}
+	mutex_unlock(&d->watches.lock);
+	kfree(ok);
+	kfree(perms);
+	return ret;
 }
 
 /**

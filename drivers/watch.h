@@ -5,8 +5,8 @@
  *
  * Locking rule: kxs_watch_table.lock (a mutex) protects the table and
  * every watch in it, and each context's list of watches.  It nests inside
- * a context's request lock and outside kxs_domains.lock and a
- * connection's queue lock; a watch's context stays alive while the watch
+ * a context's request lock and outside kxs_domains.lock, the store lock
+ * (kxs_watch_rm()) and a connection's queue lock; a watch's context stays alive while the watch
  * is in the table (a context removes its watches before it goes away).
  */
 #ifndef _KXS_WATCH_H
@@ -71,5 +71,9 @@ void kxs_watch_remove_all(struct kxs_domains *d, struct kxs_ctx *ctx);
 void kxs_watch_fire(struct kxs_domains *d, const char *path,
 		    const struct kxs_perm *perms, unsigned int nr, bool rm);
 void kxs_watch_fire_special(struct kxs_domains *d, int special, u16 domid);
+
+struct kxs_store;
+int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
+		 const struct kxs_caller *c, const char *path);
 
 #endif /* _KXS_WATCH_H */

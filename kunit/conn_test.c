@@ -459,9 +459,17 @@ static void kxs_tx_commit_fails_after_intervening_write(struct kunit *test)
 	tx = kxs_tx_begin(test);
 	KXS_TX_RT(test, tx, XS_WRITE, "/mine\0tx", XS_WRITE, "OK\0");
 	KXS_RT(test, XS_WRITE, "/other\0direct", XS_WRITE, "OK\0");
+	/* A write elsewhere is no conflict ... */
+	KXS_TX_RT(test, tx, XS_TRANSACTION_END, "T\0", XS_TRANSACTION_END,
+		  "OK\0");
+	KXS_RT(test, XS_READ, "/mine\0", XS_READ, "tx");
+	/* ... a write to a node the transaction wrote is. */
+	tx = kxs_tx_begin(test);
+	KXS_TX_RT(test, tx, XS_WRITE, "/mine\0tx2", XS_WRITE, "OK\0");
+	KXS_RT(test, XS_WRITE, "/mine\0direct", XS_WRITE, "OK\0");
 	KXS_TX_RT(test, tx, XS_TRANSACTION_END, "T\0", XS_ERROR,
 		  "EAGAIN\0");
-	KXS_RT(test, XS_READ, "/mine\0", XS_ERROR, "ENOENT\0");
+	KXS_RT(test, XS_READ, "/mine\0", XS_READ, "direct");
 	KXS_RT(test, XS_READ, "/other\0", XS_READ, "direct");
 	/* A read-only transaction commits when nothing changed. */
 	tx = kxs_tx_begin(test);

@@ -290,6 +290,7 @@ static void kxs_domain_quota_transactions(struct kunit *test)
 	ta = kxs_w_tx_start(test, a);
 	kxs_req(test, b, XS_TRANSACTION_START, "ENOSPC", "|");
 	/* A failed commit ends the transaction too. */
+	KXS_W_TX(test, a, ta, XS_READ, "/y\0", XS_ERROR, "EACCES\0");
 	KXS_W_RT(test, fx->conn, XS_WRITE, "/y\0", XS_WRITE, "OK\0");
 	KXS_W_TX(test, a, ta, XS_TRANSACTION_END, "T\0", XS_ERROR,
 		 "EAGAIN\0");

@@ -297,7 +297,9 @@ static void kxs_watch_transaction_events_at_commit(struct kunit *test)
 	kxs_wt_events(test, w, "");
 	tx = kxs_w_tx_start(test, d0);
 	kxs_wt_req(test, d0, tx, XS_WRITE, "/t/d|1", "OK");
-	KXS_WT(test, d0, XS_WRITE, "/elsewhere|1", "OK");
+	/* A node the transaction found absent appears: a conflict. */
+	KXS_WT(test, kxs_fx_conn(test), XS_WRITE, "/t/d|2", "OK");
+	kxs_wt_events(test, w, "/t/d|w|");
 	kxs_wt_req(test, d0, tx, XS_TRANSACTION_END, "T|", "EAGAIN");
 	kxs_wt_events(test, w, "");
 }

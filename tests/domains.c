@@ -875,6 +875,8 @@ static void quota_nodes(void)
 	/* failed with EAGAIN, it counts for nothing either */
 	tx = tx_start(g);
 	tx_wr(g, tx, "t1", "", NULL);
+	/* a node the transaction wrote changes under it: a conflict */
+	tx_wr(g, tx, "q2", "", NULL);
 	wr(d0, at(3, "q2"), "conflict");
 	xst_rpc_tx(g, XS_TRANSACTION_END, tx, S("T"), XS_ERROR, S("EAGAIN"));
 	xst_read_err(d0, at(3, "t1"), "ENOENT");
@@ -1359,11 +1361,15 @@ static void *hammer_thread(void *arg)
 	size_t n, pl;
 	sigset_t ss;
 	int i, r;
+	long long deadline;
 
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &ss, NULL);
-	for (i = 0; i < 1000000; i++) {
+	deadline = xst_now_ms() + 20000;
+
+	/* Until RELEASE cuts the connection off (bounded by time, not count). */
+	for (i = 0; xst_now_ms() < deadline; i++) {
 		type = types[i % ARRAY_SIZE(types)];
 		pl = snprintf(p, sizeof(p), "h%d/k%d", h->t, i % 7) + 1;
 		if (type == XS_WRITE)
