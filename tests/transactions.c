@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/xstest.h"
@@ -234,6 +237,204 @@ static void closing_file_aborts_its_transactions(void)
 	close(other);
 }
 
+/*
+ * One read-modify-write of the decimal counter at @path in a transaction;
+ * returns 1 if the commit failed with EAGAIN (to retry), 0 if it
+ * committed.
+ */
+static int increment_once(int fd, const char *path)
+{
+	static struct xst_msg m;
+	char buf[64];
+	uint32_t tx = tx_start(fd);
+	unsigned long v;
+	size_t pl = strlen(path) + 1;
+
+	xst_call(fd, XS_READ, tx, path, pl, &m);
+	CHECK(m.hdr.type == XS_READ, "READ %s in tx: %s %s", path,
+	      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	m.body[m.hdr.len] = 0;
+	v = strtoul((char *)m.body, NULL, 10);
+	memcpy(buf, path, pl);
+	pl += snprintf(buf + pl, sizeof(buf) - pl, "%lu", v + 1);
+	xst_call(fd, XS_WRITE, tx, buf, pl, &m);
+	CHECK(m.hdr.type == XS_WRITE, "WRITE in tx: %s %s",
+	      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	xst_call(fd, XS_TRANSACTION_END, tx, S("T"), &m);
+	if (m.hdr.type == XS_ERROR && !strcmp((char *)m.body, "EAGAIN"))
+		return 1;
+	CHECK(m.hdr.type == XS_TRANSACTION_END, "END T: %s %s",
+	      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	return 0;
+}
+
+/* Run @fn(i) in @n child processes; fail unless each exits 0. */
+static void in_processes(int n, int (*fn)(int i))
+{
+	pid_t pids[16];
+	int i, st;
+
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		CHECK(pids[i] >= 0, "fork: %s", strerror(errno));
+		if (!pids[i])
+			_exit(fn(i));
+	}
+	for (i = 0; i < n; i++) {
+		CHECK(waitpid(pids[i], &st, 0) == pids[i], "waitpid");
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "process %d: status %#x", i, st);
+	}
+}
+
+/* Create @path in a transaction; returns 1 on EAGAIN, 0 on commit. */
+static int create_once(int fd, const char *path)
+{
+	static struct xst_msg m;
+	uint32_t tx = tx_start(fd);
+
+	tx_write(fd, tx, path, "new");
+	xst_call(fd, XS_TRANSACTION_END, tx, S("T"), &m);
+	if (m.hdr.type == XS_ERROR && !strcmp((char *)m.body, "EAGAIN"))
+		return 1;
+	CHECK(m.hdr.type == XS_TRANSACTION_END, "END T: %s %s",
+	      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	return 0;
+}
+
+enum { PROCS = 4, INCREMENTS = 40 };
+
+static int counter_process(int i)
+{
+	int fd = xst_open(0), n, retries = 0;
+
+	(void)i;
+	for (n = 0; n < INCREMENTS; n++)
+		while (increment_once(fd, BASE "/counter/value"))
+			retries++;
+	printf("process %d: %d increments, %d retries after EAGAIN\n", i,
+	       INCREMENTS, retries);
+	close(fd);
+	return 0;
+}
+
+/* N processes x M read-increment-write transactions: exactly N x M. */
+static void concurrent_increments_retried_on_eagain_add_up(void)
+{
+	int fd = xst_open(0);
+
+	xst_write_str(fd, BASE "/counter/value", "0", 1);
+	in_processes(PROCS, counter_process);
+	xst_read_expect(fd, BASE "/counter/value",
+			xst_fmt("%d", PROCS * INCREMENTS),
+			strlen(xst_fmt("%d", PROCS * INCREMENTS)));
+	xst_rm(fd, BASE "/counter");
+	close(fd);
+}
+
+static int disjoint_process(int i)
+{
+	int fd = xst_open(0), n;
+	const char *counter = xst_fmt(BASE "/disjoint/p%d/value", i);
+	char path[128];
+
+	for (n = 0; n < INCREMENTS; n++) {
+		/* New nodes under the shared parent and its own counter. */
+		snprintf(path, sizeof(path), BASE "/disjoint/p%d-n%d", i, n);
+		if (increment_once(fd, counter) || create_once(fd, path)) {
+			printf("process %d: EAGAIN at transaction %d\n", i,
+			       n);
+			return 1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Transactions on disjoint subtrees (creating siblings under one parent
+ * included) never fail each other.
+ */
+static void disjoint_transactions_never_see_eagain(void)
+{
+	int fd = xst_open(0), i;
+
+	for (i = 0; i < 2; i++)
+		xst_write_str(fd, xst_fmt(BASE "/disjoint/p%d/value", i), "0",
+			      1);
+	in_processes(2, disjoint_process);
+	for (i = 0; i < 2; i++)
+		xst_read_expect(fd, xst_fmt(BASE "/disjoint/p%d/value", i),
+				xst_fmt("%d", INCREMENTS),
+				strlen(xst_fmt("%d", INCREMENTS)));
+	xst_rm(fd, BASE "/disjoint");
+	close(fd);
+}
+
+static volatile int atomic_stop;
+static char atomic_bad[256];
+
+/* DIRECTORY of the parent must always show exactly one of a and b. */
+static void *atomic_reader(void *arg)
+{
+	static const char dir[] = BASE "/atomic";
+	int fd = xst_open(0);
+	struct xst_msg *m = malloc(sizeof(*m));
+	long reads = 0;
+
+	(void)arg;
+	while (m && !atomic_stop && !atomic_bad[0]) {
+		xst_call(fd, XS_DIRECTORY, 0, dir, sizeof(dir), m);
+		if (m->hdr.type != XS_DIRECTORY ||
+		    (m->hdr.len != 2) || (m->body[0] != 'a' &&
+					  m->body[0] != 'b'))
+			snprintf(atomic_bad, sizeof(atomic_bad),
+				 "after %ld reads: DIRECTORY got %s %s", reads,
+				 xst_type_name(m->hdr.type),
+				 xst_esc(m->body, m->hdr.len));
+		reads++;
+	}
+	free(m);
+	close(fd);
+	return NULL;
+}
+
+/*
+ * A transaction that removes one child and creates another is seen whole
+ * or not at all by readers on the other vCPU.
+ */
+static void commit_is_atomic_for_readers(void)
+{
+	int fd = xst_open(0), i;
+	long long end = xst_now_ms() + 3000;
+	pthread_t rd[2];
+
+	xst_write_str(fd, BASE "/atomic/a", "", 0);
+	atomic_stop = 0;
+	atomic_bad[0] = 0;
+	for (i = 0; i < 2; i++)
+		CHECK(!pthread_create(&rd[i], NULL, atomic_reader, NULL),
+		      "pthread_create");
+	for (i = 0; xst_now_ms() < end && !atomic_bad[0]; i++) {
+		const char *from = i & 1 ? "b" : "a", *to = i & 1 ? "a" : "b";
+		uint32_t tx = tx_start(fd);
+		char p[128];
+
+		snprintf(p, sizeof(p), BASE "/atomic/%s", from);
+		xst_rpc_tx(fd, XS_RM, tx, p, strlen(p) + 1, XS_RM, OK_REPLY);
+		snprintf(p, sizeof(p), BASE "/atomic/%s", to);
+		tx_write(fd, tx, p, "");
+		tx_end(fd, tx, "T", NULL);
+	}
+	atomic_stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(rd[i], NULL);
+	CHECK(!atomic_bad[0], "%s", atomic_bad);
+	printf("%d commits\n", i);
+	xst_rm(fd, BASE "/atomic");
+	close(fd);
+}
+
 static const struct xst_case cases[] = {
 	{ "transaction-start-returns-distinct-decimal-ids",
 	  transaction_start_returns_distinct_decimal_ids },
@@ -251,6 +452,11 @@ static const struct xst_case cases[] = {
 	  transaction_start_inside_transaction_is_ebusy },
 	{ "closing-file-aborts-its-transactions",
 	  closing_file_aborts_its_transactions },
+	{ "concurrent-increments-retried-on-eagain-add-up",
+	  concurrent_increments_retried_on_eagain_add_up },
+	{ "disjoint-transactions-never-see-eagain",
+	  disjoint_transactions_never_see_eagain },
+	{ "commit-is-atomic-for-readers", commit_is_atomic_for_readers },
 };
 
 int main(int argc, char **argv)
