@@ -128,6 +128,8 @@ static int kxs_control_quota_domain(struct kxs_request *req, u16 domid)
 			 quota[KXS_QUOTA_NODE_SIZE]);
 	kxs_reply_append(req, "%-12s %u\n", "permissions",
 			 quota[KXS_QUOTA_PERMS]);
+	kxs_reply_append(req, "%-12s %u\n", "transaction-nodes",
+			 quota[KXS_QUOTA_TX_NODES]);
 	kxs_reply_append(req, "%-12s %u\n", "connections", nr_conns);
 	kxs_reply_append(req, "%-12s %lu\n", "events-dropped", dropped);
 	return 0;

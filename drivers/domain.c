@@ -27,6 +27,7 @@ const char *const kxs_quota_names[KXS_QUOTA_NR] = {
 	[KXS_QUOTA_TRANSACTIONS]	= "transactions",
 	[KXS_QUOTA_NODE_SIZE]		= "node-size",
 	[KXS_QUOTA_PERMS]		= "permissions",
+	[KXS_QUOTA_TX_NODES]		= "transaction-nodes",
 };
 
 /**

@@ -44,6 +44,7 @@ enum kxs_quota {
 	KXS_QUOTA_TRANSACTIONS,	/* open transactions of a domain */
 	KXS_QUOTA_NODE_SIZE,	/* size of one node, see kxs_node_quota_size() */
 	KXS_QUOTA_PERMS,	/* permission entries of one node */
+	KXS_QUOTA_TX_NODES,	/* paths one transaction may touch */
 	KXS_QUOTA_NR,
 };
 

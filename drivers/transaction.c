@@ -66,6 +66,8 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 	}
 	tx->ctx = ctx;
 	tx->nodes = RB_ROOT;
+	if (!c->priv)
+		tx->max_nodes = c->quota[KXS_QUOTA_TX_NODES];
 	tx->events = RB_ROOT;
 	ret = xa_alloc_cyclic(&d->txs, &tx->id, tx, XA_LIMIT(1, U32_MAX),
 			      &d->next_txid, GFP_KERNEL);
@@ -327,6 +329,9 @@ static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
 
 	if (e)
 		return e;
+	/* Its records are the kernel memory a guest's transaction holds. */
+	if (tx->max_nodes && tx->nr_nodes >= tx->max_nodes)
+		return ERR_PTR(-ENOSPC);
 	e = kxs_txn_insert(tx, path, len);
 	if (!e)
 		return ERR_PTR(-ENOMEM);

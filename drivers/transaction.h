@@ -72,6 +72,8 @@ struct kxs_txn {
  * @id: its id, unique among live transactions, never 0
  * @nodes: what it touched (struct kxs_txn by path)
  * @nr_nodes: entries in @nodes
+ * @max_nodes: the domain's transaction-nodes quota when it started, 0
+ *	for none: touching one path more is ENOSPC
  * @owned_delta: nodes of its domain it created, minus those it removed
  * @events: the nodes it changed (struct kxs_tx_event by path), reported
  *	to watches when it commits, once each
@@ -83,6 +85,7 @@ struct kxs_tx {
 	u32 id;
 	struct rb_root nodes;
 	unsigned long nr_nodes;
+	unsigned long max_nodes;
 	long owned_delta;
 	struct rb_root events;
 };

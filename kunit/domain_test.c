@@ -949,9 +949,10 @@ static void kxs_domain_wire_quota(struct kunit *test)
 
 	fx->quota[KXS_QUOTA_WATCHES] = 128;
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA,
-		"nodes watches transactions node-size permissions", "|");
+		"nodes watches transactions node-size permissions transaction-nodes",
+		"|");
 	KXS_W_RT(test, fx->conn, KXS_TYPE_GET_QUOTA, "", KXS_TYPE_GET_QUOTA,
-		 "nodes watches transactions node-size permissions\0");
+		 "nodes watches transactions node-size permissions transaction-nodes\0");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA, "128", "watches|");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA, "0", "node-size|");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA, "EINVAL", "bogus|");

@@ -293,6 +293,48 @@ static void kxs_tx_start_copies_nothing(struct kunit *test)
 	kxs_txt_commit(test, c, tx, true);
 }
 
+/* A guest's transaction may touch only so many paths: kernel memory. */
+static void kxs_tx_transaction_nodes_quota(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *g, *d = kxs_fx_conn(test);
+	struct kxs_tx *t;
+	char req[32];
+	u32 tx;
+	int i;
+
+	fx->quota[KXS_QUOTA_TX_NODES] = 4;
+	KXS_W_RT(test, D0(test), XS_WRITE, "/q\0", XS_WRITE, "OK\0");
+	KXS_W_RT(test, D0(test), XS_SET_PERMS, "/q\0b0\0", XS_SET_PERMS,
+		 "OK\0");
+	g = kxs_fx_guest(test, 5);
+	tx = kxs_txt_begin(test, g);
+	t = kxs_tx_find(&g->ctx, tx);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	/* A missing child records itself, the first one also /q. */
+	for (i = 0; i < 3; i++) {
+		snprintf(req, sizeof(req), "/q/%d", i);
+		kxs_w_rt(test, g, tx, XS_READ, req, strlen(req) + 1, XS_ERROR,
+			 "ENOENT", 7);
+	}
+	KUNIT_EXPECT_EQ(test, t->nr_nodes, 4);
+	KXS_W_TX(test, g, tx, XS_READ, "/q/9\0", XS_ERROR, "ENOSPC\0");
+	KXS_W_TX(test, g, tx, XS_WRITE, "/q/9\0v", XS_ERROR, "ENOSPC\0");
+	/* What it already touched it may use again; nothing more was kept. */
+	KXS_W_TX(test, g, tx, XS_WRITE, "/q/1\0v", XS_WRITE, "OK\0");
+	KUNIT_EXPECT_EQ(test, t->nr_nodes, 4);
+	kxs_txt_commit(test, g, tx, true);
+	KXS_W_RT(test, D0(test), XS_READ, "/q/1\0", XS_READ, "v");
+	/* The control domain has no such limit. */
+	tx = kxs_txt_begin(test, d);
+	for (i = 0; i < 8; i++) {
+		snprintf(req, sizeof(req), "/q/%d", i + 10);
+		kxs_w_rt(test, d, tx, XS_READ, req, strlen(req) + 1, XS_ERROR,
+			 "ENOENT", 7);
+	}
+	kxs_txt_commit(test, d, tx, true);
+}
+
 static struct kunit_case kxs_txt_cases[] = {
 	KUNIT_CASE(kxs_tx_reads_are_repeatable),
 	KUNIT_CASE(kxs_tx_sees_its_writes_others_do_not),
@@ -303,6 +345,7 @@ static struct kunit_case kxs_txt_cases[] = {
 	KUNIT_CASE(kxs_tx_ids_belong_to_their_connection),
 	KUNIT_CASE(kxs_tx_directory_part_of_the_view),
 	KUNIT_CASE(kxs_tx_start_copies_nothing),
+	KUNIT_CASE(kxs_tx_transaction_nodes_quota),
 	{}
 };
 
