@@ -402,6 +402,33 @@ int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port)
 	return ret;
 }
 
+/*
+ * Remove the nodes a released domain owns, with their subtrees, as RM
+ * would: watches hear of it.
+ */
+static void kxs_domain_rm_owned(struct kxs_domains *d, struct kxs_store *s,
+				u16 domid)
+{
+	static const struct kxs_caller control = {
+		.domid = KXS_DOMID_CONTROL, .target = KXS_NO_TARGET,
+		.priv = true,
+	};
+	char **paths;
+	int i, nr;
+
+	nr = kxs_store_owned_tops(s, domid, &paths);
+	if (nr < 0) {
+		pr_warn("RELEASE %u: out of memory finding the nodes it owns\n",
+			domid);
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		kxs_watch_rm(d, s, &control, paths[i]);
+		kfree(paths[i]);
+	}
+	kfree(paths);
+}
+
 /**
  * kxs_domain_release() - RELEASE: forget a domain
  * @d: the domain table
@@ -447,7 +474,7 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
 		kxs_ctx_kill(ctx);
 		kxs_ctx_put(ctx);
 	}
-	kxs_store_rm_owned(s, domid);
+	kxs_domain_rm_owned(d, s, domid);
 	if (kxs_store_drop_grants(s, domid) < 0)
 		pr_warn("RELEASE %u: out of memory removing it from permission lists\n",
 			domid);

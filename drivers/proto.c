@@ -427,6 +427,7 @@ static int kxs_op_introduce(struct kxs_request *req)
 	u16 domid;
 	u32 port;
 	s64 gfn;
+	bool was;
 	int ret;
 
 	ret = kxs_need_priv(req);
@@ -436,10 +437,14 @@ static int kxs_op_introduce(struct kxs_request *req)
 	    kxs_domid_parse(argv[0], &domid) ||
 	    kstrtos64(argv[1], 10, &gfn) || kstrtou32(argv[2], 10, &port))
 		return -EINVAL;
+	/* Only a new domain is news: a reconnect does not fire. */
+	was = kxs_domain_is_introduced(req->ctx->doms, domid) > 0;
 	ret = kxs_domain_introduce(req->ctx->doms, domid, gfn, port);
 	if (ret)
 		return ret;
-	kxs_watch_fire_special(req->ctx->doms, KXS_SPECIAL_INTRODUCE, domid);
+	if (!was)
+		kxs_watch_fire_special(req->ctx->doms, KXS_SPECIAL_INTRODUCE,
+				       domid);
 	return kxs_reply_ok(req);
 }
 

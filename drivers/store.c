@@ -838,23 +838,48 @@ unsigned long kxs_store_owned(struct kxs_store *s, u16 domid)
 	return n;
 }
 
+/* The canonical path of @n, kmalloc()ed. */
+static char *kxs_node_path(struct kxs_store *s, const struct kxs_node *n)
+{
+	const struct kxs_node *p;
+	size_t len = 0;
+	char *path;
+
+	for (p = n; p->parent; p = p->parent)
+		len += p->namelen + 1;
+	path = kmalloc(max_t(size_t, len, 1) + 1, GFP_KERNEL);
+	if (!path)
+		return NULL;
+	path[len] = '\0';
+	if (!len)
+		path[0] = '/';
+	for (p = n; p->parent; p = p->parent) {
+		len -= p->namelen;
+		memcpy(path + len, p->name, p->namelen);
+		path[--len] = '/';
+	}
+	return path;
+}
+
 /**
- * kxs_store_rm_owned() - remove the nodes a domain owns
+ * kxs_store_owned_tops() - the topmost nodes a domain owns
  * @s: the store
  * @domid: the domain, never the owner of "/"
+ * @paths: set to an array of their paths (kfree() each, and the array)
  *
- * What the specification asks when a domain goes away: every node it
- * owns is removed with all of its children, whoever owns those.
+ * Every node the domain owns is one of them or below one: removing them
+ * with their subtrees removes everything it owns, as the specification
+ * asks when a domain goes away.
  *
- * Return: the number of nodes removed.
+ * Return: the number of paths, or -ENOMEM.
  */
-unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid)
+int kxs_store_owned_tops(struct kxs_store *s, u16 domid, char ***paths)
 {
 	struct kxs_node *root, *n, *next;
-	unsigned long before;
+	char **out = NULL, **grown;
+	int nr = 0, room = 0, ret = 0;
 
 	mutex_lock(&s->lock);
-	before = s->nr_nodes;
 	root = kxs_root(s);
 	for (n = kxs_preorder_next(root, root, false); n; n = next) {
 		if (kxs_data_owner(kxs_data_get(s, n)) != domid) {
@@ -862,11 +887,32 @@ unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid)
 			continue;
 		}
 		next = kxs_preorder_next(n, root, true);
-		kxs_subtree_remove(s, n);
+		if (nr == room) {
+			room = room ? 2 * room : 8;
+			grown = krealloc_array(out, room, sizeof(*out),
+					       GFP_KERNEL);
+			if (!grown) {
+				ret = -ENOMEM;
+				break;
+			}
+			out = grown;
+		}
+		out[nr] = kxs_node_path(s, n);
+		if (!out[nr]) {
+			ret = -ENOMEM;
+			break;
+		}
+		nr++;
 	}
-	before -= s->nr_nodes;
 	mutex_unlock(&s->lock);
-	return before;
+	if (ret) {
+		while (nr--)
+			kfree(out[nr]);
+		kfree(out);
+		return ret;
+	}
+	*paths = out;
+	return nr;
 }
 
 /* Permission data of @old without the non-owner entries naming @domid. */

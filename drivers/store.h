@@ -154,7 +154,7 @@ struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 				 unsigned int *nr);
 
 unsigned long kxs_store_owned(struct kxs_store *s, u16 domid);
-unsigned long kxs_store_rm_owned(struct kxs_store *s, u16 domid);
+int kxs_store_owned_tops(struct kxs_store *s, u16 domid, char ***paths);
 long kxs_store_drop_grants(struct kxs_store *s, u16 domid);
 int kxs_store_check(struct kxs_store *s, char *buf, size_t size);
 

@@ -109,6 +109,7 @@ struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id)
 
 static void kxs_tx_event_free(struct kxs_tx_event *ev)
 {
+	kfree(ev->plan);
 	kfree(ev->perms);
 	kfree(ev);
 }
@@ -155,36 +156,60 @@ int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,
 	ev->rm = rm;
 	ev->perms = perms;
 	ev->nr_perms = nr;
+	ev->plan = NULL;
 	memcpy(ev->path, path, len + 1);
 	rb_link_node(&ev->node, parent, link);
 	rb_insert_color(&ev->node, &tx->events);
 	return 0;
 }
 
-/* Report a committed transaction's changes in path order, then forget them. */
-static void kxs_tx_fire(struct kxs_ctx *ctx, struct kxs_tx *tx, bool commit)
+/* Forget the changes of a transaction that is over, without reporting. */
+static void kxs_tx_drop_events(struct kxs_tx *tx)
 {
-	struct rb_node *rb;
+	struct kxs_tx_event *ev, *tmp;
 
-	while ((rb = rb_first(&tx->events))) {
-		struct kxs_tx_event *ev = rb_entry(rb, struct kxs_tx_event,
-						   node);
-		struct kxs_perm *perms;
-		unsigned int nr;
-
-		rb_erase(rb, &tx->events);
-		if (commit && ev->rm) {
-			kxs_watch_fire(ctx->doms, ev->path, ev->perms,
-				       ev->nr_perms, true);
-		} else if (commit) {
-			perms = kxs_store_perms(ctx->store, ev->path, &nr);
-			if (perms)
-				kxs_watch_fire(ctx->doms, ev->path, perms, nr,
-					       false);
-			kfree(perms);
-		}
+	rbtree_postorder_for_each_entry_safe(ev, tmp, &tx->events, node)
 		kxs_tx_event_free(ev);
+	tx->events = RB_ROOT;
+}
+
+/*
+ * Commit with the watch table held, so that the watches judged before
+ * the commit for each removal are the ones told after it; then report
+ * the changes in path order, each once.
+ */
+static int kxs_tx_commit(struct kxs_ctx *ctx, struct kxs_tx *tx)
+{
+	struct kxs_domains *d = ctx->doms;
+	struct kxs_tx_event *ev;
+	struct kxs_perm *perms;
+	struct rb_node *rb;
+	unsigned int nr;
+	int ret;
+
+	kxs_watch_lock(d);
+	for (rb = rb_first(&tx->events); rb; rb = rb_next(rb)) {
+		ev = rb_entry(rb, struct kxs_tx_event, node);
+		if (ev->rm)
+			ev->plan = kxs_watch_rm_prepare(d, ctx->store,
+							ev->path);
 	}
+	ret = kxs_store_commit_tx(ctx->store, tx);
+	for (rb = rb_first(&tx->events); !ret && rb; rb = rb_next(rb)) {
+		ev = rb_entry(rb, struct kxs_tx_event, node);
+		if (ev->rm) {
+			kxs_watch_rm_fire(d, ev->path, ev->perms, ev->nr_perms,
+					  ev->plan);
+			ev->plan = NULL;
+			continue;
+		}
+		perms = kxs_store_perms(ctx->store, ev->path, &nr);
+		if (perms)
+			kxs_watch_fire_locked(d, ev->path, perms, nr);
+		kfree(perms);
+	}
+	kxs_watch_unlock(d);
+	return ret;
 }
 
 static void kxs_txn_free(struct kxs_txn *e)
@@ -198,7 +223,7 @@ static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 {
 	struct kxs_txn *e, *tmp;
 
-	kxs_tx_fire(ctx, tx, false);
+	kxs_tx_drop_events(tx);
 	rbtree_postorder_for_each_entry_safe(e, tmp, &tx->nodes, node)
 		kxs_txn_free(e);
 	xa_erase(&ctx->doms->txs, tx->id);
@@ -227,8 +252,7 @@ int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 	if (!tx)
 		return -ENOENT;
 	if (commit)
-		ret = kxs_store_commit_tx(ctx->store, tx);
-	kxs_tx_fire(ctx, tx, commit && !ret);
+		ret = kxs_tx_commit(ctx, tx);
 	kxs_tx_free(ctx, tx);
 	return ret;
 }

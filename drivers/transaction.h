@@ -17,6 +17,7 @@
 struct kxs_ctx;
 struct kxs_data;
 struct kxs_store;
+struct kxs_watch_plan;
 
 /* kxs_txn.flags */
 #define KXS_TXN_OBSERVED	0x01	/* @dgen describes the live tree */
@@ -96,6 +97,7 @@ struct kxs_tx {
  * @rm: the node was removed (its last change in the transaction)
  * @nr_perms: entries in @perms
  * @perms: for a removal, the removed node's permissions
+ * @plan: for a removal, during the commit: who is told (watch.c)
  * @path: canonical path
  */
 struct kxs_tx_event {
@@ -103,6 +105,7 @@ struct kxs_tx_event {
 	bool rm;
 	unsigned int nr_perms;
 	struct kxs_perm *perms;
+	struct kxs_watch_plan *plan;
 	char path[];
 };
 

@@ -15,6 +15,7 @@
  * change, a removed node's before it.
  */
 #include <linux/errno.h>
+#include <linux/lockdep.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -336,59 +337,146 @@ static struct kxs_perm *kxs_watch_rm_perms(struct kxs_store *s,
 }
 
 /**
+ * kxs_watch_lock() - hold the watch table across a change and its events
+ * @d: the domain table, holding the watch table
+ *
+ * With the table held from before a removal to its events, the watches
+ * judged (kxs_watch_rm_prepare()) are the watches told.  The store lock
+ * nests inside.
+ */
+void kxs_watch_lock(struct kxs_domains *d)
+{
+	mutex_lock(&d->watches.lock);
+}
+
+void kxs_watch_unlock(struct kxs_domains *d)
+{
+	mutex_unlock(&d->watches.lock);
+}
+
+/**
+ * struct kxs_watch_plan - what the watches below a removed node are told
+ * @n: watches below the node when it was judged
+ * @ok: per watch, in table order: could it read its node before?
+ */
+struct kxs_watch_plan {
+	size_t n;
+	bool ok[];
+};
+
+/**
+ * kxs_watch_rm_prepare() - judge the watches below a node to be removed
+ * @d: the domain table, its watch table held (kxs_watch_lock())
+ * @s: the store, before the removal
+ * @path: canonical path of the node
+ *
+ * A watch below the removed node will be told (with its own path) if it
+ * can read its own node, or that node's nearest existing ancestor, now:
+ * as the specification promises, a client may rely on hearing of the
+ * removal of a node it can read even when an unreadable parent goes with
+ * it.
+ *
+ * Return: the verdicts, for kxs_watch_rm_fire(), or NULL if memory ran
+ * out (the removed node's permissions then decide for all).
+ */
+struct kxs_watch_plan *kxs_watch_rm_prepare(struct kxs_domains *d,
+					    struct kxs_store *s,
+					    const char *path)
+{
+	size_t len = strlen(path), i, n = 0;
+	struct kxs_watch_plan *plan;
+	struct kxs_watch *w, *first;
+	struct kxs_perm *wp;
+	unsigned int wnr;
+
+	lockdep_assert_held(&d->watches.lock);
+	first = kxs_watch_lower_bound(&d->watches, path, len);
+	for (w = first; (w = kxs_watch_below(d, w, path, len));
+	     w = kxs_watch_next(w))
+		n++;
+	plan = kzalloc(struct_size(plan, ok, n), GFP_KERNEL);
+	if (!plan)
+		return NULL;
+	plan->n = n;
+	for (w = first, i = 0; (w = kxs_watch_below(d, w, path, len));
+	     w = kxs_watch_next(w), i++) {
+		wp = kxs_watch_rm_perms(s, w, len, &wnr);
+		plan->ok[i] = wp && kxs_watch_may_read(w, wp, wnr);
+		kfree(wp);
+	}
+	return plan;
+}
+
+/**
+ * kxs_watch_rm_fire() - report a removal judged by kxs_watch_rm_prepare()
+ * @d: the domain table, its watch table held since the prepare
+ * @path: canonical path of the removed node
+ * @perms: its permissions before the removal
+ * @nr: their number
+ * @plan: the verdicts (freed here), or NULL: @perms decide
+ */
+void kxs_watch_rm_fire(struct kxs_domains *d, const char *path,
+		       const struct kxs_perm *perms, unsigned int nr,
+		       struct kxs_watch_plan *plan)
+{
+	size_t len = strlen(path), i;
+	struct kxs_watch *w;
+
+	lockdep_assert_held(&d->watches.lock);
+	kxs_watch_fire_above(d, path, perms, nr);
+	for (w = kxs_watch_lower_bound(&d->watches, path, len), i = 0;
+	     (w = kxs_watch_below(d, w, path, len));
+	     w = kxs_watch_next(w), i++)
+		if (plan && i < plan->n ? plan->ok[i] :
+					  kxs_watch_may_read(w, perms, nr))
+			kxs_watch_send(w, w->path);
+	kfree(plan);
+}
+
+/**
  * kxs_watch_rm() - RM a node outside transactions, and report it
  * @d: the domain table, holding the watch table
  * @s: the store
  * @c: the caller
  * @path: canonical path
  *
- * A watch below the removed node is told (with its own path) if it could
- * read its own node, or that node's nearest existing ancestor, before the
- * removal: as the specification promises, a client may rely on hearing of
- * the removal of a node it can read even when an unreadable parent goes
- * with it.  The watch table stays locked from the look to the event, so
- * the watches seen are the watches told.
+ * See kxs_watch_rm_prepare() for who hears of it.
  *
  * Return: kxs_store_rm()'s result.
  */
 int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
 		 const struct kxs_caller *c, const char *path)
 {
-	size_t len = strlen(path), i, n = 0;
-	struct kxs_perm *perms, *wp;
-	struct kxs_watch *w, *first;
-	unsigned int nr, wnr;
-	bool *ok = NULL;
+	struct kxs_watch_plan *plan;
+	struct kxs_perm *perms;
+	unsigned int nr;
 	int ret;
 
-	mutex_lock(&d->watches.lock);
-	first = kxs_watch_lower_bound(&d->watches, path, len);
-	for (w = first; (w = kxs_watch_below(d, w, path, len));
-	     w = kxs_watch_next(w))
-		n++;
-	if (n)
-		ok = kcalloc(n, sizeof(*ok), GFP_KERNEL);
-	for (w = first, i = 0; ok && (w = kxs_watch_below(d, w, path, len));
-	     w = kxs_watch_next(w), i++) {
-		wp = kxs_watch_rm_perms(s, w, len, &wnr);
-		ok[i] = wp && kxs_watch_may_read(w, wp, wnr);
-		kfree(wp);
-	}
+	kxs_watch_lock(d);
+	plan = kxs_watch_rm_prepare(d, s, path);
 	perms = kxs_store_perms(s, path, &nr);
 	ret = kxs_store_rm(s, c, path);
-	if (!ret && perms) {
-		kxs_watch_fire_above(d, path, perms, nr);
-		/* Without memory for the verdicts: the removed node's. */
-		for (w = first, i = 0;
-		     (w = kxs_watch_below(d, w, path, len));
-		     w = kxs_watch_next(w), i++)
-			if (ok ? ok[i] : kxs_watch_may_read(w, perms, nr))
-				kxs_watch_send(w, w->path);
-	}
-	mutex_unlock(&d->watches.lock);
-	kfree(ok);
+	if (!ret && perms)
+		kxs_watch_rm_fire(d, path, perms, nr, plan);
+	else
+		kfree(plan);
+	kxs_watch_unlock(d);
 	kfree(perms);
 	return ret;
+}
+
+/**
+ * kxs_watch_fire_locked() - kxs_watch_fire() of a change, table held
+ * @d: the domain table, its watch table held
+ * @path: canonical path of the changed node
+ * @perms: its permissions after the change
+ * @nr: their number
+ */
+void kxs_watch_fire_locked(struct kxs_domains *d, const char *path,
+			   const struct kxs_perm *perms, unsigned int nr)
+{
+	lockdep_assert_held(&d->watches.lock);
+	kxs_watch_fire_above(d, path, perms, nr);
 }
 
 /**

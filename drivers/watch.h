@@ -73,7 +73,19 @@ void kxs_watch_fire(struct kxs_domains *d, const char *path,
 void kxs_watch_fire_special(struct kxs_domains *d, int special, u16 domid);
 
 struct kxs_store;
+struct kxs_watch_plan;
+
 int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
 		 const struct kxs_caller *c, const char *path);
+void kxs_watch_lock(struct kxs_domains *d);
+void kxs_watch_unlock(struct kxs_domains *d);
+struct kxs_watch_plan *kxs_watch_rm_prepare(struct kxs_domains *d,
+					    struct kxs_store *s,
+					    const char *path);
+void kxs_watch_rm_fire(struct kxs_domains *d, const char *path,
+		       const struct kxs_perm *perms, unsigned int nr,
+		       struct kxs_watch_plan *plan);
+void kxs_watch_fire_locked(struct kxs_domains *d, const char *path,
+			   const struct kxs_perm *perms, unsigned int nr);
 
 #endif /* _KXS_WATCH_H */

@@ -378,6 +378,30 @@ static void kxs_watch_special_paths(struct kunit *test)
 	kxs_wt_events(test, w, "");
 }
 
+/* RELEASE removes the domain's nodes as RM would: watches hear of it. */
+static void kxs_watch_release_reports_removed_nodes(struct kunit *test)
+{
+	struct kxs_conn *d0 = kxs_fx(test)->conn;
+	struct kxs_conn *w = kxs_fx_conn(test);
+
+	KXS_WT(test, d0, XS_INTRODUCE, "5|1|1|", "OK");
+	KXS_WT(test, d0, XS_WRITE, "/local/domain/5/dev/x|1", "OK");
+	KXS_WT(test, d0, XS_SET_PERMS, "/local/domain/5|n5|", "OK");
+	KXS_WT(test, w, XS_WATCH, "/local/domain|dom|", "OK");
+	KXS_WT(test, w, XS_WATCH, "/local/domain/5/dev/x|x|", "OK");
+	KXS_WT(test, w, XS_WATCH, "@introduceDomain|i|", "OK");
+	kxs_wt_events(test, w,
+		      "/local/domain|dom|/local/domain/5/dev/x|x|@introduceDomain|i|");
+	KXS_WT(test, d0, XS_RELEASE, "5|", "OK");
+	kxs_wt_events(test, w,
+		      "/local/domain/5|dom|/local/domain/5/dev/x|x|");
+	KXS_WT(test, d0, XS_READ, "/local/domain/5|", "ENOENT");
+	/* A second INTRODUCE of an introduced domain is no news. */
+	KXS_WT(test, d0, XS_INTRODUCE, "6|1|1|", "OK");
+	KXS_WT(test, d0, XS_INTRODUCE, "6|1|2|", "OK");
+	kxs_wt_events(test, w, "@introduceDomain|i|");
+}
+
 static void kxs_watch_quota_and_reset(struct kunit *test)
 {
 	struct kxs_fx *fx = kxs_fx(test);
@@ -491,6 +515,7 @@ static struct kunit_case kxs_watch_cases[] = {
 	KUNIT_CASE(kxs_watch_transaction_events_at_commit),
 	KUNIT_CASE(kxs_watch_transaction_resurrects_subtree),
 	KUNIT_CASE(kxs_watch_special_paths),
+	KUNIT_CASE(kxs_watch_release_reports_removed_nodes),
 	KUNIT_CASE(kxs_watch_quota_and_reset),
 	KUNIT_CASE(kxs_watch_event_queue_is_bounded),
 	{}

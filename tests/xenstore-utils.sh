@@ -6,7 +6,8 @@
 # xenstore-rm and xenstore-read/-write with several keys start a
 # transaction first (TRANSACTION_START), the others do not.  A node with
 # more children than one 4096-byte DIRECTORY reply holds makes libxenstore
-# fall back to DIRECTORY_PART.
+# fall back to DIRECTORY_PART.  xenstore-watch -n N prints the path of each
+# event (the initial one first) and exits after N.
 set -eu
 . "${0%/*}/lib/sh-lib.sh"
 
@@ -30,6 +31,9 @@ list-prints-children
 exists-reports-presence-in-exit-status
 rm-removes-subtree
 ls-and-list-show-2000-children
+watch-prints-event-paths
+watch-of-removed-ancestor-prints-watch-path
+watch-relative-and-several-paths
 "
 
 t_write_then_read_prints_value() {
@@ -190,6 +194,107 @@ t_ls_and_list_show_2000_children() {
 	eq_long "$OUT" "$want" "xenstore-ls of 2000 children"
 	xs_req_eq 'RM OK\0' rm $B/big
 	rm -f "$SH_ERRF.got" "$SH_ERRF.want"
+}
+
+# xenstore-watch -n N prints the path of each event, the initial one
+# included, one per line, and exits after N events.
+
+# watch_start ARGS...: xenstore-watch ARGS in the background, its output
+# in $WATCH_OUT; sets WATCH_PID
+watch_start() {
+	WATCH_OUT=$SH_ERRF.watch
+	: >"$WATCH_OUT"
+	xenstore-watch "$@" >"$WATCH_OUT" 2>&1 &
+	WATCH_PID=$!
+	trap 'kill $WATCH_PID 2>/dev/null || true; rm -f "$WATCH_OUT"' EXIT
+}
+
+# watch_lines N: wait (10 s at most) until xenstore-watch printed N lines
+watch_lines() {
+	local i lines=()
+	for ((i = 0; i < 200; i++)); do
+		mapfile -t lines <"$WATCH_OUT"
+		[ ${#lines[@]} -lt "$1" ] || return 0
+		kill -0 "$WATCH_PID" 2>/dev/null ||
+			fail "xenstore-watch exited early; output: '$(<"$WATCH_OUT")'"
+		sleep 0.05
+	done
+	fail "xenstore-watch printed ${#lines[@]} lines in 10 s, expected $1: '$(<"$WATCH_OUT")'"
+}
+
+# watch_finish: xenstore-watch must exit (10 s at most) with status 0;
+# its output in OUT
+watch_finish() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$WATCH_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$WATCH_PID" 2>/dev/null; then
+		kill "$WATCH_PID"
+		wait "$WATCH_PID" || true
+		fail "xenstore-watch did not exit after its events; output: '$(<"$WATCH_OUT")'"
+	fi
+	wait "$WATCH_PID" && RC=0 || RC=$?
+	OUT=$(<"$WATCH_OUT")
+	rm -f "$WATCH_OUT"
+	trap - EXIT
+	[ "$RC" = 0 ] || fail "xenstore-watch exited with $RC; output: '$OUT'"
+}
+
+t_watch_prints_event_paths() {
+	clean $B/watch
+	clean $B/watch-sibling
+	watch_start -n 6 $B/watch
+	watch_lines 1
+	ok xenstore-write $B/watch/a 1
+	ok xenstore-write $B/watch 2
+	# not a child of $B/watch: no line
+	ok xenstore-write $B/watch-sibling 3
+	ok xenstore-write $B/watch/b/c 4
+	# xenstore-rm removes in a transaction: the event comes at its end
+	ok xenstore-rm $B/watch/a
+	ok xenstore-write $B/watch/a/deep 5
+	watch_finish
+	eq "$OUT" "$B/watch
+$B/watch/a
+$B/watch
+$B/watch/b/c
+$B/watch/a
+$B/watch/a/deep" "xenstore-watch -n 6 $B/watch"
+	xs_req_eq 'RM OK\0' rm $B/watch
+	xs_req_eq 'RM OK\0' rm $B/watch-sibling
+}
+
+t_watch_of_removed_ancestor_prints_watch_path() {
+	clean $B/wrm
+	ok xenstore-write $B/wrm/x/y 1
+	# a watch below what is removed gets its own path
+	watch_start -n 2 $B/wrm/x/y/z
+	watch_lines 1
+	ok xenstore-rm $B/wrm
+	watch_finish
+	eq "$OUT" "$B/wrm/x/y/z
+$B/wrm/x/y/z" "xenstore-watch -n 2 $B/wrm/x/y/z"
+}
+
+t_watch_relative_and_several_paths() {
+	local rel=kxs-test-utils-wrel
+	clean /local/domain/0/$rel
+	clean $B/w2
+	watch_start -n 5 $rel $B/w2
+	watch_lines 2
+	ok xenstore-write $rel/x 1
+	ok xenstore-write $B/w2/y 2
+	ok xenstore-write /local/domain/0/$rel 3
+	watch_finish
+	eq "$OUT" "$rel
+$B/w2
+$rel/x
+$B/w2/y
+$rel" "xenstore-watch -n 5 $rel $B/w2"
+	xs_req_eq 'RM OK\0' rm /local/domain/0/$rel
+	xs_req_eq 'RM OK\0' rm $B/w2
 }
 
 sh_main "$@"

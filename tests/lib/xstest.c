@@ -486,6 +486,403 @@ void xst_ioc_call(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
 		     m->hdr.req_id, m->hdr.tx_id, req_id, tx_id);
 }
 
+/* ---- watch events -------------------------------------------------------- */
+
+/* Events kept per file descriptor: their payloads, one after another. */
+struct xst_evq {
+	char *buf;
+	size_t len, cap;
+};
+
+static struct xst_evq xst_evqs[1024];
+
+static struct xst_evq *xst_evq_of(int fd)
+{
+	if (fd < 0 || (size_t)fd >= ARRAY_SIZE(xst_evqs))
+		FAIL("file descriptor %d is beyond the event helpers' table", fd);
+	return &xst_evqs[fd];
+}
+
+const char *xst_bars(const void *p, size_t n)
+{
+	static __thread char bufs[4][2048];
+	static __thread int which;
+	const unsigned char *s = p;
+	char *out = bufs[which++ & 3];
+	size_t o = 0, i;
+
+	out[o++] = '"';
+	for (i = 0; i < n; i++) {
+		if (o > 1900) {
+			snprintf(out + o, 64, "\"... (%zu bytes)", n);
+			return out;
+		}
+		if (s[i] == 0)
+			out[o++] = '|';
+		else if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '"')
+			o += snprintf(out + o, 8, "\\x%02x", s[i]);
+		else
+			out[o++] = s[i];
+	}
+	snprintf(out + o, 64, "\"");
+	return out;
+}
+
+/* Fail unless @m is a well-formed watch event. */
+static void xst_event_check(int fd, const struct xst_msg *m)
+{
+	size_t i, nuls = 0;
+
+	if (m->hdr.req_id || m->hdr.tx_id)
+		FAIL("fd %d: WATCH_EVENT %s has req_id %#x tx_id %#x; both must be 0",
+		     fd, xst_bars(m->body, m->hdr.len), m->hdr.req_id,
+		     m->hdr.tx_id);
+	for (i = 0; i < m->hdr.len; i++)
+		nuls += !m->body[i];
+	if (m->hdr.len < 3 || m->body[0] == 0 || nuls != 2 ||
+	    m->body[m->hdr.len - 1])
+		FAIL("fd %d: WATCH_EVENT payload %s is not \"<path>\\0<token>\\0\"",
+		     fd, xst_esc(m->body, m->hdr.len));
+}
+
+static void xst_evq_push(int fd, const void *p, size_t n)
+{
+	struct xst_evq *q = xst_evq_of(fd);
+
+	if (q->len + n > q->cap) {
+		q->cap = (q->len + n) * 2 + 4096;
+		q->buf = realloc(q->buf, q->cap);
+		if (!q->buf)
+			FAIL("out of memory keeping events");
+	}
+	memcpy(q->buf + q->len, p, n);
+	q->len += n;
+}
+
+/* Take the oldest kept event of @fd into @m; false if none. */
+static bool xst_evq_pop(int fd, struct xst_msg *m)
+{
+	struct xst_evq *q = xst_evq_of(fd);
+	size_t n;
+
+	if (!q->len)
+		return false;
+	n = strlen(q->buf) + 1;
+	n += strlen(q->buf + n) + 1;
+	memset(&m->hdr, 0, sizeof(m->hdr));
+	m->hdr.type = XS_WATCH_EVENT;
+	m->hdr.len = n;
+	memcpy(m->body, q->buf, n);
+	m->body[n] = 0;
+	memmove(q->buf, q->buf + n, q->len - n);
+	q->len -= n;
+	return true;
+}
+
+/*
+ * Read @n bytes with non-blocking reads until @deadline (ms).  Returns
+ * the bytes read: fewer than @n only when none had arrived by then; a
+ * message cut short is a failure.
+ */
+static size_t xst_read_until(int fd, void *buf, size_t n, long long deadline)
+{
+	int fl = fcntl(fd, F_GETFL);
+	size_t got = 0;
+	ssize_t r;
+
+	if (fl < 0)
+		FAIL("fcntl(%d): %s", fd, strerror(errno));
+	if (!(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	while (got < n) {
+		r = read(fd, (char *)buf + got, n - got);
+		if (r > 0) {
+			got += r;
+			continue;
+		}
+		if (r == 0) {
+			fcntl(fd, F_SETFL, fl);
+			FAIL("fd %d: read returned 0 (end of file) after %zu of %zu bytes",
+			     fd, got, n);
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			fcntl(fd, F_SETFL, fl);
+			FAIL("fd %d: read: %s", fd, strerror(errno));
+		}
+		if (xst_now_ms() >= deadline) {
+			if (!got)
+				break;
+			/* the rest of a message is due at once */
+			if (xst_now_ms() >= deadline + XST_REPLY_TIMEOUT_MS) {
+				fcntl(fd, F_SETFL, fl);
+				FAIL("fd %d: message cut short: %zu of %zu bytes",
+				     fd, got, n);
+			}
+		}
+		usleep(1000);
+	}
+	if (!(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl);
+	return got;
+}
+
+/* The next message on the wire (nothing kept); false if none in time. */
+static bool xst_msg_until(int fd, struct xst_msg *m, long long deadline)
+{
+	if (xst_read_until(fd, &m->hdr, XST_HDR_LEN, deadline) < XST_HDR_LEN)
+		return false;
+	if (m->hdr.len > XST_PAYLOAD_MAX)
+		FAIL("fd %d: message %s req_id %#x announces %u payload bytes (> %d)",
+		     fd, xst_type_name(m->hdr.type), m->hdr.req_id, m->hdr.len,
+		     XST_PAYLOAD_MAX);
+	if (xst_read_until(fd, m->body, m->hdr.len,
+			   xst_now_ms() + XST_REPLY_TIMEOUT_MS) < m->hdr.len)
+		FAIL("fd %d: %s header without its %u payload bytes", fd,
+		     xst_type_name(m->hdr.type), m->hdr.len);
+	m->body[m->hdr.len] = 0;
+	return true;
+}
+
+/* The reply the connection owes: events in front of it are kept. */
+static void xst_ev_recv_reply(int fd, struct xst_msg *m, const char *what)
+{
+	for (;;) {
+		if (!xst_msg_until(fd, m, xst_now_ms() + XST_REPLY_TIMEOUT_MS))
+			FAIL("%s: no reply within %d ms", what,
+			     XST_REPLY_TIMEOUT_MS);
+		if (m->hdr.type != XS_WATCH_EVENT)
+			return;
+		xst_event_check(fd, m);
+		xst_evq_push(fd, m->body, m->hdr.len);
+	}
+}
+
+void xst_ev_call(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+		 size_t len, struct xst_msg *m)
+{
+	uint32_t id = xst_next_req_id();
+	char what[320];
+
+	snprintf(what, sizeof(what), "%s %s", xst_type_name(type),
+		 xst_esc(payload, len));
+	xst_send(fd, type, id, tx_id, payload, len);
+	xst_ev_recv_reply(fd, m, what);
+	if (m->hdr.req_id != id || m->hdr.tx_id != tx_id)
+		FAIL("%s: reply %s %s has req_id %#x tx_id %#x, expected %#x %#x",
+		     what, xst_type_name(m->hdr.type),
+		     xst_esc(m->body, m->hdr.len), m->hdr.req_id, m->hdr.tx_id,
+		     id, tx_id);
+}
+
+void xst_ev_rpc_tx(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+		   size_t len, uint32_t exp_type, const void *exp,
+		   size_t exp_len)
+{
+	static __thread struct xst_msg m;
+
+	xst_ev_call(fd, type, tx_id, payload, len, &m);
+	if (m.hdr.type != exp_type || m.hdr.len != exp_len ||
+	    memcmp(m.body, exp, exp_len))
+		FAIL("%s %s%s: expected reply %s %s, got %s %s",
+		     xst_type_name(type), xst_esc(payload, len),
+		     tx_id ? " in a transaction" : "",
+		     xst_type_name(exp_type), xst_esc(exp, exp_len),
+		     xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+}
+
+void xst_ev_rpc(int fd, uint32_t type, const void *payload, size_t len,
+		uint32_t exp_type, const void *exp, size_t exp_len)
+{
+	xst_ev_rpc_tx(fd, type, 0, payload, len, exp_type, exp, exp_len);
+}
+
+void xst_ev_rpc_err(int fd, uint32_t type, const void *payload, size_t len,
+		    const char *err)
+{
+	xst_ev_rpc(fd, type, payload, len, XS_ERROR, err, strlen(err) + 1);
+}
+
+static void xst_watch_payload(int fd, const struct xst_buf *p,
+			      const char *path, const char *token)
+{
+	static __thread struct xst_msg m;
+	size_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
+
+	xst_ev_rpc(fd, XS_WATCH, p->b, p->len, XS_WATCH, OK_REPLY);
+	if (!xst_msg_until(fd, &m, xst_now_ms() + XST_REPLY_TIMEOUT_MS))
+		FAIL("WATCH %s: no initial event within %d ms after the reply",
+		     xst_bars(p->b, p->len), XST_REPLY_TIMEOUT_MS);
+	if (m.hdr.type != XS_WATCH_EVENT)
+		FAIL("WATCH %s: after the reply came %s %s, not the initial event",
+		     xst_bars(p->b, p->len), xst_type_name(m.hdr.type),
+		     xst_esc(m.body, m.hdr.len));
+	xst_event_check(fd, &m);
+	if (m.hdr.len != plen + tlen || memcmp(m.body, path, plen) ||
+	    memcmp(m.body + plen, token, tlen))
+		FAIL("WATCH %s: initial event %s, expected \"%s|%s|\"",
+		     xst_bars(p->b, p->len), xst_bars(m.body, m.hdr.len), path,
+		     token);
+}
+
+void xst_watch(int fd, const char *path, const char *token)
+{
+	xst_watch_payload(fd, XST_STRS(path, token), path, token);
+}
+
+void xst_watch_depth(int fd, const char *path, const char *token,
+		     unsigned int depth)
+{
+	xst_watch_payload(fd, XST_STRS(path, token, xst_fmt("%u", depth)),
+			  path, token);
+}
+
+void xst_unwatch(int fd, const char *path, const char *token)
+{
+	const struct xst_buf *p = XST_STRS(path, token);
+
+	xst_ev_rpc(fd, XS_UNWATCH, p->b, p->len, XS_UNWATCH, OK_REPLY);
+}
+
+bool xst_event_next(int fd, struct xst_msg *m, int timeout_ms)
+{
+	if (xst_evq_pop(fd, m))
+		return true;
+	if (!xst_msg_until(fd, m, xst_now_ms() + timeout_ms))
+		return false;
+	if (m->hdr.type != XS_WATCH_EVENT)
+		FAIL("fd %d: expected a WATCH_EVENT, got %s req_id %#x %s", fd,
+		     xst_type_name(m->hdr.type), m->hdr.req_id,
+		     xst_esc(m->body, m->hdr.len));
+	xst_event_check(fd, m);
+	return true;
+}
+
+/* "a|b|" as bytes with NULs into @out; returns the length. */
+static size_t xst_unbar(const char *want, char *out, size_t room)
+{
+	size_t i, n = strlen(want);
+
+	if (n >= room)
+		FAIL("expected events too long");
+	for (i = 0; i < n; i++)
+		out[i] = want[i] == '|' ? 0 : want[i];
+	out[n] = 0;
+	return n;
+}
+
+/* Events until @n bytes of them arrived (or 5 s passed) into @got. */
+static size_t xst_events_collect(int fd, char *got, size_t room, size_t n)
+{
+	static __thread struct xst_msg m;
+	long long deadline = xst_now_ms() + XST_REPLY_TIMEOUT_MS;
+	size_t len = 0;
+	long long left;
+
+	while (len < n) {
+		left = deadline - xst_now_ms();
+		if (!xst_event_next(fd, &m, left > 0 ? (int)left : 0))
+			break;
+		if (len + m.hdr.len > room)
+			FAIL("fd %d: more than %zu bytes of events", fd, room);
+		memcpy(got + len, m.body, m.hdr.len);
+		len += m.hdr.len;
+	}
+	return len;
+}
+
+static void xst_events_expect_more_none(const char *file, int line, int fd,
+					const char *want)
+{
+	static __thread struct xst_msg m;
+
+	if (xst_event_next(fd, &m, 0))
+		xst_fail(file, line,
+			 "fd %d: after the expected events %s came another: %s",
+			 fd, xst_bars(want, strlen(want)),
+			 xst_bars(m.body, m.hdr.len));
+}
+
+void xst_events_expect_at(const char *file, int line, int fd,
+			  const char *want)
+{
+	static __thread char exp[16384], got[16384];
+	size_t n = xst_unbar(want, exp, sizeof(exp)), len;
+
+	len = xst_events_collect(fd, got, sizeof(got), n);
+	if (len != n || memcmp(got, exp, n))
+		xst_fail(file, line, "fd %d: expected events %s, got %s%s", fd,
+			 xst_bars(exp, n), xst_bars(got, len),
+			 len < n ? " (and then nothing for 5 s)" : "");
+	xst_events_expect_more_none(file, line, fd, want);
+}
+
+static int xst_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * @len bytes of events ("path\0token\0"...) as "path|token|" strings,
+ * sorted and joined into @out.
+ */
+static void xst_events_sorted(const char *buf, size_t len, char *out,
+			      size_t room)
+{
+	static __thread char copy[20000];
+	static __thread char *ev[1024];
+	size_t i, n = 0, off = 0, c = 0, o = 0, pl, tl;
+
+	while (off < len) {
+		pl = strnlen(buf + off, len - off);
+		tl = off + pl + 1 < len ?
+		     strnlen(buf + off + pl + 1, len - off - pl - 1) : 0;
+		if (n == ARRAY_SIZE(ev) || c + pl + tl + 3 > sizeof(copy))
+			FAIL("too many events to sort");
+		ev[n++] = copy + c;
+		memcpy(copy + c, buf + off, pl);
+		c += pl;
+		copy[c++] = '|';
+		if (off + pl + 1 < len)
+			memcpy(copy + c, buf + off + pl + 1, tl);
+		c += tl;
+		copy[c++] = '|';
+		copy[c++] = 0;
+		off += pl + tl + 2;
+	}
+	qsort(ev, n, sizeof(ev[0]), xst_strcmp_p);
+	out[0] = 0;
+	for (i = 0; i < n && o < room; i++)
+		o += snprintf(out + o, room - o, "%s", ev[i]);
+}
+
+void xst_events_expect_unordered_at(const char *file, int line, int fd,
+				    const char *want)
+{
+	static __thread char exp[16384], got[16384], es[16384], gs[16384];
+	size_t n = xst_unbar(want, exp, sizeof(exp)), len;
+
+	len = xst_events_collect(fd, got, sizeof(got), n);
+	xst_events_sorted(exp, n, es, sizeof(es));
+	xst_events_sorted(got, len, gs, sizeof(gs));
+	if (len != n || strcmp(es, gs))
+		xst_fail(file, line,
+			 "fd %d: expected events %s in any order, got %s%s", fd,
+			 xst_bars(exp, n), xst_bars(got, len),
+			 len < n ? " (and then nothing for 5 s)" : "");
+	xst_events_expect_more_none(file, line, fd, want);
+}
+
+void xst_ev_close(int fd)
+{
+	struct xst_evq *q = xst_evq_of(fd);
+
+	free(q->buf);
+	memset(q, 0, sizeof(*q));
+	close(fd);
+}
+
 /* Seconds a case may take ($KXS_CASE_TIMEOUT, default 30). */
 static int xst_case_timeout(void)
 {

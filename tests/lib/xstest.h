@@ -162,6 +162,68 @@ int xst_ioc_request(int fd, const void *req, uint32_t req_len, void *reply,
 void xst_ioc_call(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
 		  const void *payload, size_t len, struct xst_msg *m);
 
+/*
+ * Watch events.  An event a request causes on the requester's own
+ * connection may be queued before that request's reply (the reference
+ * daemon's order), so the "ev" helpers, while they wait for a reply, keep
+ * the events they find in front of it, per file descriptor, in arrival
+ * order; xst_event_next() and xst_events_expect() return those first.
+ * Every event is checked as it arrives: type WATCH_EVENT, req_id and
+ * tx_id 0, payload exactly "<path>\0<token>\0".  The helpers use
+ * non-blocking reads with deadlines (no signals), so threads may use
+ * them, each on a file descriptor of its own.
+ *
+ * Events are written as "path|token|" strings, '|' for each NUL (no
+ * valid path or token used by the tests contains '|').
+ */
+/* Send a request with a fresh req_id; its reply into @m, events kept. */
+void xst_ev_call(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+		 size_t len, struct xst_msg *m);
+/* xst_rpc_tx(), xst_rpc() and xst_rpc_err() keeping events. */
+void xst_ev_rpc_tx(int fd, uint32_t type, uint32_t tx_id, const void *payload,
+		   size_t len, uint32_t exp_type, const void *exp,
+		   size_t exp_len);
+void xst_ev_rpc(int fd, uint32_t type, const void *payload, size_t len,
+		uint32_t exp_type, const void *exp, size_t exp_len);
+void xst_ev_rpc_err(int fd, uint32_t type, const void *payload, size_t len,
+		    const char *err);
+/*
+ * WATCH @path with @token (and a depth, for xst_watch_depth()): the reply
+ * must be WATCH "OK" and the message right after it the initial event
+ * "<path>\0<token>\0".
+ */
+void xst_watch(int fd, const char *path, const char *token);
+void xst_watch_depth(int fd, const char *path, const char *token,
+		     unsigned int depth);
+/* UNWATCH @path @token, which must succeed. */
+void xst_unwatch(int fd, const char *path, const char *token);
+/*
+ * The next event of @fd (kept ones first) into @m, waiting at most
+ * @timeout_ms (0: only what is queued now).  Returns false when there is
+ * none; fails the case on anything but an event.
+ */
+bool xst_event_next(int fd, struct xst_msg *m, int timeout_ms);
+/*
+ * Expect exactly the events @want ("path|token|path|token|"), in order,
+ * and then nothing more queued; waits up to 5 s for them to arrive.
+ */
+#define xst_events_expect(fd, want) \
+	xst_events_expect_at(__FILE__, __LINE__, fd, want)
+/* The same, in any order (several watches of one connection firing). */
+#define xst_events_expect_unordered(fd, want) \
+	xst_events_expect_unordered_at(__FILE__, __LINE__, fd, want)
+/* No event (and nothing else) is queued on @fd. */
+#define xst_events_none(fd) xst_events_expect(fd, "")
+/* The functions behind them: failures name @file and @line. */
+void xst_events_expect_at(const char *file, int line, int fd,
+			  const char *want);
+void xst_events_expect_unordered_at(const char *file, int line, int fd,
+				    const char *want);
+/* Forget the events kept for @fd, and close it. */
+void xst_ev_close(int fd);
+/* printable rendering with '|' for NUL, into a static buffer */
+const char *xst_bars(const void *p, size_t n);
+
 /* Next request id (distinct per call, never 0). */
 uint32_t xst_next_req_id(void);
 
