@@ -161,7 +161,12 @@ static void kxs_owned_add(struct kxs_store *s, u16 domid, long delta)
 	unsigned long n = kxs_owned_get(s, domid) + delta;
 	void *old;
 
-	if (!n) {
+	/*
+	 * A commit keeps emptied counts (as 0) until it is applied, so that
+	 * a later change in it finds the slot still there: applying must
+	 * not allocate.  kxs_commit_cleanup() erases them.
+	 */
+	if (!n && !s->committing) {
 		xa_erase(s->owned, domid);
 		return;
 	}
@@ -1428,30 +1433,28 @@ bool kxs_store_observe(struct kxs_store *s, const char *path,
 	struct kxs_data *d;
 	unsigned int cseq;
 
-	do {
+	for (;;) {
 		cseq = read_seqcount_begin(&s->commit_seq);
 		rcu_read_lock();
 		node = kxs_store_lookup_rcu(s, path);
-		d = NULL;
-		*dgen = 0;
-		*gen = 0;
-		*children_len = 0;
-		if (node) {
-			/* The data may be on its way out: take the next. */
-			do {
-				d = rcu_dereference(node->data);
-			} while (!refcount_inc_not_zero(&d->ref));
-			*dgen = READ_ONCE(node->dgen);
-			*gen = READ_ONCE(node->gen);
-			*children_len = READ_ONCE(node->children_len);
-		}
-		rcu_read_unlock();
-		if (read_seqcount_retry(&s->commit_seq, cseq)) {
-			kxs_data_put(d);
+		d = node ? rcu_dereference(node->data) : NULL;
+		/*
+		 * Data whose last reference is gone belongs to a node being
+		 * replaced or removed (unlinked first): look again.
+		 */
+		if (d && !refcount_inc_not_zero(&d->ref)) {
+			rcu_read_unlock();
+			cond_resched();
 			continue;
 		}
-		break;
-	} while (1);
+		*dgen = d ? READ_ONCE(node->dgen) : 0;
+		*gen = d ? READ_ONCE(node->gen) : 0;
+		*children_len = d ? READ_ONCE(node->children_len) : 0;
+		rcu_read_unlock();
+		if (!read_seqcount_retry(&s->commit_seq, cseq))
+			break;
+		kxs_data_put(d);
+	}
 	*data = d;
 	return d;
 }
@@ -1640,7 +1643,14 @@ static int kxs_commit_prepare(struct kxs_store *s, struct kxs_tx *tx)
 /* Free what kxs_commit_prepare() made and did not use. */
 static void kxs_commit_cleanup(struct kxs_store *s, struct kxs_tx *tx)
 {
+	unsigned long domid;
 	struct kxs_txn *e;
+	void *cnt;
+
+	s->committing = false;
+	xa_for_each(s->owned, domid, cnt)
+		if (!xa_to_value(cnt))
+			xa_erase(s->owned, domid);
 
 	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
 		kfree(e->prep);
@@ -1711,6 +1721,7 @@ int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx)
 	ret = 0;
 	if (!kxs_written_first(tx))
 		goto out;
+	s->committing = true;
 	ret = kxs_commit_prepare(s, tx);
 	if (ret)
 		goto cleanup;

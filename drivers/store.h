@@ -94,6 +94,8 @@ struct kxs_node {
  *	that readers, who retry when it moved, see all of it or none
  * @owned: nodes owned by each domain, by domid (xa_mk_value()); under
  *	@lock
+ * @committing: a commit is being applied: emptied counts stay (as 0)
+ *	until it is done; under @lock
  * @gen: last generation handed out; under @lock
  * @nr_nodes: nodes in the tree; under @lock
  * @bytes: bytes allocated for nodes and their data; under @lock
@@ -103,6 +105,7 @@ struct kxs_store {
 	struct kxs_node __rcu *root;
 	seqcount_t commit_seq;
 	struct xarray *owned;
+	bool committing;
 	u64 gen;
 	unsigned long nr_nodes;
 	size_t bytes;

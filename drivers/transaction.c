@@ -866,7 +866,8 @@ int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 		o->data = NULL;
 		o->flags &= ~KXS_TXN_FRESH;
 	}
-	e->removed_live = live;
+	/* Added up: a recreated and removed again node took out none. */
+	e->removed_live += live;
 	tx->owned_delta -= live + made;
 	kxs_txn_set(e, NULL);
 	e->flags &= ~KXS_TXN_FRESH;
