@@ -9,6 +9,8 @@
 #   make shell        interactive shell in the test VM, module loaded
 #   make kunit        KUnit suites in UML only
 #   make vm-test      VM integration tests only
+#   make bench        the benchmark in the test VM: one table, and
+#                     build/bench/bench.csv (Documentation/performance.rst)
 #   make lint         checkpatch --strict and sparse
 #   make headers_install  the ioctl header into $(INSTALL_HDR_PATH)/include
 #                     (default /usr: /usr/include/linux/kxenstore.h)
@@ -17,7 +19,7 @@ DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
-	modules-all tests vm-test demo shell check headers_install
+	modules-all tests vm-test demo shell check headers_install bench
 
 all: module
 
@@ -57,6 +59,10 @@ demo: deps module-debian
 
 shell: deps module-debian tests
 	scripts/vm-run --interactive
+
+# Not a test: it prints figures and fails only if it cannot run.
+bench: deps module-debian
+	scripts/bench
 
 check:
 	scripts/check
