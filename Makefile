@@ -75,4 +75,5 @@ headers_install:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C tests clean 2>/dev/null || true
+	$(MAKE) -C bench clean 2>/dev/null || true
 	rm -rf build
