@@ -283,6 +283,32 @@ void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx)
 	kxs_domain_put(dom);
 }
 
+/*
+ * Count one more of a domain's resources (@count, under its @q quota),
+ * or refuse with @err; the control domain is not counted.
+ */
+static int kxs_domain_count_get(struct kxs_domains *d,
+				const struct kxs_caller *c, enum kxs_quota q,
+				unsigned int *count, int err)
+{
+	int ret = 0;
+
+	mutex_lock(&d->lock);
+	if (kxs_over_quota(c, q, *count + 1))
+		ret = err;
+	else
+		(*count)++;
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void kxs_domain_count_put(struct kxs_domains *d, unsigned int *count)
+{
+	mutex_lock(&d->lock);
+	(*count)--;
+	mutex_unlock(&d->lock);
+}
+
 /**
  * kxs_domain_watch_get() - count a new watch against the domain
  * @d: the domain table
@@ -295,27 +321,17 @@ void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx)
 int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 			 const struct kxs_caller *c)
 {
-	int ret = 0;
-
 	if (!ctx->dom)
 		return 0;
-	mutex_lock(&d->lock);
-	if (kxs_over_quota(c, KXS_QUOTA_WATCHES, ctx->dom->nr_watches + 1))
-		ret = -E2BIG;
-	else
-		ctx->dom->nr_watches++;
-	mutex_unlock(&d->lock);
-	return ret;
+	return kxs_domain_count_get(d, c, KXS_QUOTA_WATCHES,
+				    &ctx->dom->nr_watches, -E2BIG);
 }
 
 /* A watch counted by kxs_domain_watch_get() was removed. */
 void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx)
 {
-	if (!ctx->dom)
-		return;
-	mutex_lock(&d->lock);
-	ctx->dom->nr_watches--;
-	mutex_unlock(&d->lock);
+	if (ctx->dom)
+		kxs_domain_count_put(d, &ctx->dom->nr_watches);
 }
 
 /**
@@ -345,27 +361,17 @@ void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx)
 int kxs_domain_tx_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 		      const struct kxs_caller *c)
 {
-	int ret = 0;
-
 	if (!ctx->dom)
 		return 0;
-	mutex_lock(&d->lock);
-	if (kxs_over_quota(c, KXS_QUOTA_TRANSACTIONS, ctx->dom->nr_txs + 1))
-		ret = -ENOSPC;
-	else
-		ctx->dom->nr_txs++;
-	mutex_unlock(&d->lock);
-	return ret;
+	return kxs_domain_count_get(d, c, KXS_QUOTA_TRANSACTIONS,
+				    &ctx->dom->nr_txs, -ENOSPC);
 }
 
 /* A transaction counted by kxs_domain_tx_get() ended. */
 void kxs_domain_tx_put(struct kxs_domains *d, struct kxs_ctx *ctx)
 {
-	if (!ctx->dom)
-		return;
-	mutex_lock(&d->lock);
-	ctx->dom->nr_txs--;
-	mutex_unlock(&d->lock);
+	if (ctx->dom)
+		kxs_domain_count_put(d, &ctx->dom->nr_txs);
 }
 
 /**

@@ -1036,6 +1036,49 @@ static struct kxs_node *kxs_readable_rcu(struct kxs_store *s,
 	return node;
 }
 
+typedef int (*kxs_data_fn)(const struct kxs_data *d, void *buf,
+			   size_t size);
+
+/*
+ * @fn on the data of the node at @path, if @c may read it: under RCU,
+ * again if a commit ran meanwhile (readers see commits whole).
+ */
+static int kxs_store_with_data(struct kxs_store *s,
+			       const struct kxs_caller *c, const char *path,
+			       kxs_data_fn fn, void *buf, size_t size)
+{
+	struct kxs_node *node;
+	unsigned int cseq;
+	int ret;
+
+	do {
+		cseq = read_seqcount_begin(&s->commit_seq);
+		rcu_read_lock();
+		node = kxs_readable_rcu(s, c, path);
+		if (IS_ERR(node))
+			ret = PTR_ERR(node);
+		else
+			ret = fn(rcu_dereference(node->data), buf, size);
+		rcu_read_unlock();
+	} while (read_seqcount_retry(&s->commit_seq, cseq));
+	return ret;
+}
+
+static int kxs_data_copy_value(const struct kxs_data *d, void *buf,
+			       size_t size)
+{
+	if (d->len > size)
+		return -E2BIG;
+	memcpy(buf, kxs_data_value(d), d->len);
+	return d->len;
+}
+
+static int kxs_data_format_perms(const struct kxs_data *d, void *buf,
+				 size_t size)
+{
+	return kxs_perms_format(d->perms, d->nr_perms, buf, size);
+}
+
 /**
  * kxs_store_read() - copy a node's value
  * @s: the store
@@ -1050,28 +1093,7 @@ static struct kxs_node *kxs_readable_rcu(struct kxs_store *s,
 int kxs_store_read(struct kxs_store *s, const struct kxs_caller *c,
 		   const char *path, void *buf, size_t size)
 {
-	const struct kxs_data *d;
-	struct kxs_node *node;
-	unsigned int cseq;
-	int ret;
-
-	do {
-		cseq = read_seqcount_begin(&s->commit_seq);
-		rcu_read_lock();
-		node = kxs_readable_rcu(s, c, path);
-		if (IS_ERR(node)) {
-			ret = PTR_ERR(node);
-		} else {
-			d = rcu_dereference(node->data);
-			ret = d->len;
-			if (d->len > size)
-				ret = -E2BIG;
-			else
-				memcpy(buf, kxs_data_value(d), d->len);
-		}
-		rcu_read_unlock();
-	} while (read_seqcount_retry(&s->commit_seq, cseq));
-	return ret;
+	return kxs_store_with_data(s, c, path, kxs_data_copy_value, buf, size);
 }
 
 /**
@@ -1137,25 +1159,8 @@ struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
 			const char *path, char *buf, size_t size)
 {
-	const struct kxs_data *d;
-	struct kxs_node *node;
-	unsigned int cseq;
-	int ret;
-
-	do {
-		cseq = read_seqcount_begin(&s->commit_seq);
-		rcu_read_lock();
-		node = kxs_readable_rcu(s, c, path);
-		if (IS_ERR(node)) {
-			ret = PTR_ERR(node);
-		} else {
-			d = rcu_dereference(node->data);
-			ret = kxs_perms_format(d->perms, d->nr_perms, buf,
-					       size);
-		}
-		rcu_read_unlock();
-	} while (read_seqcount_retry(&s->commit_seq, cseq));
-	return ret;
+	return kxs_store_with_data(s, c, path, kxs_data_format_perms, buf,
+				   size);
 }
 
 /*
