@@ -17,15 +17,6 @@
 
 #define BASE "/kxs-test/concurrency"
 
-static void block_sigalrm(void)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
 #define WRITERS 4
 #define ROUNDS 100
 
@@ -44,7 +35,7 @@ static void *shared_writer_thread(void *arg)
 	size_t n;
 	int i, len;
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	for (i = 0; i < ROUNDS; i++) {
 		/* a WRITE and the READ of what it wrote, in one write() */
 		len = snprintf(p, sizeof(p), BASE "/w%d/k%d%ct%d-%d", w->t, i,
@@ -146,7 +137,7 @@ static void *tree_writer_thread(void *arg)
 	char p[128];
 	size_t n;
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	while (!atomic_load(&stop)) {
 		gen += 7;
 		snprintf(p, sizeof(p), BASE "/tree/k%u", gen % KEYS);
@@ -194,7 +185,7 @@ static void *tree_reader_thread(void *arg)
 	unsigned int i = 0;
 	char p[128];
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	while (!atomic_load(&stop)) {
 		i++;
 		snprintf(p, sizeof(p), BASE "/tree/k%u", i % KEYS);
@@ -301,7 +292,7 @@ static void *churn_writer_thread(void *arg)
 	int fd = xst_open(0);
 	char p[128];
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	while (!atomic_load(&stop)) {
 		x = x * 1103515245 + 12345;
 		snprintf(p, sizeof(p), BASE "/race/n%03u", (x >> 8) % CHURN);
@@ -322,7 +313,7 @@ static void *stable_reader_thread(void *arg)
 	unsigned int round = 0;
 	char p[128];
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	while (!atomic_load(&stop)) {
 		round++;
 		for (i = 0; i < STABLE; i++) {

@@ -42,22 +42,6 @@ static const struct {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static const char *u(unsigned int v)
-{
-	return xst_fmt("%u", v);
-}
-
-static const char *home(unsigned int domid)
-{
-	return xst_fmt("/local/domain/%u", domid);
-}
-
-/* @path under the home of @domid */
-static const char *at(unsigned int domid, const char *path)
-{
-	return xst_fmt("/local/domain/%u/%s", domid, path);
-}
-
 /* A request whose reply must be its own type with payload "OK\0". */
 static void rq_ok(int fd, uint32_t type, const struct xst_buf *p)
 {
@@ -127,17 +111,17 @@ static void set_perms_buf(int fd, const char *path, const struct xst_buf *perms,
 
 static void introduce(int d0, unsigned int domid, unsigned int gfn)
 {
-	rq_ok(d0, XS_INTRODUCE, XST_STRS(u(domid), u(gfn), "1"));
+	rq_ok(d0, XS_INTRODUCE, XST_STRS(xst_u(domid), xst_u(gfn), "1"));
 }
 
 static void release(int d0, unsigned int domid)
 {
-	rq_ok(d0, XS_RELEASE, XST_STRS(u(domid)));
+	rq_ok(d0, XS_RELEASE, XST_STRS(xst_u(domid)));
 }
 
 static void is_introduced(int d0, unsigned int domid, const char *tf)
 {
-	rq_reply(d0, XS_IS_DOMAIN_INTRODUCED, XST_STRS(u(domid)),
+	rq_reply(d0, XS_IS_DOMAIN_INTRODUCED, XST_STRS(xst_u(domid)),
 		 XST_STRS(tf));
 }
 
@@ -155,16 +139,16 @@ static void rm_quiet(int d0, const char *path)
  */
 static void make_home(int d0, unsigned int domid)
 {
-	rm_quiet(d0, home(domid));
-	xst_mkdir(d0, home(domid));
-	SET_PERMS(d0, home(domid), xst_fmt("n%u", domid));
+	rm_quiet(d0, xst_home(domid));
+	xst_mkdir(d0, xst_home(domid));
+	SET_PERMS(d0, xst_home(domid), xst_fmt("n%u", domid));
 }
 
 static void set_quota(int d0, unsigned int domid, const char *name,
 		      unsigned int v)
 {
-	rq_ok(d0, XST_SET_QUOTA, XST_STRS(u(domid), name, u(v)));
-	rq_reply(d0, XST_GET_QUOTA, XST_STRS(u(domid), name), XST_STRS(u(v)));
+	rq_ok(d0, XST_SET_QUOTA, XST_STRS(xst_u(domid), name, xst_u(v)));
+	rq_reply(d0, XST_GET_QUOTA, XST_STRS(xst_u(domid), name), XST_STRS(xst_u(v)));
 }
 
 /* CONTROL check: the store's accounting and invariants hold. */
@@ -281,8 +265,8 @@ static void two_guests_done(int d0, int g1, int g2)
 {
 	close(g1);
 	close(g2);
-	xst_rm(d0, home(1));
-	xst_rm(d0, home(2));
+	xst_rm(d0, xst_home(1));
+	xst_rm(d0, xst_home(2));
 	close(d0);
 }
 
@@ -362,15 +346,15 @@ static void bind_refused_after_a_byte_or_a_bind(void)
 	wr(f, "shared", "from f");
 	rd(g, "shared", "from f");
 	rd(a, "shared", "from f");
-	rd(d0, at(5, "shared"), "from f");
-	perms_are(d0, at(5, "shared"), XST_STRS("n5"));
+	rd(d0, xst_at(5, "shared"), "from f");
+	perms_are(d0, xst_at(5, "shared"), XST_STRS("n5"));
 
 	close(f);
 	close(g);
 	close(a);
 	close(b);
 	close(c);
-	xst_rm(d0, home(5));
+	xst_rm(d0, xst_home(5));
 	close(d0);
 }
 
@@ -415,28 +399,28 @@ static void bound_relative_paths_and_ownership(void)
 	two_guests(&d0, &g1, &g2);
 	/* relative paths of domain 2 are under /local/domain/2 */
 	wr(g2, "foo", "bar");
-	rd(d0, at(2, "foo"), "bar");
+	rd(d0, xst_at(2, "foo"), "bar");
 	rd(g2, "foo", "bar");
-	rd(g2, at(2, "foo"), "bar");
+	rd(g2, xst_at(2, "foo"), "bar");
 	/* created by domain 2 under its "n2" home: "n2" */
-	perms_are(d0, at(2, "foo"), XST_STRS("n2"));
+	perms_are(d0, xst_at(2, "foo"), XST_STRS("n2"));
 	perms_are(g2, "foo", XST_STRS("n2"));
 	xst_mkdir(g2, "d/e");
-	perms_are(d0, at(2, "d"), XST_STRS("n2"));
-	perms_are(d0, at(2, "d/e"), XST_STRS("n2"));
+	perms_are(d0, xst_at(2, "d"), XST_STRS("n2"));
+	perms_are(d0, xst_at(2, "d/e"), XST_STRS("n2"));
 	/* created by dom0: the parent's owner is kept */
-	wr(d0, at(2, "fromdom0"), "x");
-	perms_are(d0, at(2, "fromdom0"), XST_STRS("n2"));
+	wr(d0, xst_at(2, "fromdom0"), "x");
+	perms_are(d0, xst_at(2, "fromdom0"), XST_STRS("n2"));
 	rd(g2, "fromdom0", "x");
-	xst_dir_expect(g2, home(2), S("d\0foo\0fromdom0"));
+	xst_dir_expect(g2, xst_home(2), S("d\0foo\0fromdom0"));
 	xst_dir_expect(g2, "d", S("e"));
 	/* domain 1's "foo" is its own */
 	xst_read_err(g1, "foo", "ENOENT");
 	wr(g1, "foo", "one");
 	rd(g2, "foo", "bar");
-	rd(d0, at(1, "foo"), "one");
+	rd(d0, xst_at(1, "foo"), "one");
 	xst_rm(g2, "d");
-	xst_read_err(d0, at(2, "d/e"), "ENOENT");
+	xst_read_err(d0, xst_at(2, "d/e"), "ENOENT");
 	rq_reply(g2, XS_GET_DOMAIN_PATH, XST_STRS("2"),
 		 XST_STRS("/local/domain/2"));
 	two_guests_done(d0, g1, g2);
@@ -451,29 +435,29 @@ static void guests_cannot_see_each_others_nodes(void)
 	wr(g1, "private/secret", "s3cret");
 	rd(d0, secret, "s3cret");
 	perms_are(d0, secret, XST_STRS("n1"));
-	perms_are(d0, at(1, "private"), XST_STRS("n1"));
+	perms_are(d0, xst_at(1, "private"), XST_STRS("n1"));
 
 	xst_read_err(g2, secret, "EACCES");
-	xst_read_err(g2, at(1, "private"), "EACCES");
-	xst_read_err(g2, home(1), "EACCES");
-	rq_err(g2, XS_DIRECTORY, XST_STRS(home(1)), "EACCES");
-	rq_err(g2, XS_DIRECTORY, XST_STRS(at(1, "private")), "EACCES");
-	rq_err(g2, XS_DIRECTORY_PART, XST_STRS(home(1), "0"), "EACCES");
+	xst_read_err(g2, xst_at(1, "private"), "EACCES");
+	xst_read_err(g2, xst_home(1), "EACCES");
+	rq_err(g2, XS_DIRECTORY, XST_STRS(xst_home(1)), "EACCES");
+	rq_err(g2, XS_DIRECTORY, XST_STRS(xst_at(1, "private")), "EACCES");
+	rq_err(g2, XS_DIRECTORY_PART, XST_STRS(xst_home(1), "0"), "EACCES");
 	rq_err(g2, XS_GET_PERMS, XST_STRS(secret), "EACCES");
-	rq_err(g2, XS_GET_PERMS, XST_STRS(home(1)), "EACCES");
-	wr_err(g2, at(1, "x"), "pwn", "EACCES");
+	rq_err(g2, XS_GET_PERMS, XST_STRS(xst_home(1)), "EACCES");
+	wr_err(g2, xst_at(1, "x"), "pwn", "EACCES");
 	wr_err(g2, secret, "pwn", "EACCES");
-	rq_err(g2, XS_MKDIR, XST_STRS(at(1, "y")), "EACCES");
+	rq_err(g2, XS_MKDIR, XST_STRS(xst_at(1, "y")), "EACCES");
 	rq_err(g2, XS_RM, XST_STRS(secret), "EACCES");
-	rq_err(g2, XS_RM, XST_STRS(at(1, "private")), "EACCES");
+	rq_err(g2, XS_RM, XST_STRS(xst_at(1, "private")), "EACCES");
 	SET_PERMS_ERR(g2, "EACCES", secret, "n2");
 	SET_PERMS_ERR(g2, "EACCES", secret, "n1", "r2");
 	/* nothing changed */
 	rd(d0, secret, "s3cret");
 	perms_are(d0, secret, XST_STRS("n1"));
-	xst_read_err(d0, at(1, "x"), "ENOENT");
-	xst_read_err(d0, at(1, "y"), "ENOENT");
-	xst_dir_expect(d0, home(1), S("private"));
+	xst_read_err(d0, xst_at(1, "x"), "ENOENT");
+	xst_read_err(d0, xst_at(1, "y"), "ENOENT");
+	xst_dir_expect(d0, xst_home(1), S("private"));
 	rd(g1, "private/secret", "s3cret");
 
 	/* the root and /local are dom0's ("n0") */
@@ -493,34 +477,34 @@ static void missing_nodes_do_not_leak_existence(void)
 	two_guests(&d0, &g1, &g2);
 	wr(g1, "private/secret", "s3cret");
 	/* the nearest existing ancestor is closed to domain 2: EACCES */
-	xst_read_err(g2, at(1, "private/missing"), "EACCES");
-	xst_read_err(g2, at(1, "private/missing/deeper"), "EACCES");
-	xst_read_err(g2, at(1, "missing"), "EACCES");
-	xst_read_err(g2, at(1, "private/secret/missing"), "EACCES");
+	xst_read_err(g2, xst_at(1, "private/missing"), "EACCES");
+	xst_read_err(g2, xst_at(1, "private/missing/deeper"), "EACCES");
+	xst_read_err(g2, xst_at(1, "missing"), "EACCES");
+	xst_read_err(g2, xst_at(1, "private/secret/missing"), "EACCES");
 	xst_read_err(g2, "/kxs-no-such-top/node", "EACCES");
-	rq_err(g2, XS_GET_PERMS, XST_STRS(at(1, "nothing")), "EACCES");
-	rq_err(g2, XS_DIRECTORY, XST_STRS(at(1, "nothing")), "EACCES");
-	rq_err(g2, XS_RM, XST_STRS(at(1, "private/missing")), "EACCES");
+	rq_err(g2, XS_GET_PERMS, XST_STRS(xst_at(1, "nothing")), "EACCES");
+	rq_err(g2, XS_DIRECTORY, XST_STRS(xst_at(1, "nothing")), "EACCES");
+	rq_err(g2, XS_RM, XST_STRS(xst_at(1, "private/missing")), "EACCES");
 	/* under its own nodes: ENOENT */
 	xst_read_err(g2, "missing", "ENOENT");
 	xst_read_err(g2, "missing/deeper", "ENOENT");
 	rq_err(g2, XS_GET_PERMS, XST_STRS("missing"), "ENOENT");
 	/* dom0 sees everything */
-	xst_read_err(d0, at(1, "private/missing"), "ENOENT");
+	xst_read_err(d0, xst_at(1, "private/missing"), "ENOENT");
 
 	/* readable but not writable for domain 2 */
 	xst_mkdir(g1, "pub");
 	SET_PERMS(g1, "pub", "n1", "r2");
-	xst_read_err(g2, at(1, "pub/missing"), "ENOENT");
-	xst_read_err(g2, at(1, "pub/missing/deeper"), "ENOENT");
-	rq_err(g2, XS_GET_PERMS, XST_STRS(at(1, "pub/missing")), "ENOENT");
+	xst_read_err(g2, xst_at(1, "pub/missing"), "ENOENT");
+	xst_read_err(g2, xst_at(1, "pub/missing/deeper"), "ENOENT");
+	rq_err(g2, XS_GET_PERMS, XST_STRS(xst_at(1, "pub/missing")), "ENOENT");
 	/* creating needs write access to the nearest existing ancestor */
-	wr_err(g2, at(1, "pub/new"), "x", "EACCES");
-	wr_err(g2, at(1, "pub/new/deeper"), "x", "EACCES");
-	rq_err(g2, XS_MKDIR, XST_STRS(at(1, "pub/new")), "EACCES");
-	rq_err(g2, XS_RM, XST_STRS(at(1, "pub/missing")), "EACCES");
-	xst_read_err(d0, at(1, "pub/new"), "ENOENT");
-	xst_dir_expect(g2, at(1, "pub"), "", 0);
+	wr_err(g2, xst_at(1, "pub/new"), "x", "EACCES");
+	wr_err(g2, xst_at(1, "pub/new/deeper"), "x", "EACCES");
+	rq_err(g2, XS_MKDIR, XST_STRS(xst_at(1, "pub/new")), "EACCES");
+	rq_err(g2, XS_RM, XST_STRS(xst_at(1, "pub/missing")), "EACCES");
+	xst_read_err(d0, xst_at(1, "pub/new"), "ENOENT");
+	xst_dir_expect(g2, xst_at(1, "pub"), "", 0);
 	two_guests_done(d0, g1, g2);
 }
 
@@ -537,15 +521,15 @@ static void acl_grants_and_inheritance(void)
 	perms_are(g2, secret, XST_STRS("n1", "r2"));
 	wr_err(g2, secret, "pwn", "EACCES");
 	rq_err(g2, XS_RM, XST_STRS(secret), "EACCES");
-	rq_err(g2, XS_DIRECTORY, XST_STRS(at(1, "private")), "EACCES");
+	rq_err(g2, XS_DIRECTORY, XST_STRS(xst_at(1, "private")), "EACCES");
 	xst_dir_expect(g2, secret, "", 0);
 	rd(d0, secret, "s3cret");
 
 	/* write only */
 	wr(g1, "wo", "1");
 	SET_PERMS(g1, "wo", "n1", "w2");
-	wr(g2, at(1, "wo"), "2");
-	xst_read_err(g2, at(1, "wo"), "EACCES");
+	wr(g2, xst_at(1, "wo"), "2");
+	xst_read_err(g2, xst_at(1, "wo"), "EACCES");
 	rd(g1, "wo", "2");
 
 	/*
@@ -555,30 +539,30 @@ static void acl_grants_and_inheritance(void)
 	 */
 	xst_mkdir(g1, "inbox");
 	SET_PERMS(g1, "inbox", "n1", "b2");
-	wr(g2, at(1, "inbox/msg"), "hi");
-	perms_are(d0, at(1, "inbox/msg"), XST_STRS("n2", "b2"));
-	rd(g2, at(1, "inbox/msg"), "hi");
+	wr(g2, xst_at(1, "inbox/msg"), "hi");
+	perms_are(d0, xst_at(1, "inbox/msg"), XST_STRS("n2", "b2"));
+	rd(g2, xst_at(1, "inbox/msg"), "hi");
 	xst_read_err(g1, "inbox/msg", "EACCES");
 	xst_dir_expect(g1, "inbox", S("msg"));
-	xst_dir_expect(g2, at(1, "inbox"), S("msg"));
+	xst_dir_expect(g2, xst_at(1, "inbox"), S("msg"));
 	/* its creator can hand it back (not as owner: that is EPERM) */
-	SET_PERMS(g2, at(1, "inbox/msg"), "n2", "b1");
+	SET_PERMS(g2, xst_at(1, "inbox/msg"), "n2", "b1");
 	rd(g1, "inbox/msg", "hi");
 
 	/* the default access of the first entry applies to everyone else */
 	xst_mkdir(g1, "pub");
 	SET_PERMS(g1, "pub", "r1");
 	wr(g1, "pub/x", "1");
-	perms_are(d0, at(1, "pub/x"), XST_STRS("r1"));
-	rd(g2, at(1, "pub/x"), "1");
-	xst_dir_expect(g2, at(1, "pub"), S("x"));
-	wr_err(g2, at(1, "pub/x"), "2", "EACCES");
-	wr_err(g2, at(1, "pub/y"), "2", "EACCES");
+	perms_are(d0, xst_at(1, "pub/x"), XST_STRS("r1"));
+	rd(g2, xst_at(1, "pub/x"), "1");
+	xst_dir_expect(g2, xst_at(1, "pub"), S("x"));
+	wr_err(g2, xst_at(1, "pub/x"), "2", "EACCES");
+	wr_err(g2, xst_at(1, "pub/y"), "2", "EACCES");
 	SET_PERMS(g1, "pub", "b1");
-	wr(g2, at(1, "pub/y"), "2");
-	perms_are(d0, at(1, "pub/y"), XST_STRS("b2"));
+	wr(g2, xst_at(1, "pub/y"), "2");
+	perms_are(d0, xst_at(1, "pub/y"), XST_STRS("b2"));
 	/* perms are per node: pub/x is still "r1" */
-	wr_err(g2, at(1, "pub/x"), "2", "EACCES");
+	wr_err(g2, xst_at(1, "pub/x"), "2", "EACCES");
 	two_guests_done(d0, g1, g2);
 }
 
@@ -593,22 +577,22 @@ static void permissions_apply_in_transactions(void)
 	/* a transaction's copy of the store is no way around the perms */
 	tx = tx_start(g2);
 	tx_err(g2, tx, XS_READ, XST_STRS(secret), "EACCES");
-	tx_err(g2, tx, XS_READ, XST_STRS(at(1, "private/missing")), "EACCES");
-	tx_err(g2, tx, XS_DIRECTORY, XST_STRS(home(1)), "EACCES");
-	tx_err(g2, tx, XS_DIRECTORY_PART, XST_STRS(home(1), "0"), "EACCES");
+	tx_err(g2, tx, XS_READ, XST_STRS(xst_at(1, "private/missing")), "EACCES");
+	tx_err(g2, tx, XS_DIRECTORY, XST_STRS(xst_home(1)), "EACCES");
+	tx_err(g2, tx, XS_DIRECTORY_PART, XST_STRS(xst_home(1), "0"), "EACCES");
 	tx_err(g2, tx, XS_GET_PERMS, XST_STRS(secret), "EACCES");
 	tx_err(g2, tx, XS_SET_PERMS, XST_STRS(secret, "n2"), "EACCES");
 	tx_err(g2, tx, XS_RM, XST_STRS(secret), "EACCES");
-	tx_err(g2, tx, XS_MKDIR, XST_STRS(at(1, "y")), "EACCES");
-	tx_wr(g2, tx, at(1, "x"), "pwn", "EACCES");
+	tx_err(g2, tx, XS_MKDIR, XST_STRS(xst_at(1, "y")), "EACCES");
+	tx_wr(g2, tx, xst_at(1, "x"), "pwn", "EACCES");
 	tx_wr(g2, tx, secret, "pwn", "EACCES");
 	tx_wr(g2, tx, "mine", "2", NULL);
 	tx_end(g2, tx, "T");
 	rd(d0, secret, "s3cret");
-	xst_read_err(d0, at(1, "x"), "ENOENT");
-	xst_dir_expect(d0, home(1), S("private"));
-	rd(d0, at(2, "mine"), "2");
-	perms_are(d0, at(2, "mine"), XST_STRS("n2"));
+	xst_read_err(d0, xst_at(1, "x"), "ENOENT");
+	xst_dir_expect(d0, xst_home(1), S("private"));
+	rd(d0, xst_at(2, "mine"), "2");
+	perms_are(d0, xst_at(2, "mine"), XST_STRS("n2"));
 
 	/* perms set in a transaction apply when it commits */
 	t1 = tx_start(g1);
@@ -640,9 +624,9 @@ static void permissions_apply_in_transactions(void)
 	tx = tx_start(g1);
 	tx_wr(g1, tx, "private/new/deeper", "1", NULL);
 	tx_end(g1, tx, "T");
-	perms_are(d0, at(1, "private/new"), XST_STRS("n1"));
-	perms_are(d0, at(1, "private/new/deeper"), XST_STRS("n1"));
-	xst_read_err(g2, at(1, "private/new/deeper"), "EACCES");
+	perms_are(d0, xst_at(1, "private/new"), XST_STRS("n1"));
+	perms_are(d0, xst_at(1, "private/new/deeper"), XST_STRS("n1"));
+	xst_read_err(g2, xst_at(1, "private/new/deeper"), "EACCES");
 	two_guests_done(d0, g1, g2);
 }
 
@@ -676,7 +660,7 @@ static void set_perms_owner_rules(void)
 	rd(g1, "private/secret", "written by 2");
 	perms_are(d0, secret, XST_STRS("n2", "r1"));
 	/* missing node */
-	SET_PERMS_ERR(d0, "ENOENT", at(1, "private/missing"), "n1");
+	SET_PERMS_ERR(d0, "ENOENT", xst_at(1, "private/missing"), "n1");
 	SET_PERMS_ERR(g1, "ENOENT", "private/missing", "n1");
 	two_guests_done(d0, g1, g2);
 }
@@ -800,9 +784,9 @@ static void privileged_requests_from_guests_get_eacces(void)
 	      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
 	decimal_reply(&m, "GET_FEATURE from a guest");
 	wr(g, "still", "works");
-	rd(d0, at(7, "still"), "works");
+	rd(d0, xst_at(7, "still"), "works");
 	close(g);
-	xst_rm(d0, home(7));
+	xst_rm(d0, xst_home(7));
 	close(d0);
 }
 
@@ -823,13 +807,13 @@ static void quota_nodes(void)
 	wr(g, "q3", "");
 	/* one left: a write that needs two creates nothing */
 	wr_err(g, "a/b", "x", "ENOSPC");
-	xst_read_err(d0, at(3, "a"), "ENOENT");
+	xst_read_err(d0, xst_at(3, "a"), "ENOENT");
 	wr(g, "q4", "");
 	wr_err(g, "q5", "", "ENOSPC");
 	rq_err(g, XS_MKDIR, XST_STRS("q5"), "ENOSPC");
 	wr_err(g, "q1/child", "", "ENOSPC");
-	xst_read_err(d0, at(3, "q5"), "ENOENT");
-	xst_read_err(d0, at(3, "q1/child"), "ENOENT");
+	xst_read_err(d0, xst_at(3, "q5"), "ENOENT");
+	xst_read_err(d0, xst_at(3, "q1/child"), "ENOENT");
 	/* changing values and MKDIR of existing nodes create nothing */
 	wr(g, "q1", "new value");
 	xst_mkdir(g, "q2");
@@ -843,9 +827,9 @@ static void quota_nodes(void)
 	wr_err(i, "q6", "", "ENOSPC");
 	close(i);
 	/* dom0 is not limited, even creating nodes domain 3 then owns */
-	wr(d0, at(3, "by-dom0/x"), "1");
-	perms_are(d0, at(3, "by-dom0/x"), XST_STRS("n3"));
-	xst_rm(d0, at(3, "by-dom0"));
+	wr(d0, xst_at(3, "by-dom0/x"), "1");
+	perms_are(d0, xst_at(3, "by-dom0/x"), XST_STRS("n3"));
+	xst_rm(d0, xst_at(3, "by-dom0"));
 	wr_err(g, "q6", "", "ENOSPC");
 	/* 0: unlimited */
 	set_quota(d0, 3, "nodes", 0);
@@ -855,10 +839,10 @@ static void quota_nodes(void)
 	set_quota(d0, 3, "nodes", 5);
 	wr_err(g, "q6", "", "ENOSPC");
 	/* a node given to dom0 no longer counts; given back, it does */
-	SET_PERMS(d0, at(3, "q1"), "n0");
+	SET_PERMS(d0, xst_at(3, "q1"), "n0");
 	wr(g, "q6", "");
 	wr_err(g, "q7", "", "ENOSPC");
-	SET_PERMS(d0, at(3, "q1"), "n3");
+	SET_PERMS(d0, xst_at(3, "q1"), "n3");
 	xst_rm(g, "q6");
 	wr_err(g, "q6", "", "ENOSPC");
 	xst_rm(g, "q5");
@@ -868,7 +852,7 @@ static void quota_nodes(void)
 	tx_wr(g, tx, "t2", "", "ENOSPC");
 	tx_wr(g, tx, "t1/child", "", "ENOSPC");
 	tx_end(g, tx, "F");
-	xst_read_err(d0, at(3, "t1"), "ENOENT");
+	xst_read_err(d0, xst_at(3, "t1"), "ENOENT");
 	wr(g, "q5", "");
 	wr_err(g, "q6", "", "ENOSPC");
 	xst_rm(g, "q5");
@@ -877,21 +861,21 @@ static void quota_nodes(void)
 	tx_wr(g, tx, "t1", "", NULL);
 	/* a node the transaction wrote changes under it: a conflict */
 	tx_wr(g, tx, "q2", "", NULL);
-	wr(d0, at(3, "q2"), "conflict");
+	wr(d0, xst_at(3, "q2"), "conflict");
 	xst_rpc_tx(g, XS_TRANSACTION_END, tx, S("T"), XS_ERROR, S("EAGAIN"));
-	xst_read_err(d0, at(3, "t1"), "ENOENT");
+	xst_read_err(d0, xst_at(3, "t1"), "ENOENT");
 	wr(g, "q5", "");
 	xst_rm(g, "q5");
 	/* committed, it counts */
 	tx = tx_start(g);
 	tx_wr(g, tx, "t1", "", NULL);
 	tx_end(g, tx, "T");
-	rd(d0, at(3, "t1"), "");
+	rd(d0, xst_at(3, "t1"), "");
 	wr_err(g, "q5", "", "ENOSPC");
 	store_check(d0);
 	close(g);
 	release(d0, 3);
-	xst_read_err(d0, home(3), "ENOENT");
+	xst_read_err(d0, xst_home(3), "ENOENT");
 	store_check(d0);
 	close(d0);
 }
@@ -914,19 +898,19 @@ static void quota_node_size(void)
 	wr_err(g, "v", repeat('b', 68), "ENOSPC");
 	rd(g, "v", repeat('a', 67));
 	wr_err(g, "w", repeat('b', 68), "ENOSPC");
-	xst_read_err(d0, at(30, "w"), "ENOENT");
+	xst_read_err(d0, xst_at(30, "w"), "ENOENT");
 	/* children count in their parent's size */
 	wr(g, "p", repeat('p', 60));
 	wr_err(g, "p/abcdefg", "", "ENOSPC");
 	rq_err(g, XS_MKDIR, XST_STRS("p/abcdefg"), "ENOSPC");
-	xst_read_err(d0, at(30, "p/abcdefg"), "ENOENT");
+	xst_read_err(d0, xst_at(30, "p/abcdefg"), "ENOENT");
 	wr(g, "p/abcdef", "");
 	wr_err(g, "p/x", "", "ENOSPC");
-	xst_dir_expect(d0, at(30, "p"), S("abcdef"));
+	xst_dir_expect(d0, xst_at(30, "p"), S("abcdef"));
 	/* so do perms: a second entry adds 8 */
 	wr(g, "q", repeat('q', 60));
 	SET_PERMS_ERR(g, "ENOSPC", "q", "n30", "r1");
-	perms_are(d0, at(30, "q"), XST_STRS("n30"));
+	perms_are(d0, xst_at(30, "q"), XST_STRS("n30"));
 	/* in a transaction too */
 	tx = tx_start(g);
 	tx_wr(g, tx, "v", repeat('b', 68), "ENOSPC");
@@ -934,8 +918,8 @@ static void quota_node_size(void)
 	tx_end(g, tx, "T");
 	rd(g, "v", repeat('a', 67));
 	/* dom0 is not limited */
-	wr(d0, at(30, "big"), repeat('d', 3000));
-	wr(d0, at(30, "p/xyz"), "");
+	wr(d0, xst_at(30, "big"), repeat('d', 3000));
+	wr(d0, xst_at(30, "p/xyz"), "");
 	/* 0: unlimited */
 	set_quota(d0, 30, "node-size", 0);
 	wr(g, "v", repeat('c', 3000));
@@ -943,7 +927,7 @@ static void quota_node_size(void)
 	store_check(d0);
 	close(g);
 	release(d0, 30);
-	xst_read_err(d0, home(30), "ENOENT");
+	xst_read_err(d0, xst_home(30), "ENOENT");
 	close(d0);
 }
 
@@ -961,8 +945,8 @@ static void quota_permissions(void)
 	SET_PERMS_ERR(g, "ENOSPC", "x", "n31", "r1", "r2", "r4");
 	perms_are(g, "x", XST_STRS("n31", "r1", "r2"));
 	/* dom0 is not limited */
-	SET_PERMS(d0, at(31, "x"), "n31", "r1", "r2", "r4", "r5", "r6");
-	perms_are(d0, at(31, "x"), XST_STRS("n31", "r1", "r2", "r4", "r5",
+	SET_PERMS(d0, xst_at(31, "x"), "n31", "r1", "r2", "r4", "r5", "r6");
+	perms_are(d0, xst_at(31, "x"), XST_STRS("n31", "r1", "r2", "r4", "r5",
 					     "r6"));
 	/* 0: unlimited */
 	set_quota(d0, 31, "permissions", 0);
@@ -1051,7 +1035,7 @@ static void quota_get_set_and_module_parameters(void)
 		CHECK(v == quotas[i].def, "%s is %u, expected the default %u",
 		      quotas[i].param, v, quotas[i].def);
 		rq_reply(d0, XST_GET_QUOTA, XST_STRS(quotas[i].name),
-			 XST_STRS(u(v)));
+			 XST_STRS(xst_u(v)));
 	}
 	/* no argument: the names, blank-separated */
 	xst_call(d0, XST_GET_QUOTA, 0, NULL, 0, &m);
@@ -1075,8 +1059,8 @@ static void quota_get_set_and_module_parameters(void)
 	v = sysfs_param("quota_nodes");
 	rq_ok(d0, XST_SET_QUOTA, XST_STRS("nodes", "777"));
 	rq_reply(d0, XST_GET_QUOTA, XST_STRS("nodes"), XST_STRS("777"));
-	rq_ok(d0, XST_SET_QUOTA, XST_STRS("nodes", u(v)));
-	rq_reply(d0, XST_GET_QUOTA, XST_STRS("nodes"), XST_STRS(u(v)));
+	rq_ok(d0, XST_SET_QUOTA, XST_STRS("nodes", xst_u(v)));
+	rq_reply(d0, XST_GET_QUOTA, XST_STRS("nodes"), XST_STRS(xst_u(v)));
 
 	/* unknown names */
 	rq_err(d0, XST_GET_QUOTA, XST_STRS("no-such-quota"), "EINVAL");
@@ -1086,14 +1070,14 @@ static void quota_get_set_and_module_parameters(void)
 	introduce(d0, 33, 3033);
 	for (i = 0; i < ARRAY_SIZE(quotas); i++)
 		rq_reply(d0, XST_GET_QUOTA, XST_STRS("33", quotas[i].name),
-			 XST_STRS(u(sysfs_param(quotas[i].param))));
+			 XST_STRS(xst_u(sysfs_param(quotas[i].param))));
 	rq_err(d0, XST_GET_QUOTA, XST_STRS("33", "no-such-quota"), "EINVAL");
 	rq_err(d0, XST_SET_QUOTA, XST_STRS("33", "no-such-quota", "1"),
 	       "EINVAL");
 	/* per domain: the global value stays */
 	set_quota(d0, 33, "watches", 7);
 	rq_reply(d0, XST_GET_QUOTA, XST_STRS("watches"),
-		 XST_STRS(u(sysfs_param("quota_watches"))));
+		 XST_STRS(xst_u(sysfs_param("quota_watches"))));
 	rq_reply(d0, XST_GET_QUOTA, XST_STRS("33", "watches"), XST_STRS("7"));
 	release(d0, 33);
 	close(d0);
@@ -1184,8 +1168,8 @@ static void release_removes_owned_nodes(void)
 	wr(g24, "a/b/c", "1");
 	xst_mkdir(g24, "d");
 	/* owned by dom0, but under a node domain 24 owns: goes too */
-	wr(d0, at(24, "dom0-owned"), "x");
-	SET_PERMS(d0, at(24, "dom0-owned"), "n0");
+	wr(d0, xst_at(24, "dom0-owned"), "x");
+	SET_PERMS(d0, xst_at(24, "dom0-owned"), "n0");
 	/* elsewhere: owned by 24 with a child owned by dom0 */
 	wr(d0, AREA "/rel/owned24/child", "1");
 	SET_PERMS(d0, AREA "/rel/owned24", "n24");
@@ -1197,21 +1181,21 @@ static void release_removes_owned_nodes(void)
 	xst_mkdir(d0, AREA "/rel/keep/sub0");
 	wr(g25, "mine", "25");
 	/* domain 25, at its quota, owns a node in domain 24's inbox */
-	wr(d0, at(24, "inbox"), "");
-	SET_PERMS(d0, at(24, "inbox"), "n24", "b25");
-	wr(g25, at(24, "inbox/from25"), "x");
-	perms_are(d0, at(24, "inbox/from25"), XST_STRS("n25", "b25"));
+	wr(d0, xst_at(24, "inbox"), "");
+	SET_PERMS(d0, xst_at(24, "inbox"), "n24", "b25");
+	wr(g25, xst_at(24, "inbox/from25"), "x");
+	perms_are(d0, xst_at(24, "inbox/from25"), XST_STRS("n25", "b25"));
 	set_quota(d0, 25, "nodes", 3);
 	wr_err(g25, "more", "", "ENOSPC");
 
 	release(d0, 24);
 	/* its node went with domain 24's subtree: room for one more */
-	xst_read_err(d0, at(24, "inbox/from25"), "ENOENT");
+	xst_read_err(d0, xst_at(24, "inbox/from25"), "ENOENT");
 	wr(g25, "more", "");
 	wr_err(g25, "more2", "", "ENOSPC");
-	xst_read_err(d0, home(24), "ENOENT");
-	xst_read_err(d0, at(24, "a/b/c"), "ENOENT");
-	xst_read_err(d0, at(24, "dom0-owned"), "ENOENT");
+	xst_read_err(d0, xst_home(24), "ENOENT");
+	xst_read_err(d0, xst_at(24, "a/b/c"), "ENOENT");
+	xst_read_err(d0, xst_at(24, "dom0-owned"), "ENOENT");
 	xst_read_err(d0, AREA "/rel/owned24", "ENOENT");
 	xst_read_err(d0, AREA "/rel/owned24/child", "ENOENT");
 	xst_read_err(d0, AREA "/rel/keep/sub24", "ENOENT");
@@ -1220,7 +1204,7 @@ static void release_removes_owned_nodes(void)
 	rd(d0, AREA "/rel/keep", "k");
 	/* the released domain's own entry in another's list is gone */
 	perms_are(d0, AREA "/rel/keep", XST_STRS("n0"));
-	rd(d0, at(25, "mine"), "25");
+	rd(d0, xst_at(25, "mine"), "25");
 	rd(g25, "mine", "25");
 	is_introduced(d0, 24, "F");
 	is_introduced(d0, 25, "T");
@@ -1229,7 +1213,7 @@ static void release_removes_owned_nodes(void)
 	close(g24);
 	close(g25);
 	release(d0, 25);
-	xst_read_err(d0, home(25), "ENOENT");
+	xst_read_err(d0, xst_home(25), "ENOENT");
 	xst_rm(d0, AREA "/rel");
 	store_check(d0);
 	close(d0);
@@ -1299,7 +1283,7 @@ static void release_kills_bound_connections(void)
 	expect_eof(a, "released connection a after write");
 	/* domain 27 carries on */
 	wr(c, "x", "1");
-	rd(d0, at(27, "x"), "1");
+	rd(d0, xst_at(27, "x"), "1");
 
 	/* introduced again: its transactions were ended with the old one */
 	introduce(d0, 26, 2626);
@@ -1313,7 +1297,7 @@ static void release_kills_bound_connections(void)
 	close(c);
 	close(d);
 	release(d0, 26);
-	xst_rm(d0, home(27));
+	xst_rm(d0, xst_home(27));
 	store_check(d0);
 	close(d0);
 }
@@ -1359,13 +1343,10 @@ static void *hammer_thread(void *arg)
 	char p[64];
 	uint32_t type, id, got;
 	size_t n, pl;
-	sigset_t ss;
 	int i, r;
 	long long deadline;
 
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	xst_block_sigalrm();
 	deadline = xst_now_ms() + 20000;
 
 	/* Until RELEASE cuts the connection off (bounded by time, not count). */
@@ -1448,7 +1429,7 @@ static void release_while_requests_are_in_flight(void)
 		}
 		/* dom0 busy in the domain's home meanwhile */
 		for (i = 0; i < 20 + round * 10; i++)
-			wr(d0, at(D, xst_fmt("dom0/k%d", i % 5)), "x");
+			wr(d0, xst_at(D, xst_fmt("dom0/k%d", i % 5)), "x");
 		release(d0, D);
 		for (t = 0; t < THREADS; t++) {
 			pthread_join(th[t], NULL);
@@ -1465,7 +1446,7 @@ static void release_while_requests_are_in_flight(void)
 			cut_in_flight += h[t].replies > 0;
 		}
 		is_introduced(d0, D, "F");
-		xst_read_err(d0, home(D), "ENOENT");
+		xst_read_err(d0, xst_home(D), "ENOENT");
 		store_check(d0);
 	}
 	printf("%d replies; %d of %d threads were cut off after replies\n",
@@ -1494,27 +1475,27 @@ static void set_target_grants_target_access(void)
 	SET_PERMS(d0, AREA "/tgt/acl", "n0", "r29");
 	rd(g29, AREA "/tgt/acl", "a");
 
-	xst_read_err(g28, at(29, "secret"), "EACCES");
+	xst_read_err(g28, xst_at(29, "secret"), "EACCES");
 	xst_read_err(g28, AREA "/tgt/acl", "EACCES");
-	wr_err(g28, at(29, "secret"), "x", "EACCES");
+	wr_err(g28, xst_at(29, "secret"), "x", "EACCES");
 	/* a guest may not */
 	rq_err(g28, XS_SET_TARGET, XST_STRS("28", "29"), "EACCES");
 	rq_err(g29, XS_SET_TARGET, XST_STRS("28", "29"), "EACCES");
-	xst_read_err(g28, at(29, "secret"), "EACCES");
+	xst_read_err(g28, xst_at(29, "secret"), "EACCES");
 
 	rq_ok(d0, XS_SET_TARGET, XST_STRS("28", "29"));
 	/* 28 acts for 29 on what 29 owns or is granted */
-	rd(g28, at(29, "secret"), "t");
-	perms_are(g28, at(29, "secret"), XST_STRS("n29"));
-	wr(g28, at(29, "secret"), "by 28");
-	rd(d0, at(29, "secret"), "by 28");
-	wr(g28, at(29, "new"), "n");
-	xst_dir_expect(g28, home(29), S("new\0secret"));
+	rd(g28, xst_at(29, "secret"), "t");
+	perms_are(g28, xst_at(29, "secret"), XST_STRS("n29"));
+	wr(g28, xst_at(29, "secret"), "by 28");
+	rd(d0, xst_at(29, "secret"), "by 28");
+	wr(g28, xst_at(29, "new"), "n");
+	xst_dir_expect(g28, xst_home(29), S("new\0secret"));
 	rd(g28, AREA "/tgt/acl", "a");
 	/* not the other way round, and not for others */
 	wr(g28, "mine", "28");
-	xst_read_err(g29, at(28, "mine"), "EACCES");
-	xst_read_err(g34, at(29, "secret"), "EACCES");
+	xst_read_err(g29, xst_at(28, "mine"), "EACCES");
+	xst_read_err(g34, xst_at(29, "secret"), "EACCES");
 	xst_read_err(g34, AREA "/tgt/acl", "EACCES");
 	/* and not dom0's rights */
 	xst_read_err(g28, "/", "EACCES");
@@ -1525,7 +1506,7 @@ static void set_target_grants_target_access(void)
 	close(g34);
 	release(d0, 28);
 	release(d0, 29);
-	xst_rm(d0, home(34));
+	xst_rm(d0, xst_home(34));
 	xst_rm(d0, AREA "/tgt");
 	close(d0);
 }
@@ -1551,28 +1532,28 @@ static void features(void)
 	CHECK((v & ~s) == 0, "a guest is offered %#llx, more than %#llx", v, s);
 
 	/* set before INTRODUCE */
-	rq_ok(d0, XST_SET_FEATURE, XST_STRS("36", u(s)));
-	rq_reply(d0, XST_GET_FEATURE, XST_STRS("36"), XST_STRS(u(s)));
+	rq_ok(d0, XST_SET_FEATURE, XST_STRS("36", xst_u(s)));
+	rq_reply(d0, XST_GET_FEATURE, XST_STRS("36"), XST_STRS(xst_u(s)));
 	rq_ok(d0, XST_SET_FEATURE, XST_STRS("36", "0"));
 	rq_reply(d0, XST_GET_FEATURE, XST_STRS("36"), XST_STRS("0"));
 	/* a bit it does not support */
 	for (bad = 1; bad && (s & bad); bad <<= 1)
 		;
 	CHECK(bad, "every feature bit is supported?");
-	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", u(bad)), "EINVAL");
-	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", u(s | bad)), "EINVAL");
+	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", xst_u(bad)), "EINVAL");
+	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", xst_u(s | bad)), "EINVAL");
 	rq_reply(d0, XST_GET_FEATURE, XST_STRS("36"), XST_STRS("0"));
 	/* and not after */
 	introduce(d0, 36, 36);
 	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", "0"), "EBUSY");
-	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", u(s)), "EBUSY");
+	rq_err(d0, XST_SET_FEATURE, XST_STRS("36", xst_u(s)), "EBUSY");
 	rq_reply(d0, XST_GET_FEATURE, XST_STRS("36"), XST_STRS("0"));
 	/* guests may not */
 	rq_err(g, XST_SET_FEATURE, XST_STRS("36", "0"), "EACCES");
 	rq_err(g, XST_GET_FEATURE, XST_STRS("36"), "EACCES");
 	release(d0, 36);
 	close(g);
-	xst_rm(d0, home(37));
+	xst_rm(d0, xst_home(37));
 	close(d0);
 }
 
@@ -1870,8 +1851,8 @@ static void ioctl_equivalence(unsigned int domid)
 		a = xst_open(0);
 		b = xst_open(0);
 	}
-	rm_quiet(d0, at(domid, "eqw"));
-	rm_quiet(d0, at(domid, "eqi"));
+	rm_quiet(d0, xst_at(domid, "eqw"));
+	rm_quiet(d0, xst_at(domid, "eqi"));
 	run_seq(a, 0, "eqw", domid, w);
 	run_seq(b, 1, "eqi", domid, i);
 	compare_seq(w, i);
@@ -1879,7 +1860,7 @@ static void ioctl_equivalence(unsigned int domid)
 	close(a);
 	close(b);
 	if (domid)
-		xst_rm(d0, home(domid));
+		xst_rm(d0, xst_home(domid));
 	close(d0);
 }
 
@@ -2320,7 +2301,7 @@ static void directory_part_small_and_errors(void)
 	      "DIRECTORY_PART x from a guest: %s", xst_esc(names, nlen));
 	rq_err(g, XS_DIRECTORY_PART, XST_STRS(AREA "/dp", "0"), "EACCES");
 	close(g);
-	xst_rm(fd, home(39));
+	xst_rm(fd, xst_home(39));
 	xst_rm(fd, AREA "/dp");
 	close(fd);
 }
@@ -2411,7 +2392,7 @@ static void invalid_types_get_an_error(void)
 	xst_expect_silence(d0, 0);
 	xst_expect_silence(g, 0);
 	close(g);
-	xst_rm(d0, home(41));
+	xst_rm(d0, xst_home(41));
 	xst_rm(d0, AREA "/canary");
 	close(d0);
 }

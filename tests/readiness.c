@@ -77,49 +77,8 @@ static void teardown(void)
 	close(fd);
 }
 
-static void block_sigalrm(void)
-{
-	sigset_t s;
 
-	sigemptyset(&s);
-	sigaddset(&s, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
-struct reader {
-	int fd;
-	atomic_int started, done;
-	ssize_t got;
-	int err;
-	unsigned char buf[XST_MSG_MAX];
-};
-
-/* Read one whole message with blocking read()s. */
-static void *reader_thread(void *arg)
-{
-	struct reader *r = arg;
-	size_t want = XST_HDR_LEN;
-	ssize_t n;
-
-	block_sigalrm();
-	atomic_store(&r->started, 1);
-	r->got = 0;
-	while ((size_t)r->got < want) {
-		n = read(r->fd, r->buf + r->got, sizeof(r->buf) - r->got);
-		if (n <= 0) {
-			r->err = n < 0 ? errno : 0;
-			break;
-		}
-		r->got += n;
-		if ((size_t)r->got >= XST_HDR_LEN)
-			want = XST_HDR_LEN +
-			       ((struct xsd_sockmsg *)r->buf)->len;
-	}
-	atomic_store(&r->done, 1);
-	return NULL;
-}
-
-static void wait_done(struct reader *r, int ms, const char *what)
+static void wait_done(struct xst_reader *r, int ms, const char *what)
 {
 	long long end = xst_now_ms() + ms;
 
@@ -133,7 +92,7 @@ static void wait_done(struct reader *r, int ms, const char *what)
 
 static void blocked_read_wakes_when_reply_arrives(void)
 {
-	static struct reader r;
+	static struct xst_reader r;
 	int fd = xst_open(0), other = xst_open(0);
 	struct xsd_sockmsg *h = (struct xsd_sockmsg *)r.buf;
 	pthread_t t;
@@ -141,7 +100,7 @@ static void blocked_read_wakes_when_reply_arrives(void)
 
 	setup(fd);
 	r.fd = fd;
-	CHECK(!pthread_create(&t, NULL, reader_thread, &r), "pthread_create");
+	CHECK(!pthread_create(&t, NULL, xst_reader_thread, &r), "pthread_create");
 	usleep(200 * 1000);
 	CHECK(atomic_load(&r.started), "reader thread did not start");
 	if (atomic_load(&r.done))
@@ -235,7 +194,7 @@ static void *delayed_writer_thread(void *arg)
 	unsigned char msg[XST_MSG_MAX];
 	size_t n;
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	usleep(w->delay_ms * 1000);
 	n = xst_build(msg, XS_READ, 0x42, 0, S(BASE "/node"));
 	if (write(w->fd, msg, n) != (ssize_t)n)
@@ -518,7 +477,7 @@ static void *flooder_thread(void *arg)
 	size_t len;
 	int i;
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	for (i = 0; i < f->n; i++) {
 		len = xst_build(msg, XS_READ, 0x20000 + i, 0, S(BASE "/big"));
 		if (write(f->fd, msg, len) != (ssize_t)len)

@@ -31,22 +31,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static const char *u(unsigned int v)
-{
-	return xst_fmt("%u", v);
-}
-
-static const char *home(unsigned int domid)
-{
-	return xst_fmt("/local/domain/%u", domid);
-}
-
-/* @path under the home of @domid */
-static const char *at(unsigned int domid, const char *path)
-{
-	return xst_fmt("/local/domain/%u/%s", domid, path);
-}
-
 static void rq_ok(int fd, uint32_t type, const struct xst_buf *p)
 {
 	xst_ev_rpc(fd, type, p->b, p->len, type, OK_REPLY);
@@ -133,32 +117,32 @@ static void rm_quiet(int d0, const char *path)
 /* A fresh /local/domain/<domid>, owned by the domain, closed to others. */
 static void make_home(int d0, unsigned int domid)
 {
-	rm_quiet(d0, home(domid));
-	mkdir_(d0, home(domid));
-	SET_PERMS(d0, home(domid), xst_fmt("n%u", domid));
+	rm_quiet(d0, xst_home(domid));
+	mkdir_(d0, xst_home(domid));
+	SET_PERMS(d0, xst_home(domid), xst_fmt("n%u", domid));
 }
 
 static void set_quota(int d0, unsigned int domid, const char *name,
 		      unsigned int v)
 {
-	rq_ok(d0, XST_SET_QUOTA, XST_STRS(u(domid), name, u(v)));
+	rq_ok(d0, XST_SET_QUOTA, XST_STRS(xst_u(domid), name, xst_u(v)));
 }
 
 static void introduce(int d0, unsigned int domid)
 {
-	rq_ok(d0, XS_INTRODUCE, XST_STRS(u(domid), u(domid), "1"));
+	rq_ok(d0, XS_INTRODUCE, XST_STRS(xst_u(domid), xst_u(domid), "1"));
 }
 
 static void release(int d0, unsigned int domid)
 {
-	rq_ok(d0, XS_RELEASE, XST_STRS(u(domid)));
+	rq_ok(d0, XS_RELEASE, XST_STRS(xst_u(domid)));
 }
 
 /* RELEASE a domain a failed earlier run may have left introduced. */
 static void release_quiet(int d0, unsigned int domid)
 {
 	static struct xst_msg m;
-	const struct xst_buf *p = XST_STRS(u(domid));
+	const struct xst_buf *p = XST_STRS(xst_u(domid));
 
 	xst_ev_call(d0, XS_RELEASE, 0, p->b, p->len, &m);
 }
@@ -609,28 +593,28 @@ static void relative_watches_get_relative_paths(void)
 	make_home(d0, G);
 	g = xst_open_domain(G);
 	xst_watch(g, "rel", "r");
-	xst_watch(g, at(G, "rel"), "a");
+	xst_watch(g, xst_at(G, "rel"), "a");
 
-	wr(d0, at(G, "rel/x"), "1");
+	wr(d0, xst_at(G, "rel/x"), "1");
 	xst_events_expect_unordered(g, cat(ev("rel/x", "r"),
-					   ev(at(G, "rel/x"), "a")));
+					   ev(xst_at(G, "rel/x"), "a")));
 	/* the guest's own write: its events may precede its reply */
 	wr(g, "rel/y", "2");
 	xst_events_expect_unordered(g, cat(ev("rel/y", "r"),
-					   ev(at(G, "rel/y"), "a")));
+					   ev(xst_at(G, "rel/y"), "a")));
 	rm(g, "rel/y");
 	xst_events_expect_unordered(g, cat(ev("rel/y", "r"),
-					   ev(at(G, "rel/y"), "a")));
-	rm(d0, at(G, "rel"));
+					   ev(xst_at(G, "rel/y"), "a")));
+	rm(d0, xst_at(G, "rel"));
 	xst_events_expect_unordered(g, cat(ev("rel", "r"),
-					   ev(at(G, "rel"), "a")));
+					   ev(xst_at(G, "rel"), "a")));
 	/* removal of an ancestor: the watch's own path, still relative */
-	wr(d0, at(G, "rel/z"), "3");
+	wr(d0, xst_at(G, "rel/z"), "3");
 	xst_events_expect_unordered(g, cat(ev("rel/z", "r"),
-					   ev(at(G, "rel/z"), "a")));
-	rm(d0, home(G));
+					   ev(xst_at(G, "rel/z"), "a")));
+	rm(d0, xst_home(G));
 	xst_events_expect_unordered(g, cat(ev("rel", "r"),
-					   ev(at(G, "rel"), "a")));
+					   ev(xst_at(G, "rel"), "a")));
 	/* a relative UNWATCH names the relative watch */
 	xst_unwatch(g, "rel", "r");
 	rq_err(g, XS_UNWATCH, XST_STRS("rel", "r"), "ENOENT");
@@ -849,7 +833,7 @@ static void special_watches_fire_on_introduce_and_release(void)
 	rq_err(d0, XS_INTRODUCE, XST_STRS("x", "1", "1"), "EINVAL");
 	rq_err(d0, XS_INTRODUCE, XST_STRS("0", "1", "1"), "EINVAL");
 	rq_err(g, XS_INTRODUCE, XST_STRS("7119", "1", "1"), "EACCES");
-	rq_err(g, XS_RELEASE, XST_STRS(u(D1)), "EACCES");
+	rq_err(g, XS_RELEASE, XST_STRS(xst_u(D1)), "EACCES");
 	rq_err(d0, XS_RELEASE, XST_STRS("7119"), "ENOENT");
 	/* nor do node changes */
 	wr(d0, AREA "/special", "1");
@@ -860,7 +844,7 @@ static void special_watches_fire_on_introduce_and_release(void)
 	xst_events_expect(wr1, ev(rd1, "r1"));
 	xst_events_expect(wrd1, ev(rd1, "rd1"));
 	xst_events_none(wrd2);
-	rq_err(d0, XS_RELEASE, XST_STRS(u(D1)), "ENOENT");
+	rq_err(d0, XS_RELEASE, XST_STRS(xst_u(D1)), "ENOENT");
 	release(d0, D2);
 	xst_events_expect(wr_, ev("@releaseDomain", "r"));
 	xst_events_expect(wr1, ev(rd2, "r1"));
@@ -1073,7 +1057,7 @@ static void quota_watches_line(int d0, unsigned int domid, unsigned int *used,
 			       unsigned int *limit)
 {
 	static struct xst_msg m;
-	const struct xst_buf *p = XST_STRS("quota", u(domid));
+	const struct xst_buf *p = XST_STRS("quota", xst_u(domid));
 	const char *l;
 
 	xst_ev_call(d0, XS_CONTROL, 0, p->b, p->len, &m);
@@ -1172,51 +1156,10 @@ static void watches_quota_per_guest_domain(void)
 
 /* ---- delivery ------------------------------------------------------------ */
 
-static void block_sigalrm(void)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGALRM);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
-struct reader {
-	int fd;
-	atomic_int started, done;
-	ssize_t got;
-	int err;
-	unsigned char buf[XST_MSG_MAX];
-};
-
-/* One whole message with blocking read()s. */
-static void *reader_thread(void *arg)
-{
-	struct reader *r = arg;
-	size_t want = XST_HDR_LEN;
-	ssize_t n;
-
-	block_sigalrm();
-	atomic_store(&r->started, 1);
-	r->got = 0;
-	while ((size_t)r->got < want) {
-		n = read(r->fd, r->buf + r->got, sizeof(r->buf) - r->got);
-		if (n <= 0) {
-			r->err = n < 0 ? errno : 0;
-			break;
-		}
-		r->got += n;
-		if ((size_t)r->got >= XST_HDR_LEN)
-			want = XST_HDR_LEN +
-			       ((struct xsd_sockmsg *)r->buf)->len;
-	}
-	atomic_store(&r->done, 1);
-	return NULL;
-}
 
 static void blocked_read_wakes_on_event(void)
 {
-	static struct reader r;
+	static struct xst_reader r;
 	static const char want[] = AREA "/wake/x\0t";
 	struct xsd_sockmsg *h = (struct xsd_sockmsg *)r.buf;
 	int d0 = xst_open(0), w = xst_open(0);
@@ -1226,7 +1169,7 @@ static void blocked_read_wakes_on_event(void)
 	rm_quiet(d0, AREA "/wake");
 	xst_watch(w, AREA "/wake", "t");
 	r.fd = w;
-	CHECK(!pthread_create(&t, NULL, reader_thread, &r), "pthread_create");
+	CHECK(!pthread_create(&t, NULL, xst_reader_thread, &r), "pthread_create");
 	usleep(200 * 1000);
 	CHECK(atomic_load(&r.started), "reader thread did not start");
 	CHECK(!atomic_load(&r.done),
@@ -1280,7 +1223,7 @@ static void *delayed_write_thread(void *arg)
 	size_t pl = strlen(dw->path) + 1, n;
 	int fd = open(xst_dev_path(), O_RDWR | O_CLOEXEC);
 
-	block_sigalrm();
+	xst_block_sigalrm();
 	if (fd < 0)
 		abort();
 	usleep(dw->delay_ms * 1000);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -971,4 +972,52 @@ int xst_main(int argc, char **argv, const struct xst_case *cases, size_t n)
 			if (!strcmp(argv[a], cases[i].name))
 				failed |= xst_run_case(&cases[i]);
 	return failed;
+}
+
+void xst_block_sigalrm(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
+
+void *xst_reader_thread(void *arg)
+{
+	struct xst_reader *r = arg;
+	size_t want = XST_HDR_LEN;
+	ssize_t n;
+
+	xst_block_sigalrm();
+	atomic_store(&r->started, 1);
+	r->got = 0;
+	while ((size_t)r->got < want) {
+		n = read(r->fd, r->buf + r->got, sizeof(r->buf) - r->got);
+		if (n <= 0) {
+			r->err = n < 0 ? errno : 0;
+			break;
+		}
+		r->got += n;
+		if ((size_t)r->got >= XST_HDR_LEN)
+			want = XST_HDR_LEN +
+			       ((struct xsd_sockmsg *)r->buf)->len;
+	}
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+const char *xst_u(unsigned int v)
+{
+	return xst_fmt("%u", v);
+}
+
+const char *xst_home(unsigned int domid)
+{
+	return xst_fmt("/local/domain/%u", domid);
+}
+
+const char *xst_at(unsigned int domid, const char *path)
+{
+	return xst_fmt("/local/domain/%u/%s", domid, path);
 }

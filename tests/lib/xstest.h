@@ -7,9 +7,11 @@
 #ifndef KXS_TESTS_XSTEST_H
 #define KXS_TESTS_XSTEST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdnoreturn.h>
 #include <xen/io/xs_wire.h>
 
@@ -127,6 +129,28 @@ struct xst_buf {
 };
 const struct xst_buf *xst_strs_(const char *first, ...);
 #define XST_STRS(...)	xst_strs_(__VA_ARGS__, (const char *)NULL)
+/* Keep SIGALRM (the case timeout) for the main thread: call in threads. */
+void xst_block_sigalrm(void);
+
+/*
+ * A thread that reads one whole message from @fd with blocking read()s
+ * (xst_reader_thread(), argument a struct xst_reader): @started when it
+ * runs, @done when read() returned; @got bytes in @buf, @err its errno.
+ */
+struct xst_reader {
+	int fd;
+	atomic_int started, done;
+	ssize_t got;
+	int err;
+	unsigned char buf[XST_MSG_MAX];
+};
+void *xst_reader_thread(void *arg);
+
+/* Decimal @v, the home directory of @domid, and @path below it (xst_fmt). */
+const char *xst_u(unsigned int v);
+const char *xst_home(unsigned int domid);
+const char *xst_at(unsigned int domid, const char *path);
+
 /* printf into one of eight rotating static buffers */
 const char *xst_fmt(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
