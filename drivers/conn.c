@@ -17,6 +17,7 @@
 #include "domain.h"
 #include "store.h"
 #include "transaction.h"
+#include "watch.h"
 
 static struct kxs_msg *kxs_msg_alloc(size_t len)
 {
@@ -159,6 +160,12 @@ int kxs_conn_bind(struct kxs_conn *c, u16 domid)
 	if (mutex_lock_interruptible(&c->in_lock))
 		return -EINTR;
 	ret = c->used ? -EBUSY : kxs_domain_bind(c->ctx.doms, &c->ctx, domid);
+	if (!ret) {
+		/* What a restore kept for the domain's next connection. */
+		percpu_down_read(&c->ctx.doms->quiesce);
+		kxs_watch_adopt(c->ctx.doms, &c->ctx);
+		percpu_up_read(&c->ctx.doms->quiesce);
+	}
 	mutex_unlock(&c->in_lock);
 	return ret;
 }
@@ -221,6 +228,8 @@ static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
 		.reply = (char *)(reply + 1),
 	};
 
+	/* Outside the request lock: see the rule in domain.h. */
+	percpu_down_read(&c->ctx.doms->quiesce);
 	mutex_lock(&c->ctx.lock);
 	if (c->ctx.dead) {
 		/* Released while the request came in: it is not served. */
@@ -230,6 +239,7 @@ static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
 		reply->type = kxs_proto_handle(&req);
 	}
 	mutex_unlock(&c->ctx.lock);
+	percpu_up_read(&c->ctx.doms->quiesce);
 	reply->req_id = hdr->req_id;
 	reply->tx_id = hdr->tx_id;
 	reply->len = req.reply_len;

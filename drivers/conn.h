@@ -5,6 +5,7 @@
 #ifndef _KXS_CONN_H
 #define _KXS_CONN_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -65,6 +66,7 @@ struct kxs_conn_ioc {
 /**
  * struct kxs_conn - one connection (one open file)
  * @ctx: the store and the identity requests act with
+ * @nr_open: the device's count of open files, or NULL (KUnit)
  * @in_lock: serialises writers and request ioctls; protects @in_len,
  *	@used, @in, @spare, @ioc and @path, and so takes this connection's
  *	requests in one at a time, in order
@@ -91,6 +93,7 @@ struct kxs_conn_ioc {
  */
 struct kxs_conn {
 	struct kxs_ctx ctx;
+	atomic_t *nr_open;
 
 	struct mutex in_lock;		/* writers: input and request handling */
 	size_t in_len;

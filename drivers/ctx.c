@@ -67,11 +67,15 @@ void kxs_ctx_reset(struct kxs_ctx *ctx)
  */
 void kxs_ctx_close(struct kxs_ctx *ctx)
 {
+	struct kxs_domains *d = ctx->doms;
+
+	percpu_down_read(&d->quiesce);
 	mutex_lock(&ctx->lock);
-	kxs_watch_remove_all(ctx->doms, ctx);
+	kxs_watch_remove_all(d, ctx);
 	kxs_tx_release_all(ctx);
-	kxs_domain_unbind(ctx->doms, ctx);
+	kxs_domain_unbind(d, ctx);
 	mutex_unlock(&ctx->lock);
+	percpu_up_read(&d->quiesce);
 	kxs_ctx_put(ctx);
 }
 

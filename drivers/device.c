@@ -19,6 +19,15 @@
 #include "conn.h"
 #include "device.h"
 
+/*
+ * Set by the live-update script between its checkpoint and the unload, so
+ * that no client changes what the checkpoint holds.
+ */
+static bool frozen;
+module_param(frozen, bool, 0644);
+MODULE_PARM_DESC(frozen,
+		 "refuse new connections with EAGAIN (set while a live update runs)");
+
 static int kxs_dev_open(struct inode *inode, struct file *file)
 {
 	/* misc_open() left our miscdevice in private_data. */
@@ -26,16 +35,24 @@ static int kxs_dev_open(struct inode *inode, struct file *file)
 					      struct kxs_device, misc);
 	struct kxs_conn *c;
 
+	if (READ_ONCE(frozen))
+		return -EAGAIN;
 	c = kxs_conn_create(dev->store, dev->doms);
 	if (!c)
 		return -ENOMEM;
+	c->nr_open = &dev->nr_open;
+	atomic_inc(&dev->nr_open);
 	file->private_data = c;
 	return stream_open(inode, file);
 }
 
 static int kxs_dev_release(struct inode *inode, struct file *file)
 {
-	kxs_conn_close(file->private_data);
+	struct kxs_conn *c = file->private_data;
+
+	if (c->nr_open)
+		atomic_dec(c->nr_open);
+	kxs_conn_close(c);
 	return 0;
 }
 
@@ -204,6 +221,7 @@ int kxs_device_register(struct kxs_device *dev, const char *name,
 	}
 	dev->store = store;
 	dev->doms = doms;
+	atomic_set(&dev->nr_open, 0);
 	dev->misc.mode = mode;
 	dev->misc.minor = MISC_DYNAMIC_MINOR;
 	dev->misc.name = name;

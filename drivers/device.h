@@ -5,6 +5,7 @@
 #ifndef _KXS_DEVICE_H
 #define _KXS_DEVICE_H
 
+#include <linux/atomic.h>
 #include <linux/miscdevice.h>
 
 struct kxs_domains;
@@ -15,11 +16,13 @@ struct kxs_store;
  * @misc: the misc device; its open files are connections
  * @store: the store the connections act on
  * @doms: the store's domain table
+ * @nr_open: open files (connections)
  */
 struct kxs_device {
 	struct miscdevice misc;
 	struct kxs_store *store;
 	struct kxs_domains *doms;
+	atomic_t nr_open;
 };
 
 int kxs_device_register(struct kxs_device *dev, const char *name,

@@ -109,11 +109,15 @@ int kxs_domains_init(struct kxs_domains *d, u32 *quota)
 {
 	int sp;
 
+	if (percpu_init_rwsem(&d->quiesce))
+		return -ENOMEM;
 	mutex_init(&d->lock);
 	kxs_watch_table_init(&d->watches);
 	xa_init(&d->doms);
 	xa_init_flags(&d->txs, XA_FLAGS_ALLOC1);
-	d->next_txid = 1;
+	d->next_txid = KXS_TXID_FIRST;
+	INIT_LIST_HEAD(&d->parked_txs);
+	INIT_LIST_HEAD(&d->parked_watches);
 	d->quota = quota;
 	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
 		d->special[sp] = kmemdup(&kxs_special_default,
@@ -148,6 +152,8 @@ void kxs_domains_destroy(struct kxs_domains *d)
 	unsigned long domid;
 	int sp;
 
+	kxs_tx_free_parked(d, -1);
+	kxs_watch_free_parked(d, -1);
 	xa_for_each(&d->doms, domid, dom) {
 		xa_erase(&d->doms, domid);
 		kxs_domain_put(dom);
@@ -160,6 +166,7 @@ void kxs_domains_destroy(struct kxs_domains *d)
 	WARN_ON(!xa_empty(&d->txs));
 	xa_destroy(&d->txs);
 	kxs_watch_table_destroy(&d->watches);
+	percpu_free_rwsem(&d->quiesce);
 	mutex_destroy(&d->lock);
 }
 
@@ -375,6 +382,58 @@ void kxs_domain_tx_put(struct kxs_domains *d, struct kxs_ctx *ctx)
 }
 
 /**
+ * kxs_domain_adopt_locked() - count parked transactions and watches a
+ * connection adopted
+ * @ctx: the connection
+ * @nr_txs: transactions it adopted
+ * @nr_watches: watches it adopted
+ *
+ * They were the domain's before the checkpoint, so they are counted
+ * without a quota check, as a restore brings the nodes back.
+ *
+ * Context: the domain table's lock held.
+ */
+void kxs_domain_adopt_locked(struct kxs_ctx *ctx, unsigned int nr_txs,
+			     unsigned int nr_watches)
+{
+	lockdep_assert_held(&ctx->doms->lock);
+	ctx->nr_txs += nr_txs;
+	if (!ctx->dom)
+		return;
+	ctx->dom->nr_txs += nr_txs;
+	ctx->dom->nr_watches += nr_watches;
+}
+
+/**
+ * kxs_domain_has_state() - a domain whose state a checkpoint cannot carry
+ * @d: the domain table
+ * @domid: in: where to start looking; out: the domain found
+ *
+ * Introduced domains, targets, features and per-domain quotas live in the
+ * domain table, not in the tree, and QEMU's format has no room for them.
+ *
+ * Return: true if such a domain with an id >= *@domid exists.
+ */
+bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid)
+{
+	struct kxs_domain *dom;
+	unsigned long id = *domid;
+	bool found = false;
+
+	mutex_lock(&d->lock);
+	xa_for_each_start(&d->doms, id, dom, id) {
+		if (dom->introduced || dom->target != KXS_NO_TARGET ||
+		    dom->features != KXS_FEATURES_SUPPORTED || dom->quota_set) {
+			*domid = id;
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&d->lock);
+	return found;
+}
+
+/**
  * kxs_domain_introduce() - INTRODUCE: start serving a domain
  * @d: the domain table
  * @domid: a guest's domid
@@ -480,6 +539,8 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
 		kxs_ctx_kill(ctx);
 		kxs_ctx_put(ctx);
 	}
+	kxs_tx_free_parked(d, domid);
+	kxs_watch_free_parked(d, domid);
 	kxs_domain_rm_owned(d, s, domid);
 	if (kxs_store_drop_grants(s, domid) < 0)
 		pr_warn("RELEASE %u: out of memory removing it from permission lists\n",

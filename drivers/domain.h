@@ -4,10 +4,15 @@
  * connections that act for them.
  *
  * Locking rule: kxs_domains.lock (a mutex) protects the table, every
- * field of every struct kxs_domain, the special paths' permissions and
- * the global quotas.  It nests inside a connection's request lock
- * (kxs_ctx.lock) and outside the store lock; it is never held while a
- * request lock is taken.
+ * field of every struct kxs_domain, the special paths' permissions, the
+ * global quotas and the parked transactions and watches.  It nests inside
+ * a connection's request lock (kxs_ctx.lock) and outside the store lock;
+ * it is never held while a request lock is taken.
+ *
+ * kxs_domains.quiesce is outermost: every request, close and bind holds
+ * it for reading before its request lock; checkpoint and restore hold it
+ * for writing, so that they see and change the whole store, its
+ * transactions and its watches at one instant.
  */
 #ifndef _KXS_DOMAIN_H
 #define _KXS_DOMAIN_H
@@ -15,6 +20,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -86,9 +92,16 @@ struct kxs_domain {
  * @nr_special: their number, at least one
  * @events_dropped: watch events dropped on full queues, all connections
  * @txs: every open transaction by id (ids unique among live ones)
- * @next_txid: where the search for a free transaction id starts
+ * @next_txid: where the search for a free transaction id starts; ids
+ *	start at 2, because checkpoint streams call the main tree 1
+ * @quiesce: see the rule at the top of this file
+ * @parked_txs: transactions a restore brought back that no connection
+ *	adopted yet (kxs_tx.ctx_link)
+ * @parked_watches: watches a restore brought back that no connection
+ *	adopted yet (kxs_watch.ctx_link)
  */
 struct kxs_domains {
+	struct percpu_rw_semaphore quiesce;
 	struct mutex lock;	/* the table and every domain in it */
 	struct kxs_watch_table watches;
 	struct xarray doms;
@@ -98,7 +111,12 @@ struct kxs_domains {
 	unsigned long events_dropped;
 	struct xarray txs;
 	u32 next_txid;
+	struct list_head parked_txs;
+	struct list_head parked_watches;
 };
+
+/* The first transaction id handed out; 1 names the main tree in streams. */
+#define KXS_TXID_FIRST		2
 
 extern const char *const kxs_quota_names[KXS_QUOTA_NR];
 int kxs_quota_lookup(const char *name);
@@ -121,6 +139,9 @@ void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx);
 int kxs_domain_tx_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 		      const struct kxs_caller *c);
 void kxs_domain_tx_put(struct kxs_domains *d, struct kxs_ctx *ctx);
+void kxs_domain_adopt_locked(struct kxs_ctx *ctx, unsigned int nr_txs,
+			     unsigned int nr_watches);
+bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid);
 
 int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port);
 int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s,

@@ -12,6 +12,7 @@
 #include "device.h"
 #include "domain.h"
 #include "store.h"
+#include "sysfs.h"
 
 static char *device_name = "xen/xenbus";
 module_param(device_name, charp, 0444);
@@ -80,9 +81,15 @@ static int __init kxs_init(void)
 				  kxs_store, &kxs_domains);
 	if (ret)
 		goto err_domains;
+	ret = kxs_sysfs_register(kxs_store, &kxs_domains, &kxs_device);
+	if (ret)
+		goto err_device;
 	pr_info("serving /dev/%s\n", device_name);
 	return 0;
 
+err_device:
+	kxs_sysfs_unregister();
+	kxs_device_unregister(&kxs_device);
 err_domains:
 	kxs_domains_destroy(&kxs_domains);
 err_store:
@@ -93,6 +100,7 @@ err_store:
 /* No file is open: each holds a reference on the module. */
 static void __exit kxs_exit(void)
 {
+	kxs_sysfs_unregister();
 	kxs_device_unregister(&kxs_device);
 	kxs_domains_destroy(&kxs_domains);
 	kxs_store_destroy(kxs_store);

@@ -642,23 +642,7 @@ static int kxs_op_set_quota(struct kxs_request *req)
 static int kxs_watch_args(struct kxs_request *req, const char **argv,
 			  int argc, bool *relative)
 {
-	const char *wpath = argv[0];
-	size_t len = strlen(wpath);
-	int ret;
-
-	*relative = false;
-	if (wpath[0] == '@') {
-		/* Any syntax a path may have, after the '@'. */
-		if (len < 2 || len > KXS_PATH_MAX)
-			return -EINVAL;
-		req->path[0] = '/';
-		memcpy(req->path + 1, wpath + 1, len);
-		ret = kxs_path_valid(req->path) ? 0 : -EINVAL;
-		memcpy(req->path, wpath, len + 1);
-		return ret;
-	}
-	*relative = wpath[0] != '/';
-	return kxs_path_resolve(wpath, req->ctx->domid, req->path);
+	return kxs_watch_canon(argv[0], req->ctx->domid, req->path, relative);
 }
 
 /* WATCH <wpath>|<token>|[<depth>|]: reply, then the initial event. */

@@ -1616,6 +1616,23 @@ static bool kxs_commit_conflicts(struct kxs_store *s, struct kxs_tx *tx)
 	return false;
 }
 
+/**
+ * kxs_store_tx_conflicts() - would a transaction's commit fail now?
+ * @s: the store
+ * @tx: the transaction
+ *
+ * Return: true if something it relied on changed since it looked.
+ */
+bool kxs_store_tx_conflicts(struct kxs_store *s, struct kxs_tx *tx)
+{
+	bool ret;
+
+	mutex_lock(&s->lock);
+	ret = kxs_commit_conflicts(s, tx);
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
 /*
  * Make the nodes the commit creates and reserve the per-domain counts it
  * raises, so that applying it cannot fail.

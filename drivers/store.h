@@ -116,6 +116,7 @@ void kxs_store_destroy(struct kxs_store *s);
 
 struct kxs_tx;
 int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx);
+bool kxs_store_tx_conflicts(struct kxs_store *s, struct kxs_tx *tx);
 
 /* What transactions need of the live tree. */
 struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,

@@ -65,11 +65,15 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 		goto err;
 	}
 	tx->ctx = ctx;
+	tx->store = ctx->store;
+	tx->doms = d;
+	tx->domid = ctx->domid;
 	tx->nodes = RB_ROOT;
 	if (!c->priv)
 		tx->max_nodes = c->quota[KXS_QUOTA_TX_NODES];
 	tx->events = RB_ROOT;
-	ret = xa_alloc_cyclic(&d->txs, &tx->id, tx, XA_LIMIT(1, U32_MAX),
+	ret = xa_alloc_cyclic(&d->txs, &tx->id, tx,
+			      XA_LIMIT(KXS_TXID_FIRST, U32_MAX),
 			      &d->next_txid, GFP_KERNEL);
 	if (ret < 0) {
 		kfree(tx);
@@ -86,6 +90,29 @@ err:
 	return ret;
 }
 
+/*
+ * A parked transaction of the context's domain becomes the context's on
+ * first use: a restore brought it back for whichever connection of that
+ * domain carries on with it.
+ */
+static struct kxs_tx *kxs_tx_adopt(struct kxs_ctx *ctx, u32 id)
+{
+	struct kxs_domains *d = ctx->doms;
+	struct kxs_tx *tx;
+
+	mutex_lock(&d->lock);
+	tx = xa_load(&d->txs, id);
+	if (tx && !tx->ctx && tx->domid == ctx->domid) {
+		list_move_tail(&tx->ctx_link, &ctx->txs);
+		WRITE_ONCE(tx->ctx, ctx);
+		kxs_domain_adopt_locked(ctx, 1, 0);
+	} else {
+		tx = NULL;
+	}
+	mutex_unlock(&d->lock);
+	return tx;
+}
+
 /**
  * kxs_tx_find() - the context's transaction with that id
  * @ctx: the context
@@ -97,13 +124,17 @@ err:
 struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id)
 {
 	struct kxs_tx *tx;
+	bool parked;
 
 	rcu_read_lock();
 	tx = xa_load(&ctx->doms->txs, id);
+	parked = tx && !READ_ONCE(tx->ctx);
 	/* Only its own context frees it, so a match stays valid. */
-	if (tx && tx->ctx != ctx)
+	if (tx && READ_ONCE(tx->ctx) != ctx)
 		tx = NULL;
 	rcu_read_unlock();
+	if (parked)
+		return kxs_tx_adopt(ctx, id);
 	return tx;
 }
 
@@ -178,23 +209,25 @@ static void kxs_tx_drop_events(struct kxs_tx *tx)
  * the commit for each removal are the ones told after it; then report
  * the changes in path order, each once.
  */
-static int kxs_tx_commit(struct kxs_ctx *ctx, struct kxs_tx *tx)
+static int kxs_tx_commit(struct kxs_tx *tx)
 {
-	struct kxs_domains *d = ctx->doms;
+	struct kxs_domains *d = tx->doms;
 	struct kxs_tx_event *ev;
 	struct kxs_perm *perms;
 	struct rb_node *rb;
 	unsigned int nr;
 	int ret;
 
+	if (tx->doomed)
+		return -EAGAIN;
 	kxs_watch_lock(d);
 	for (rb = rb_first(&tx->events); rb; rb = rb_next(rb)) {
 		ev = rb_entry(rb, struct kxs_tx_event, node);
 		if (ev->rm)
-			ev->plan = kxs_watch_rm_prepare(d, ctx->store,
+			ev->plan = kxs_watch_rm_prepare(d, tx->store,
 							ev->path);
 	}
-	ret = kxs_store_commit_tx(ctx->store, tx);
+	ret = kxs_store_commit_tx(tx->store, tx);
 	for (rb = rb_first(&tx->events); !ret && rb; rb = rb_next(rb)) {
 		ev = rb_entry(rb, struct kxs_tx_event, node);
 		if (ev->rm) {
@@ -203,7 +236,7 @@ static int kxs_tx_commit(struct kxs_ctx *ctx, struct kxs_tx *tx)
 			ev->plan = NULL;
 			continue;
 		}
-		perms = kxs_store_perms(ctx->store, ev->path, &nr);
+		perms = kxs_store_perms(tx->store, ev->path, &nr);
 		if (perms)
 			kxs_watch_fire_locked(d, ev->path, perms, nr);
 		kfree(perms);
@@ -219,13 +252,20 @@ static void kxs_txn_free(struct kxs_txn *e)
 	kfree(e);
 }
 
-static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
+/* Free the records and events of a transaction that is over. */
+static void kxs_tx_drop(struct kxs_tx *tx)
 {
 	struct kxs_txn *e, *tmp;
 
 	kxs_tx_drop_events(tx);
 	rbtree_postorder_for_each_entry_safe(e, tmp, &tx->nodes, node)
 		kxs_txn_free(e);
+	tx->nodes = RB_ROOT;
+}
+
+static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
+{
+	kxs_tx_drop(tx);
 	xa_erase(&ctx->doms->txs, tx->id);
 	list_del(&tx->ctx_link);
 	ctx->nr_txs--;
@@ -252,7 +292,7 @@ int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 	if (!tx)
 		return -ENOENT;
 	if (commit)
-		ret = kxs_tx_commit(ctx, tx);
+		ret = kxs_tx_commit(tx);
 	kxs_tx_free(ctx, tx);
 	return ret;
 }
@@ -361,7 +401,7 @@ static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
 		return ERR_PTR(-ENOMEM);
 	if (kxs_txn_wiped_above(tx, e->path))
 		return e;
-	kxs_store_observe(tx->ctx->store, e->path, &e->data, &e->dgen,
+	kxs_store_observe(tx->store, e->path, &e->data, &e->dgen,
 			  &e->ogen, &e->clen);
 	e->flags |= KXS_TXN_OBSERVED;
 	return e;
@@ -506,44 +546,25 @@ static struct kxs_txn *kxs_txn_next_child(struct kxs_txn *o,
 }
 
 /*
- * The view's child names of @e, sorted, in a kvmalloc()ed buffer: the
- * live list as first listed (none for a node the transaction made),
- * merged with the transaction's records of children of @e, which add
- * (present) or remove (absent) names.
+ * Merge a live list of child names of @path (@base, @blen bytes, sorted)
+ * with the transaction's records of children of @path, which add
+ * (present) or remove (absent) names: the view's list, sorted, in a
+ * kvmalloc()ed buffer.
  */
-static int kxs_txn_list(struct kxs_tx *tx, struct kxs_txn *e, char **out,
-			size_t *out_len)
+static int kxs_txn_merge(struct kxs_tx *tx, const char *path,
+			 const char *base, size_t blen, char **out,
+			 size_t *out_len)
 {
-	size_t elen = strlen(e->path), plen, off = 0, boff = 0, room;
-	const char *base = NULL, *oname = NULL;
+	size_t elen = strlen(path), plen, off = 0, boff = 0, room;
+	const char *oname = NULL;
 	struct kxs_txn *first, *o;
-	u32 blen = 0;
 	char *buf, *prefix;
-	int ret;
 
-	if (!(e->flags & KXS_TXN_FRESH)) {
-		if (!(e->flags & KXS_TXN_LISTED)) {
-			ret = kxs_store_children(tx->ctx->store, e->path,
-						 &e->children,
-						 &e->children_len, &e->cgen);
-			/* Gone from the live tree: the commit will fail. */
-			if (ret == -ENOENT) {
-				e->children = NULL;
-				e->children_len = 0;
-				e->cgen = 0;
-			} else if (ret) {
-				return ret;
-			}
-			e->flags |= KXS_TXN_LISTED;
-		}
-		base = e->children;
-		blen = e->children_len;
-	}
 	/* "<path>/", or "/" for the root. */
 	prefix = kmalloc(elen + 2, GFP_KERNEL);
 	if (!prefix)
 		return -ENOMEM;
-	memcpy(prefix, e->path, elen);
+	memcpy(prefix, path, elen);
 	plen = elen;
 	if (elen > 1)
 		prefix[plen++] = '/';
@@ -588,6 +609,35 @@ static int kxs_txn_list(struct kxs_tx *tx, struct kxs_txn *e, char **out,
 	*out = buf;
 	*out_len = off;
 	return 0;
+}
+
+/*
+ * The view's child names of @e, sorted, in a kvmalloc()ed buffer: the
+ * live list as first listed (none for a node the transaction made),
+ * merged with the transaction's records of children of @e.
+ */
+static int kxs_txn_list(struct kxs_tx *tx, struct kxs_txn *e, char **out,
+			size_t *out_len)
+{
+	int ret;
+
+	if (!(e->flags & KXS_TXN_FRESH) && !(e->flags & KXS_TXN_LISTED)) {
+		ret = kxs_store_children(tx->store, e->path, &e->children,
+					 &e->children_len, &e->cgen);
+		/* Gone from the live tree: the commit will fail. */
+		if (ret == -ENOENT) {
+			e->children = NULL;
+			e->children_len = 0;
+			e->cgen = 0;
+		} else if (ret) {
+			return ret;
+		}
+		e->flags |= KXS_TXN_LISTED;
+	}
+	if (e->flags & KXS_TXN_FRESH)
+		return kxs_txn_merge(tx, e->path, NULL, 0, out, out_len);
+	return kxs_txn_merge(tx, e->path, e->children, e->children_len, out,
+			     out_len);
 }
 
 int kxs_tx_directory(struct kxs_tx *tx, const struct kxs_caller *c,
@@ -679,7 +729,7 @@ static void kxs_txn_set(struct kxs_txn *e, struct kxs_data *d)
 /* Nodes the caller's domain owns in the view, for the nodes quota. */
 static unsigned long kxs_tx_owned(struct kxs_tx *tx, u16 domid)
 {
-	long n = kxs_store_owned(tx->ctx->store, domid) + tx->owned_delta;
+	long n = kxs_store_owned(tx->store, domid) + tx->owned_delta;
 
 	return n > 0 ? n : 0;
 }
@@ -847,7 +897,7 @@ int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 	/* The caller's nodes this takes out of the view, for its quota. */
 	if ((e->flags & KXS_TXN_OBSERVED) && e->dgen &&
 	    !(e->flags & KXS_TXN_FRESH)) {
-		live = kxs_store_owned_below(tx->ctx->store, path, c->domid);
+		live = kxs_store_owned_below(tx->store, path, c->domid);
 		e->flags |= KXS_TXN_SUBTREE;
 	}
 	if (e->data->perms[0].domid == c->domid &&
@@ -904,4 +954,351 @@ int kxs_tx_set_perms(struct kxs_tx *tx, const struct kxs_caller *c,
 	tx->owned_delta += (perms[0].domid == c->domid) - (old == c->domid);
 	kxs_txn_set(e, d);
 	return 0;
+}
+
+/**
+ * kxs_tx_new() - a transaction without a connection or an id
+ * @s: the store it is a view of
+ * @d: that store's domain table
+ * @domid: the domain it acts for
+ *
+ * What a restore builds: the change that makes the tree equal to a
+ * stream's (committed by kxs_tx_commit_detached()), or a transaction of
+ * the stream that kxs_tx_park() keeps for its domain.
+ *
+ * Return: the transaction, or NULL if memory ran out.
+ */
+struct kxs_tx *kxs_tx_new(struct kxs_store *s, struct kxs_domains *d,
+			  u16 domid)
+{
+	struct kxs_tx *tx = kzalloc(sizeof(*tx), GFP_KERNEL);
+
+	if (!tx)
+		return NULL;
+	INIT_LIST_HEAD(&tx->ctx_link);
+	tx->store = s;
+	tx->doms = d;
+	tx->domid = domid;
+	tx->nodes = RB_ROOT;
+	tx->events = RB_ROOT;
+	return tx;
+}
+
+/* Free a transaction of kxs_tx_new() that was never parked. */
+void kxs_tx_discard(struct kxs_tx *tx)
+{
+	if (!tx)
+		return;
+	kxs_tx_drop(tx);
+	kfree(tx);
+}
+
+/**
+ * kxs_tx_commit_detached() - commit a transaction of kxs_tx_new()
+ * @tx: the transaction; still the caller's to discard afterwards
+ *
+ * Return: as kxs_tx_end().
+ */
+int kxs_tx_commit_detached(struct kxs_tx *tx)
+{
+	return kxs_tx_commit(tx);
+}
+
+/**
+ * kxs_tx_park() - keep a transaction of kxs_tx_new() for its domain
+ * @tx: the transaction
+ * @id: the id it had when it was checkpointed
+ *
+ * The first request of a connection of @tx's domain that names @id
+ * adopts it (kxs_tx_find()).
+ *
+ * Context: the domain table's quiesce lock held for writing.
+ * Return: 0, -EBUSY if a live transaction has @id, -ENOMEM.
+ */
+int kxs_tx_park(struct kxs_tx *tx, u32 id)
+{
+	struct kxs_domains *d = tx->doms;
+	int ret;
+
+	ret = xa_insert(&d->txs, id, tx, GFP_KERNEL);
+	if (ret)
+		return ret;
+	tx->id = id;
+	mutex_lock(&d->lock);
+	list_add_tail(&tx->ctx_link, &d->parked_txs);
+	mutex_unlock(&d->lock);
+	return 0;
+}
+
+/**
+ * kxs_tx_free_parked() - end parked transactions
+ * @d: the domain table
+ * @domid: those of this domain (RELEASE), or -1 for all (unload)
+ */
+void kxs_tx_free_parked(struct kxs_domains *d, int domid)
+{
+	struct kxs_tx *tx, *tmp;
+
+	mutex_lock(&d->lock);
+	list_for_each_entry_safe(tx, tmp, &d->parked_txs, ctx_link) {
+		if (domid >= 0 && tx->domid != domid)
+			continue;
+		list_del(&tx->ctx_link);
+		xa_erase(&d->txs, tx->id);
+		kxs_tx_drop(tx);
+		kfree_rcu(tx, rcu);
+	}
+	mutex_unlock(&d->lock);
+}
+
+static bool kxs_data_equal(const struct kxs_data *d, const void *value,
+			   size_t len, const struct kxs_perm *perms,
+			   unsigned int nr)
+{
+	unsigned int i;
+
+	if (d->len != len || d->nr_perms != nr ||
+	    memcmp(kxs_data_value(d), value, len))
+		return false;
+	for (i = 0; i < nr; i++)
+		if (d->perms[i].domid != perms[i].domid ||
+		    d->perms[i].access != perms[i].access)
+			return false;
+	return true;
+}
+
+/**
+ * kxs_tx_put_node() - make a node of the view exactly so
+ * @tx: the transaction
+ * @c: a privileged caller acting for the transaction's domain (its
+ *	count of owned nodes follows the owners set here)
+ * @path: canonical path, whose parent is in the view
+ * @value: the value
+ * @len: its length
+ * @perms: the permissions
+ * @nr: their number, at least one
+ *
+ * Return: 1 if the view changed, 0 if the node was so already, or a
+ * negative errno (the transaction is then to be discarded).
+ */
+int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
+		    const char *path, const void *value, size_t len,
+		    const struct kxs_perm *perms, unsigned int nr)
+{
+	struct kxs_txn *e = kxs_txn_get(tx, path, strlen(path));
+	struct kxs_data *d;
+	u16 old;
+	int ret;
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (e->data && kxs_data_equal(e->data, value, len, perms, nr))
+		return 0;
+	if (!e->data) {
+		ret = kxs_tx_create(tx, c, path, value, len);
+		if (ret)
+			return ret;
+	}
+	old = e->data->perms[0].domid;
+	d = kxs_data_new(perms, nr, value, len);
+	if (!d)
+		return -ENOMEM;
+	tx->owned_delta += (perms[0].domid == c->domid) - (old == c->domid);
+	kxs_txn_set(e, d);
+	return 1;
+}
+
+/**
+ * kxs_tx_view_data() - a node's data in the transaction's view
+ * @tx: the transaction
+ * @path: canonical path
+ *
+ * Records nothing: the transaction's commit depends on no more than it
+ * did before.
+ *
+ * Return: a reference to the data (kxs_data_put() it), NULL if the node
+ * is not in the view.
+ */
+struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx, const char *path)
+{
+	struct kxs_txn *e = kxs_txn_lookup(tx, path, strlen(path));
+	struct kxs_data *d;
+	u64 dgen, gen;
+	u32 clen;
+
+	if (e) {
+		if (e->data)
+			refcount_inc(&e->data->ref);
+		return e->data;
+	}
+	if (kxs_txn_wiped_above(tx, path))
+		return NULL;
+	kxs_store_observe(tx->store, path, &d, &dgen, &gen, &clen);
+	return d;
+}
+
+/**
+ * kxs_tx_view_children() - a node's child names in the view
+ * @tx: the transaction
+ * @path: canonical path of a node in the view
+ * @names: set to the names, sorted (kvfree() them)
+ * @len: set to their size
+ *
+ * Records nothing.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kxs_tx_view_children(struct kxs_tx *tx, const char *path, char **names,
+			 size_t *len)
+{
+	struct kxs_txn *e = kxs_txn_lookup(tx, path, strlen(path));
+	char *live = NULL;
+	u32 llen = 0;
+	u64 gen;
+	int ret;
+
+	if (e && (e->flags & KXS_TXN_FRESH))
+		return kxs_txn_merge(tx, path, NULL, 0, names, len);
+	if (e && (e->flags & KXS_TXN_LISTED))
+		return kxs_txn_merge(tx, path, e->children, e->children_len,
+				     names, len);
+	ret = kxs_store_children(tx->store, path, &live, &llen, &gen);
+	if (ret && ret != -ENOENT)
+		return ret;
+	ret = kxs_txn_merge(tx, path, live, llen, names, len);
+	kvfree(live);
+	return ret;
+}
+
+/* The first event whose path is at or after the @len bytes at @path. */
+static struct kxs_tx_event *kxs_tx_event_lower_bound(struct kxs_tx *tx,
+						     const char *path,
+						     size_t len)
+{
+	struct rb_node *rb = tx->events.rb_node;
+	struct kxs_tx_event *best = NULL;
+
+	while (rb) {
+		struct kxs_tx_event *ev = rb_entry(rb, struct kxs_tx_event,
+						   node);
+		int r = strncmp(path, ev->path, len);
+
+		if (!r && ev->path[len])
+			r = -1;
+		if (r <= 0) {
+			best = ev;
+			rb = rb->rb_left;
+		} else {
+			rb = rb->rb_right;
+		}
+	}
+	return best;
+}
+
+/**
+ * kxs_tx_view_removed() - children of a node the transaction removed
+ * @tx: the transaction
+ * @path: canonical path of a node in the view
+ * @names: set to their names, sorted (kvfree() them)
+ * @len: set to their size
+ *
+ * These are the nodes whose removal its commit reports and that are not
+ * in the view (QEMU's DELETED_IN_TX nodes).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
+			size_t *len)
+{
+	size_t plen = strlen(path), room = 1, off = 0, pass;
+	struct kxs_tx_event *first, *ev;
+	struct kxs_txn *e;
+	struct rb_node *rb;
+	char *buf = NULL;
+
+	if (plen == 1)
+		plen = 0;
+	first = kxs_tx_event_lower_bound(tx, path, plen);
+	for (pass = 0; pass < 2; pass++) {
+		for (ev = first; ev && !strncmp(ev->path, path, plen);
+		     ev = rb ? rb_entry(rb, struct kxs_tx_event, node) : NULL) {
+			const char *name = ev->path + plen + 1;
+
+			rb = rb_next(&ev->node);
+			if (!ev->rm || ev->path[plen] != '/' ||
+			    strchr(name, '/'))
+				continue;
+			/* Made again after the removal: in the view. */
+			e = kxs_txn_lookup(tx, ev->path, strlen(ev->path));
+			if (e && e->data)
+				continue;
+			if (buf)
+				memcpy(buf + off, name, strlen(name) + 1);
+			off += strlen(name) + 1;
+		}
+		if (pass)
+			break;
+		room += off;
+		off = 0;
+		buf = kvmalloc(room, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	*names = buf;
+	*len = off;
+	return 0;
+}
+
+/**
+ * kxs_tx_view_changed() - does the commit report a change of @path?
+ * @tx: the transaction
+ * @path: canonical path
+ *
+ * Return: true for a node the transaction wrote, made or gave
+ * permissions (QEMU's MODIFIED_IN_TX nodes).
+ */
+bool kxs_tx_view_changed(struct kxs_tx *tx, const char *path)
+{
+	size_t len = strlen(path);
+	struct kxs_tx_event *ev = kxs_tx_event_lower_bound(tx, path, len);
+
+	return ev && !strcmp(ev->path, path) && !ev->rm;
+}
+
+/**
+ * kxs_tx_view_differs() - does the view differ from the live tree at or
+ * below @path?
+ * @tx: the transaction
+ * @path: canonical path
+ *
+ * Return: true if the transaction changed something there, or saw
+ * something there that has changed since.
+ */
+bool kxs_tx_view_differs(struct kxs_tx *tx, const char *path)
+{
+	size_t len = strlen(path);
+	struct kxs_txn *e;
+
+	if (len == 1)
+		len = 0;
+	for (e = kxs_txn_lower_bound(tx, path, len);
+	     e && !strncmp(e->path, path, len); e = kxs_txn_next(e)) {
+		struct kxs_data *d;
+		u64 dgen, gen;
+		u32 clen;
+
+		if (e->path[len] && e->path[len] != '/')
+			continue;
+		if (e->flags & KXS_TXN_WRITTEN)
+			return true;
+		if (!(e->flags & KXS_TXN_OBSERVED))
+			continue;
+		kxs_store_observe(tx->store, e->path, &d, &dgen, &gen, &clen);
+		kxs_data_put(d);
+		if (dgen != e->dgen)
+			return true;
+		if ((e->flags & KXS_TXN_LISTED) && gen != e->cgen)
+			return true;
+	}
+	return false;
 }

@@ -68,9 +68,16 @@ struct kxs_txn {
 /**
  * struct kxs_tx - one open transaction
  * @rcu: frees it after a grace period (kxs_tx_find() looks without locks)
- * @ctx_link: link in the context's list of transactions
- * @ctx: the context that started it, the only one that may use it
- * @id: its id, unique among live transactions, never 0
+ * @ctx_link: link in the context's list of transactions, or in the
+ *	domain table's parked ones
+ * @ctx: the context that started or adopted it, the only one that may use
+ *	it; NULL while it is parked (a restore brought it back)
+ * @store: the store it is a view of
+ * @doms: that store's domain table
+ * @domid: the domain it acts for
+ * @doomed: its commit fails (a restored transaction that had lost a
+ *	race before the checkpoint)
+ * @id: its id, unique among live transactions, never 0 or 1
  * @nodes: what it touched (struct kxs_txn by path)
  * @nr_nodes: entries in @nodes
  * @max_nodes: the domain's transaction-nodes quota when it started, 0
@@ -83,6 +90,10 @@ struct kxs_tx {
 	struct rcu_head rcu;
 	struct list_head ctx_link;
 	struct kxs_ctx *ctx;
+	struct kxs_store *store;
+	struct kxs_domains *doms;
+	u16 domid;
+	bool doomed;
 	u32 id;
 	struct rb_root nodes;
 	unsigned long nr_nodes;
@@ -135,6 +146,26 @@ int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 int kxs_tx_set_perms(struct kxs_tx *tx, const struct kxs_caller *c,
 		     const char *path, const struct kxs_perm *perms,
 		     unsigned int nr);
+
+/* Transactions without a connection: restore (checkpoint.c, restore.c). */
+struct kxs_tx *kxs_tx_new(struct kxs_store *s, struct kxs_domains *d,
+			  u16 domid);
+void kxs_tx_discard(struct kxs_tx *tx);
+int kxs_tx_commit_detached(struct kxs_tx *tx);
+int kxs_tx_park(struct kxs_tx *tx, u32 id);
+void kxs_tx_free_parked(struct kxs_domains *d, int domid);
+int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
+		    const char *path, const void *value, size_t len,
+		    const struct kxs_perm *perms, unsigned int nr);
+
+/* The transaction's view, read without recording anything (checkpoint). */
+struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx, const char *path);
+int kxs_tx_view_children(struct kxs_tx *tx, const char *path, char **names,
+			 size_t *len);
+int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
+			size_t *len);
+bool kxs_tx_view_differs(struct kxs_tx *tx, const char *path);
+bool kxs_tx_view_changed(struct kxs_tx *tx, const char *path);
 
 struct kxs_txn *kxs_txn_lookup(struct kxs_tx *tx, const char *path,
 			       size_t len);

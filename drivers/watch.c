@@ -17,8 +17,10 @@
 #include <linux/errno.h>
 #include <linux/lockdep.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
+#include "checkpoint.h"
 #include "domain.h"
 #include "proto.h"
 #include "store.h"
@@ -514,4 +516,275 @@ void kxs_watch_fire_special(struct kxs_domains *d, int special, u16 domid)
 	}
 	mutex_unlock(&d->watches.lock);
 	kfree(perms);
+}
+
+/**
+ * kxs_watch_canon() - the path a WATCH or UNWATCH names, made canonical
+ * @wpath: the path as given: absolute, relative to the domain's home, or
+ *	special ("@...", kept as it is)
+ * @domid: the domain of the caller
+ * @out: KXS_PATH_BUF bytes for the result
+ * @relative: set to whether @wpath was relative
+ *
+ * Return: 0, or -EINVAL for a path that is not valid.
+ */
+int kxs_watch_canon(const char *wpath, u16 domid, char *out, bool *relative)
+{
+	size_t len = strnlen(wpath, KXS_PATH_BUF);
+	int ret;
+
+	*relative = false;
+	if (wpath[0] == '@') {
+		/* Any syntax a path may have, after the '@'. */
+		if (len < 2 || len > KXS_PATH_MAX)
+			return -EINVAL;
+		out[0] = '/';
+		memcpy(out + 1, wpath + 1, len);
+		ret = kxs_path_valid(out) ? 0 : -EINVAL;
+		memcpy(out, wpath, len + 1);
+		return ret;
+	}
+	*relative = wpath[0] != '/';
+	return kxs_path_resolve(wpath, domid, out);
+}
+
+static u16 kxs_watch_domid(const struct kxs_watch *w)
+{
+	return w->ctx ? w->ctx->domid : w->domid;
+}
+
+/**
+ * kxs_watch_saved_path() - a watch's path as a checkpoint stream has it
+ * @w: the watch
+ * @domid: its domain
+ *
+ * Return: the path as it was registered: relative to the domain's home
+ * if it was given so, as QEMU saves it.
+ */
+const char *kxs_watch_saved_path(const struct kxs_watch *w, u16 domid)
+{
+	char prefix[32];
+	int n;
+
+	if (!w->relative)
+		return w->path;
+	n = snprintf(prefix, sizeof(prefix), "/local/domain/%u/", domid);
+	return strncmp(w->path, prefix, n) ? w->path : w->path + n;
+}
+
+/* Does a checkpoint carry @w: a watch of @guest without a depth? */
+static bool kxs_watch_is_saved(const struct kxs_watch *w, u16 guest)
+{
+	if (w->ctx && !w->ctx->dom)
+		return false;	/* the control domain's: not a guest's */
+	return kxs_watch_domid(w) == guest && w->depth == KXS_WATCH_DEPTH_ANY;
+}
+
+static int kxs_watch_save_cmp(const void *a, const void *b)
+{
+	const struct kxs_watch *x = *(const struct kxs_watch **)a;
+	const struct kxs_watch *y = *(const struct kxs_watch **)b;
+	int r = strcmp(kxs_watch_saved_path(x, kxs_watch_domid(x)),
+		       kxs_watch_saved_path(y, kxs_watch_domid(y)));
+
+	return r ? r : strcmp(x->token, y->token);
+}
+
+/**
+ * kxs_watch_save() - a checkpoint's list of watches
+ * @d: the domain table
+ * @guest: the guest domain whose watches the stream carries
+ * @b: where to append "path\0token\0" for each, sorted, then a NUL
+ *
+ * Context: the domain table's quiesce lock held for writing.
+ * Return: 0 or -ENOMEM.
+ */
+int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b)
+{
+	size_t n = 0, i, room = d->watches.nr + 1;
+	struct kxs_watch **all, *w;
+	struct rb_node *rb;
+
+	mutex_lock(&d->watches.lock);
+	mutex_lock(&d->lock);
+	list_for_each_entry(w, &d->parked_watches, ctx_link)
+		room++;
+	all = kvmalloc_array(room, sizeof(*all), GFP_KERNEL);
+	if (!all) {
+		mutex_unlock(&d->lock);
+		mutex_unlock(&d->watches.lock);
+		return -ENOMEM;
+	}
+	for (rb = rb_first(&d->watches.tree); rb; rb = rb_next(rb)) {
+		w = rb_entry(rb, struct kxs_watch, node);
+		if (kxs_watch_is_saved(w, guest))
+			all[n++] = w;
+	}
+	list_for_each_entry(w, &d->parked_watches, ctx_link)
+		if (kxs_watch_is_saved(w, guest))
+			all[n++] = w;
+	sort(all, n, sizeof(*all), kxs_watch_save_cmp, NULL);
+	for (i = 0; i < n; i++) {
+		w = all[i];
+		kxs_sbuf_str(b, kxs_watch_saved_path(w, guest));
+		kxs_sbuf_str(b, w->token);
+	}
+	kxs_sbuf_u8(b, 0);
+	mutex_unlock(&d->lock);
+	mutex_unlock(&d->watches.lock);
+	kvfree(all);
+	return b->err;
+}
+
+/**
+ * kxs_watch_unsaved() - watches a checkpoint leaves out
+ * @d: the domain table
+ * @guest: the guest domain whose watches a stream carries
+ * @domid: set to the domain of one of them
+ *
+ * Return: how many watches of guest domains the stream cannot carry
+ * (another guest's, or with a depth).
+ */
+unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid)
+{
+	unsigned int n = 0;
+	struct kxs_watch *w;
+	struct rb_node *rb;
+
+	mutex_lock(&d->watches.lock);
+	for (rb = rb_first(&d->watches.tree); rb; rb = rb_next(rb)) {
+		w = rb_entry(rb, struct kxs_watch, node);
+		if (w->ctx->dom && !kxs_watch_is_saved(w, guest)) {
+			*domid = w->ctx->domid;
+			n++;
+		}
+	}
+	mutex_unlock(&d->watches.lock);
+	return n;
+}
+
+/**
+ * kxs_watch_alloc() - a watch for a restore to park
+ * @path: canonical or special path
+ * @relative: it was registered relative to the domain's home
+ * @token: the token
+ * @domid: the guest domain it belongs to
+ *
+ * Return: the watch, or NULL if memory ran out.
+ */
+struct kxs_watch *kxs_watch_alloc(const char *path, bool relative,
+				  const char *token, u16 domid)
+{
+	size_t plen = strlen(path), tlen = strlen(token);
+	struct kxs_watch *w;
+
+	w = kmalloc(struct_size(w, path, plen + 1 + tlen + 1), GFP_KERNEL);
+	if (!w)
+		return NULL;
+	w->ctx = NULL;
+	w->domid = domid;
+	w->depth = KXS_WATCH_DEPTH_ANY;
+	w->relative = relative;
+	memcpy(w->path, path, plen + 1);
+	w->token = w->path + plen + 1;
+	memcpy(w->token, token, tlen + 1);
+	INIT_LIST_HEAD(&w->ctx_link);
+	return w;
+}
+
+static bool kxs_watch_same(const struct kxs_watch *a,
+			   const struct kxs_watch *b)
+{
+	return kxs_watch_domid(a) == b->domid && a->relative == b->relative &&
+	       a->depth == b->depth && !strcmp(a->path, b->path) &&
+	       !strcmp(a->token, b->token);
+}
+
+/**
+ * kxs_watch_restored() - is a watch of a stream there already?
+ * @d: the domain table
+ * @w: a watch of kxs_watch_alloc()
+ * @nth: how many equal watches came before it in the stream
+ *
+ * Context: the domain table's quiesce lock held for writing.
+ * Return: true if more than @nth equal watches are registered or parked.
+ */
+bool kxs_watch_restored(struct kxs_domains *d, struct kxs_watch *w,
+			unsigned int nth)
+{
+	size_t len = strlen(w->path);
+	unsigned int n = 0;
+	struct kxs_watch *o;
+
+	mutex_lock(&d->watches.lock);
+	for (o = kxs_watch_lower_bound(&d->watches, w->path, len);
+	     o && !kxs_watch_cmp(w->path, len, o); o = kxs_watch_next(o))
+		n += o->ctx->dom && kxs_watch_same(o, w);
+	mutex_unlock(&d->watches.lock);
+	mutex_lock(&d->lock);
+	list_for_each_entry(o, &d->parked_watches, ctx_link)
+		n += kxs_watch_same(o, w);
+	mutex_unlock(&d->lock);
+	return n > nth;
+}
+
+/* Keep a watch of kxs_watch_alloc() for its domain's next connection. */
+void kxs_watch_park(struct kxs_domains *d, struct kxs_watch *w)
+{
+	mutex_lock(&d->lock);
+	list_add_tail(&w->ctx_link, &d->parked_watches);
+	mutex_unlock(&d->lock);
+}
+
+/**
+ * kxs_watch_free_parked() - forget parked watches
+ * @d: the domain table
+ * @domid: those of this domain (RELEASE), or -1 for all (unload)
+ */
+void kxs_watch_free_parked(struct kxs_domains *d, int domid)
+{
+	struct kxs_watch *w, *tmp;
+
+	mutex_lock(&d->lock);
+	list_for_each_entry_safe(w, tmp, &d->parked_watches, ctx_link) {
+		if (domid >= 0 && w->domid != domid)
+			continue;
+		list_del(&w->ctx_link);
+		kfree(w);
+	}
+	mutex_unlock(&d->lock);
+}
+
+/**
+ * kxs_watch_adopt() - a connection just bound to a guest takes over the
+ * watches a restore parked for that guest
+ * @d: the domain table
+ * @ctx: the connection
+ *
+ * Each adopted watch fires once, as a new watch does: events may have
+ * been missed since the checkpoint (the protocol allows spurious ones).
+ */
+void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx)
+{
+	struct kxs_watch *w, *tmp;
+	unsigned int n = 0;
+	LIST_HEAD(adopted);
+
+	mutex_lock(&d->watches.lock);
+	mutex_lock(&d->lock);
+	list_for_each_entry_safe(w, tmp, &d->parked_watches, ctx_link) {
+		if (w->domid != ctx->domid)
+			continue;
+		list_move_tail(&w->ctx_link, &adopted);
+		w->ctx = ctx;
+		n++;
+	}
+	kxs_domain_adopt_locked(ctx, 0, n);
+	mutex_unlock(&d->lock);
+	list_for_each_entry(w, &adopted, ctx_link) {
+		kxs_watch_insert(&d->watches, w);
+		kxs_watch_send(w, w->path);
+	}
+	list_splice_tail(&adopted, &ctx->watches);
+	mutex_unlock(&d->watches.lock);
 }

@@ -29,7 +29,9 @@ struct kxs_domains;
  * struct kxs_watch - one registered watch
  * @node: link in kxs_watch_table.tree, ordered by @path
  * @ctx_link: link in the owning context's list
- * @ctx: the context that registered it, which receives its events
+ * @ctx: the context that registered it, which receives its events;
+ *	NULL while the watch is parked (a restore brought it back)
+ * @domid: while parked, the domain whose next connection adopts it
  * @depth: levels below @path that match, or KXS_WATCH_DEPTH_ANY
  * @relative: registered with a relative path: events are reported
  *	relative to the domain's directory, as the path was given
@@ -40,6 +42,7 @@ struct kxs_watch {
 	struct rb_node node;
 	struct list_head ctx_link;
 	struct kxs_ctx *ctx;
+	u16 domid;
 	u32 depth;
 	bool relative;
 	char *token;
@@ -57,6 +60,8 @@ struct kxs_watch_table {
 	struct rb_root tree;
 	unsigned long nr;
 };
+
+struct kxs_sbuf;
 
 void kxs_watch_table_init(struct kxs_watch_table *t);
 void kxs_watch_table_destroy(struct kxs_watch_table *t);
@@ -87,5 +92,19 @@ void kxs_watch_rm_fire(struct kxs_domains *d, const char *path,
 		       struct kxs_watch_plan *plan);
 void kxs_watch_fire_locked(struct kxs_domains *d, const char *path,
 			   const struct kxs_perm *perms, unsigned int nr);
+
+int kxs_watch_canon(const char *wpath, u16 domid, char *out, bool *relative);
+
+/* Checkpoint and restore of a guest's watches (checkpoint.c, restore.c). */
+const char *kxs_watch_saved_path(const struct kxs_watch *w, u16 domid);
+int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b);
+struct kxs_watch *kxs_watch_alloc(const char *path, bool relative,
+				  const char *token, u16 domid);
+bool kxs_watch_restored(struct kxs_domains *d, struct kxs_watch *w,
+			unsigned int nth);
+void kxs_watch_park(struct kxs_domains *d, struct kxs_watch *w);
+void kxs_watch_free_parked(struct kxs_domains *d, int domid);
+void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx);
+unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid);
 
 #endif /* _KXS_WATCH_H */

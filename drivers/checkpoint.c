@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checkpoint: the whole store as one stream in QEMU's xenstore
+ * serialization format (Documentation/checkpoint.rst has the grammar).
+ *
+ * The stream is taken with every request held off (the domain table's
+ * quiesce lock), so that the tree, the open transactions and the watches
+ * are those of one instant.  It is deterministic: children in name
+ * order, transactions in id order, watches by path and token; the same
+ * store always gives the same bytes.
+ *
+ * A transaction is written as QEMU keeps it, as a whole tree: its view of
+ * the store.  Every subtree of the view that is the live tree's (nothing
+ * the transaction did or saw differs there) is a NODE_REF to the main
+ * tree, so an open transaction costs the stream what it touched.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/percpu-rwsem.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "checkpoint.h"
+#include "domain.h"
+#include "path.h"
+#include "proto.h"
+#include "store.h"
+#include "transaction.h"
+#include "watch.h"
+
+static bool kxs_sbuf_room(struct kxs_sbuf *b, size_t len)
+{
+	size_t size;
+	u8 *buf;
+
+	if (b->err)
+		return false;
+	if (b->size - b->len >= len)
+		return true;
+	size = max3(b->size * 2, b->len + len, (size_t)PAGE_SIZE);
+	buf = kvmalloc(size, GFP_KERNEL);
+	if (!buf) {
+		b->err = -ENOMEM;
+		return false;
+	}
+	if (b->len)
+		memcpy(buf, b->buf, b->len);
+	kvfree(b->buf);
+	b->buf = buf;
+	b->size = size;
+	return true;
+}
+
+void kxs_sbuf_bytes(struct kxs_sbuf *b, const void *p, size_t len)
+{
+	if (!kxs_sbuf_room(b, len))
+		return;
+	memcpy(b->buf + b->len, p, len);
+	b->len += len;
+}
+
+void kxs_sbuf_u8(struct kxs_sbuf *b, u8 v)
+{
+	kxs_sbuf_bytes(b, &v, 1);
+}
+
+void kxs_sbuf_be32(struct kxs_sbuf *b, u32 v)
+{
+	__be32 be = cpu_to_be32(v);
+
+	kxs_sbuf_bytes(b, &be, sizeof(be));
+}
+
+/* A string with its NUL. */
+void kxs_sbuf_str(struct kxs_sbuf *b, const char *s)
+{
+	kxs_sbuf_bytes(b, s, strlen(s) + 1);
+}
+
+/* content perms: the value, then each permission string, then a NUL. */
+static void kxs_cp_data(struct kxs_sbuf *b, const struct kxs_data *d)
+{
+	static const char letters[] = "nrwb";
+	unsigned int i;
+
+	kxs_sbuf_be32(b, d->len);
+	kxs_sbuf_bytes(b, kxs_data_value(d), d->len);
+	for (i = 0; i < d->nr_perms; i++) {
+		char one[8];
+
+		snprintf(one, sizeof(one), "%c%u",
+			 letters[d->perms[i].access & KXS_PERM_BOTH],
+			 d->perms[i].domid);
+		kxs_sbuf_str(b, one);
+	}
+	kxs_sbuf_u8(b, 0);
+}
+
+static struct kxs_data *kxs_cp_node_data(struct kxs_store *s,
+					 struct kxs_node *n)
+{
+	return rcu_dereference_protected(n->data, lockdep_is_held(&s->lock));
+}
+
+/*
+ * The main tree, in pre-order, without recursion (paths can be 1500
+ * levels deep): each node, its children, and a NUL after them.
+ */
+static void kxs_cp_main_tree(struct kxs_store *s, struct kxs_sbuf *b)
+{
+	struct kxs_node *root, *n;
+	struct rb_node *rb;
+
+	mutex_lock(&s->lock);
+	root = rcu_dereference_protected(s->root, lockdep_is_held(&s->lock));
+	n = root;
+	for (;;) {
+		if (n != root)
+			kxs_sbuf_str(b, n->name);
+		kxs_sbuf_u8(b, 0);	/* flags */
+		kxs_cp_data(b, kxs_cp_node_data(s, n));
+		rb = rb_first(&n->children);
+		if (rb) {
+			n = rb_entry(rb, struct kxs_node, rb);
+			continue;
+		}
+		/* A leaf: end its list, then those of the parents it ends. */
+		kxs_sbuf_u8(b, 0);
+		while (n != root) {
+			rb = rb_next(&n->rb);
+			if (rb)
+				break;
+			n = n->parent;
+			kxs_sbuf_u8(b, 0);
+		}
+		if (n == root || b->err)
+			break;
+		n = rb_entry(rb, struct kxs_node, rb);
+	}
+	mutex_unlock(&s->lock);
+}
+
+/*
+ * One level of a transaction's tree being written: the node's children in
+ * the view, and those the transaction removed, both sorted (disjoint).
+ */
+struct kxs_cp_frame {
+	char *kids;
+	size_t klen;
+	size_t koff;
+	char *gone;
+	size_t glen;
+	size_t goff;
+	size_t plen;
+};
+
+static void kxs_cp_frame_free(struct kxs_cp_frame *f)
+{
+	kvfree(f->kids);
+	kvfree(f->gone);
+	f->kids = NULL;
+	f->gone = NULL;
+}
+
+/* A node of the view that differs from the live tree, and its lists. */
+static int kxs_cp_tx_node(struct kxs_sbuf *b, struct kxs_tx *tx,
+			  const char *path, struct kxs_cp_frame *f)
+{
+	struct kxs_data *d = kxs_tx_view_data(tx, path);
+	int ret;
+
+	if (WARN_ON_ONCE(!d))
+		return -EIO;
+	kxs_sbuf_u8(b, kxs_tx_view_changed(tx, path) ?
+		    KXS_CP_MODIFIED_IN_TX : 0);
+	kxs_cp_data(b, d);
+	kxs_data_put(d);
+	memset(f, 0, sizeof(*f));
+	f->plen = strlen(path);
+	ret = kxs_tx_view_children(tx, path, &f->kids, &f->klen);
+	if (!ret)
+		ret = kxs_tx_view_removed(tx, path, &f->gone, &f->glen);
+	return ret ? ret : b->err;
+}
+
+/*
+ * Is a listed child there?  A transaction lists names, not what is below
+ * them: one that lost its node since the listing is left out (such a
+ * transaction's commit fails anyway).
+ */
+static bool kxs_cp_in_view(struct kxs_tx *tx, const char *path)
+{
+	struct kxs_data *d = kxs_tx_view_data(tx, path);
+
+	kxs_data_put(d);
+	return d;
+}
+
+/* The next child name of @f, in order; *@gone says which list it is in. */
+static const char *kxs_cp_next_child(struct kxs_cp_frame *f, bool *gone)
+{
+	const char *k = f->koff < f->klen ? f->kids + f->koff : NULL;
+	const char *g = f->goff < f->glen ? f->gone + f->goff : NULL;
+
+	*gone = g && (!k || strcmp(g, k) < 0);
+	if (*gone) {
+		f->goff += strlen(g) + 1;
+		return g;
+	}
+	if (k)
+		f->koff += strlen(k) + 1;
+	return k;
+}
+
+/* The deepest a tree goes: every component at least "/x". */
+#define KXS_CP_DEPTH_MAX	(KXS_PATH_MAX / 2 + 1)
+
+/* A transaction's view as a tree, sharing what it did not change. */
+static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
+{
+	struct kxs_cp_frame *frames;
+	int depth = 0, ret;
+	char *path;
+
+	if (!kxs_tx_view_differs(tx, "/")) {
+		kxs_sbuf_u8(b, KXS_CP_NODE_REF);
+		kxs_sbuf_be32(b, KXS_CP_MAIN_TX);
+		return b->err;
+	}
+	frames = kvmalloc_array(KXS_CP_DEPTH_MAX + 1, sizeof(*frames),
+				GFP_KERNEL);
+	path = kmalloc(KXS_PATH_BUF, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!frames || !path)
+		goto out;
+	strscpy(path, "/", KXS_PATH_BUF);
+	ret = kxs_cp_tx_node(b, tx, path, &frames[0]);
+	while (!ret && depth >= 0) {
+		struct kxs_cp_frame *f = &frames[depth];
+		size_t off = f->plen > 1 ? f->plen + 1 : 1;
+		const char *name;
+		bool gone;
+
+		name = kxs_cp_next_child(f, &gone);
+		if (!name) {
+			kxs_sbuf_u8(b, 0);
+			kxs_cp_frame_free(f);
+			depth--;
+			continue;
+		}
+		ret = -EIO;
+		if (off + strlen(name) > KXS_PATH_MAX ||
+		    depth == KXS_CP_DEPTH_MAX)
+			break;
+		path[off - 1] = '/';
+		strscpy(path + off, name, KXS_PATH_BUF - off);
+		ret = 0;
+		if (!gone && !kxs_cp_in_view(tx, path))
+			continue;
+		kxs_sbuf_str(b, name);
+		if (gone) {
+			/* Removed here: reported at commit, nothing below. */
+			kxs_sbuf_u8(b, KXS_CP_DELETED_IN_TX);
+			kxs_sbuf_be32(b, 0);
+			kxs_sbuf_u8(b, 0);
+			kxs_sbuf_u8(b, 0);
+			ret = b->err;
+		} else if (!kxs_tx_view_differs(tx, path)) {
+			kxs_sbuf_u8(b, KXS_CP_NODE_REF);
+			kxs_sbuf_be32(b, KXS_CP_MAIN_TX);
+			ret = b->err;
+		} else {
+			ret = kxs_cp_tx_node(b, tx, path, &frames[++depth]);
+		}
+	}
+out:
+	while (frames && depth >= 0)
+		kxs_cp_frame_free(&frames[depth--]);
+	kvfree(frames);
+	kfree(path);
+	return ret;
+}
+
+/**
+ * kxs_checkpoint_save() - the whole store as a stream
+ * @s: the store
+ * @d: its domain table
+ * @guest: the guest domain whose watches the stream carries
+ * @buf: set to the stream (kvfree() it)
+ * @len: set to its length
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
+			u16 guest, u8 **buf, size_t *len)
+{
+	struct kxs_sbuf b = { };
+	unsigned long id;
+	struct kxs_tx *tx;
+	u32 last;
+	int ret = 0;
+
+	percpu_down_write(&d->quiesce);
+	/* The last id handed out: ids go on from there after a restore. */
+	last = max_t(u32, d->next_txid, KXS_TXID_FIRST) - 1;
+	xa_for_each(&d->txs, id, tx)
+		last = max_t(u32, last, id);
+	kxs_sbuf_be32(&b, last);
+	kxs_sbuf_be32(&b, KXS_CP_MAIN_TX);
+	kxs_cp_main_tree(s, &b);
+	xa_for_each(&d->txs, id, tx) {
+		bool stale = tx->doomed || kxs_store_tx_conflicts(s, tx);
+
+		kxs_sbuf_be32(&b, stale ? KXS_CP_STALE_BASE : KXS_CP_MAIN_TX);
+		kxs_sbuf_be32(&b, tx->domid);
+		kxs_sbuf_be32(&b, id);
+		ret = kxs_cp_tx_tree(&b, tx);
+		if (ret)
+			break;
+	}
+	kxs_sbuf_be32(&b, 0);
+	if (!ret)
+		ret = kxs_watch_save(d, guest, &b);
+	percpu_up_write(&d->quiesce);
+	if (!ret)
+		ret = b.err;
+	if (ret) {
+		kvfree(b.buf);
+		return ret;
+	}
+	*buf = b.buf;
+	*len = b.len;
+	return 0;
+}
+
+/**
+ * kxs_checkpoint_omits() - what a checkpoint cannot carry
+ * @d: the domain table
+ * @guest: the guest domain whose watches a stream carries
+ * @buf: where to write one line per thing left out
+ * @size: size of @buf
+ *
+ * Open connections are not counted here (the device knows them).
+ *
+ * Return: bytes written.
+ */
+int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
+			 size_t size)
+{
+	unsigned int n;
+	int sp, len = 0;
+	u16 domid = 0;
+
+	while (kxs_domain_has_state(d, &domid)) {
+		len += scnprintf(buf + len, size - len, "domain %u\n", domid);
+		if (domid == U16_MAX)
+			break;
+		domid++;
+	}
+	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
+		unsigned int nr;
+		struct kxs_perm *p = kxs_special_perms(d, sp, &nr);
+
+		if (p && (nr != 1 || p[0].domid != KXS_DOMID_CONTROL ||
+			  p[0].access != KXS_PERM_NONE))
+			len += scnprintf(buf + len, size - len, "special %s\n",
+					 kxs_special_name(sp));
+		kfree(p);
+	}
+	n = kxs_watch_unsaved(d, guest, &domid);
+	if (n)
+		len += scnprintf(buf + len, size - len, "watches %u\n", domid);
+	return len;
+}

@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: checkpoint and restore in QEMU's xenstore format.  Byte identity
+ * of checkpoint -> restore -> checkpoint, in the same store and in a new
+ * one; streams built by hand as QEMU writes them; every truncation and a
+ * batch of random mutations rejected with nothing changed, or loaded
+ * whole; transactions and watches carried on by the domain's next
+ * connection; and oxenstored's live-update property: random requests from
+ * several connections give the same replies and events whether or not
+ * checkpoint+restore runs between them.
+ */
+#include <kunit/test.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "checkpoint.h"
+#include "conn.h"
+#include "domain.h"
+#include "store.h"
+#include "sysfs.h"
+#include "kxs_test.h"
+
+/* A second store with its domain table, as a freshly loaded module. */
+struct kxs_cpt_env {
+	struct kxs_store *store;
+	struct kxs_domains doms;
+	u32 quota[KXS_QUOTA_NR];
+	struct kxs_conn *conns[4];
+};
+
+static void kxs_cpt_env_init(struct kunit *test, struct kxs_cpt_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->store = kxs_store_create();
+	KUNIT_ASSERT_NOT_NULL(test, e->store);
+	KUNIT_ASSERT_EQ(test, kxs_domains_init(&e->doms, e->quota), 0);
+}
+
+static struct kxs_conn *kxs_cpt_env_conn(struct kunit *test,
+					 struct kxs_cpt_env *e, int domid)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(e->conns) && e->conns[i]; i++)
+		;
+	KUNIT_ASSERT_LT(test, i, (int)ARRAY_SIZE(e->conns));
+	e->conns[i] = kxs_conn_create(e->store, &e->doms);
+	KUNIT_ASSERT_NOT_NULL(test, e->conns[i]);
+	if (domid)
+		KUNIT_ASSERT_EQ(test, kxs_conn_bind(e->conns[i], domid), 0);
+	return e->conns[i];
+}
+
+static void kxs_cpt_env_exit(struct kxs_cpt_env *e)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(e->conns); i++)
+		if (e->conns[i])
+			kxs_conn_close(e->conns[i]);
+	kxs_domains_destroy(&e->doms);
+	kxs_store_destroy(e->store);
+}
+
+static u8 *kxs_cpt_save(struct kunit *test, struct kxs_store *s,
+			struct kxs_domains *d, size_t *len)
+{
+	u8 *buf;
+
+	KUNIT_ASSERT_EQ(test, kxs_checkpoint_save(s, d, 1, &buf, len), 0);
+	return buf;
+}
+
+static void kxs_cpt_expect_same(struct kunit *test, const u8 *a,
+				size_t alen, const u8 *b, size_t blen,
+				const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < min(alen, blen) && a[i] == b[i]; i++)
+		;
+	KUNIT_EXPECT_TRUE_MSG(test, alen == blen && i == alen,
+			      "%s: %zu and %zu bytes, first difference at %zu",
+			      what, alen, blen, i);
+}
+
+/* Drain what is queued for @c (replies, events); return the bytes. */
+static size_t kxs_cpt_drain(struct kxs_conn *c, struct kxs_sbuf *log)
+{
+	u8 buf[512];
+	size_t total = 0;
+	ssize_t n;
+
+	while ((n = kxs_w_read(c, buf, sizeof(buf))) > 0) {
+		if (log)
+			kxs_sbuf_bytes(log, buf, n);
+		total += n;
+	}
+	return total;
+}
+
+/*
+ * A request whose reply comes with events (a WATCH, a commit heard by
+ * the connection's own watches): the reply's type, and its payload in
+ * fx->reply; the events are drained.
+ */
+static u32 kxs_cpt_req(struct kunit *test, struct kxs_conn *c, u32 tx,
+		       u32 type, const char *req, size_t len)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	size_t n = kxs_w_msg(fx->buf, type, 7, tx, req, len), off = 0;
+	struct kxs_sbuf log = { };
+	struct xsd_sockmsg hdr;
+
+	KUNIT_ASSERT_EQ(test, kxs_w_write(c, fx->buf, n), (ssize_t)n);
+	kxs_cpt_drain(c, &log);
+	/* Events the request set off may come before its reply. */
+	for (;;) {
+		KUNIT_ASSERT_GE(test, log.len, off + sizeof(hdr));
+		memcpy(&hdr, log.buf + off, sizeof(hdr));
+		KUNIT_ASSERT_GE(test, log.len, off + sizeof(hdr) + hdr.len);
+		if (hdr.type != XS_WATCH_EVENT)
+			break;
+		off += sizeof(hdr) + hdr.len;
+	}
+	memcpy(fx->reply, log.buf + off + sizeof(hdr), hdr.len);
+	fx->reply[hdr.len] = '\0';
+	kvfree(log.buf);
+	return hdr.type;
+}
+
+static void kxs_cpt_watch(struct kunit *test, struct kxs_conn *c,
+			  const char *req, size_t len)
+{
+	KUNIT_EXPECT_EQ_MSG(test, kxs_cpt_req(test, c, 0, XS_WATCH, req, len),
+			    (u32)XS_WATCH, "WATCH %s", req);
+}
+
+#define KXS_CPT_WATCH(test, c, req) \
+	kxs_cpt_watch(test, c, req, sizeof(req) - 1)
+
+/*
+ * A store built by every kind of request, with open transactions that
+ * write, remove and resurrect subtrees, a transaction bound to fail, and
+ * watches of guest 1 (relative, absolute, special) and of others.
+ */
+static void kxs_cpt_build(struct kunit *test, u32 *t1, u32 *t4)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *d0 = fx->conn, *g1, *g2, *d0b;
+	u32 t2, t3;
+
+	KXS_W_RT(test, d0, XS_WRITE, "/a/b\0x", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/a/c\0", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_MKDIR, "/m/n\0", XS_MKDIR, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/gone/x\0y", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_RM, "/gone\0", XS_RM, "OK\0");
+	KXS_W_RT(test, d0, XS_SET_PERMS, "/a/c\0n0\0r1\0w2\0", XS_SET_PERMS,
+		 "OK\0");
+	KXS_W_RT(test, d0, XS_MKDIR, "/local/domain/1\0", XS_MKDIR, "OK\0");
+	KXS_W_RT(test, d0, XS_SET_PERMS, "/local/domain/1\0n1\0", XS_SET_PERMS,
+		 "OK\0");
+	KXS_W_RT(test, d0, XS_MKDIR, "/local/domain/2\0", XS_MKDIR, "OK\0");
+	KXS_W_RT(test, d0, XS_SET_PERMS, "/local/domain/2\0b2\0", XS_SET_PERMS,
+		 "OK\0");
+
+	g1 = kxs_fx_guest(test, 1);
+	g2 = kxs_fx_guest(test, 2);
+	d0b = kxs_fx_conn(test);
+	KXS_W_RT(test, g1, XS_WRITE, "data/v\0value", XS_WRITE, "OK\0");
+	KXS_W_RT(test, g1, XS_WRITE, "data/old/k\0o", XS_WRITE, "OK\0");
+	KXS_W_RT(test, g1, XS_WRITE, "data/deep/dark\0foo", XS_WRITE, "OK\0");
+	KXS_W_RT(test, g1, XS_WRITE, "data/deep/dark/rel/p\0q", XS_WRITE,
+		 "OK\0");
+	KXS_W_RT(test, g1, XS_SET_PERMS, "data/v\0n1\0r2\0", XS_SET_PERMS,
+		 "OK\0");
+	KXS_W_RT(test, g2, XS_WRITE, "mine\0two", XS_WRITE, "OK\0");
+
+	/* Watches, each with its initial event (drained). */
+	KXS_CPT_WATCH(test, g1, "data\0t1\0");
+	KXS_CPT_WATCH(test, g1, "/local/domain/1/data/v\0t2\0");
+	KXS_CPT_WATCH(test, g1, "@releaseDomain\0t3\0");
+	KXS_CPT_WATCH(test, g2, "mine\0t4\0");
+	KXS_CPT_WATCH(test, d0b, "/a\0t5\0");
+
+	/* Guest 1: writes, removes, resurrects. */
+	*t1 = kxs_w_tx_start(test, g1);
+	KXS_W_TX(test, g1, *t1, XS_WRITE, "data/new\0n", XS_WRITE, "OK\0");
+	KXS_W_TX(test, g1, *t1, XS_RM, "data/old\0", XS_RM, "OK\0");
+	KXS_W_TX(test, g1, *t1, XS_RM, "data/deep\0", XS_RM, "OK\0");
+	KXS_W_TX(test, g1, *t1, XS_WRITE, "data/deep/dark/different/path\0s",
+		 XS_WRITE, "OK\0");
+	KXS_W_TX(test, g1, *t1, XS_READ, "data/v\0", XS_READ, "value");
+	/* The control domain: a write and new permissions. */
+	t2 = kxs_w_tx_start(test, d0b);
+	KXS_W_TX(test, d0b, t2, XS_WRITE, "/a/new\0z", XS_WRITE, "OK\0");
+	KXS_W_TX(test, d0b, t2, XS_SET_PERMS, "/a/b\0n0\0r2\0", XS_SET_PERMS,
+		 "OK\0");
+	/* Guest 2: nothing yet. */
+	t3 = kxs_w_tx_start(test, g2);
+	KUNIT_EXPECT_NE(test, t3, t2);
+	/* Bound to fail: what it read changes outside. */
+	*t4 = kxs_w_tx_start(test, d0);
+	KXS_W_TX(test, d0, *t4, XS_READ, "/m/n\0", XS_READ, "");
+	KXS_W_RT(test, d0, XS_WRITE, "/m/n\0changed", XS_WRITE, "OK\0");
+
+	kxs_cpt_drain(g1, NULL);
+	kxs_cpt_drain(g2, NULL);
+	kxs_cpt_drain(d0b, NULL);
+	kxs_cpt_drain(d0, NULL);
+}
+
+static void kxs_cpt_round_trip(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_cpt_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct kxs_conn *g1, *d0;
+	size_t alen, blen, clen;
+	u8 *a, *b, *c;
+	u32 t1, t4, len;
+	char req[32];
+	int dom;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	kxs_cpt_build(test, &t1, &t4);
+	a = kxs_cpt_save(test, fx->store, &fx->doms, &alen);
+
+	/* The same store: a no-op, byte for byte. */
+	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore(fx->store, &fx->doms, 1,
+						     a, alen), 0);
+	b = kxs_cpt_save(test, fx->store, &fx->doms, &blen);
+	kxs_cpt_expect_same(test, a, alen, b, blen, "same store");
+	kvfree(b);
+
+	/* A new store: the same bytes, the same tree and accounting. */
+	kxs_cpt_env_init(test, e);
+	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore(e->store, &e->doms, 1,
+						     a, alen), 0);
+	c = kxs_cpt_save(test, e->store, &e->doms, &clen);
+	kxs_cpt_expect_same(test, a, alen, c, clen, "new store");
+	kvfree(c);
+	for (dom = 0; dom < 3; dom++)
+		KUNIT_EXPECT_EQ_MSG(test, kxs_store_owned(e->store, dom),
+				    kxs_store_owned(fx->store, dom),
+				    "nodes of domain %d", dom);
+	kxs_fx_expect_check(test, e->store);
+
+	/* Guest 1's next connection gets its watches and transaction. */
+	g1 = kxs_cpt_env_conn(test, e, 1);
+	KUNIT_EXPECT_GT(test, kxs_cpt_drain(g1, NULL), (size_t)0);
+	KXS_W_RT(test, g1, XS_WATCH, "data\0t1\0", XS_ERROR, "EEXIST\0");
+	KXS_W_TX(test, g1, t1, XS_READ, "data/new\0", XS_READ, "n");
+	KXS_W_TX(test, g1, t1, XS_READ, "data/deep/dark/rel/p\0", XS_ERROR,
+		 "ENOENT\0");
+	KUNIT_EXPECT_EQ_MSG(test, kxs_cpt_req(test, g1, t1,
+					      XS_TRANSACTION_END, "T", 2),
+			    (u32)XS_TRANSACTION_END, "%s", fx->reply);
+	KXS_W_RT(test, g1, XS_READ, "data/deep/dark/different/path\0", XS_READ,
+		 "s");
+	KXS_W_RT(test, g1, XS_READ, "data/old/k\0", XS_ERROR, "ENOENT\0");
+	/* The one bound to fail fails, for the control domain. */
+	d0 = kxs_cpt_env_conn(test, e, 0);
+	snprintf(req, sizeof(req), "T");
+	KUNIT_EXPECT_EQ(test, kxs_w_call(test, d0, t4, XS_TRANSACTION_END,
+					 req, 2, &len), (u32)XS_ERROR);
+	KUNIT_EXPECT_STREQ(test, fx->reply, "EAGAIN");
+	kxs_fx_expect_check(test, e->store);
+	kxs_cpt_env_exit(e);
+	kvfree(a);
+}
+
+/* A stream written as QEMU does: children unsorted, NODE_REFs. */
+static void kxs_cpt_node(struct kxs_sbuf *b, const char *name, u8 flags,
+			 const char *value, const char *perms)
+{
+	if (name)
+		kxs_sbuf_str(b, name);
+	kxs_sbuf_u8(b, flags);
+	kxs_sbuf_be32(b, strlen(value));
+	kxs_sbuf_bytes(b, value, strlen(value));
+	for (; *perms; perms += strlen(perms) + 1)
+		kxs_sbuf_str(b, perms);
+	kxs_sbuf_u8(b, 0);
+}
+
+static void kxs_cpt_ref(struct kxs_sbuf *b, const char *name, u32 tx)
+{
+	kxs_sbuf_str(b, name);
+	kxs_sbuf_u8(b, KXS_CP_NODE_REF);
+	kxs_sbuf_be32(b, tx);
+}
+
+/* Variants of the hand-built stream, each made invalid in one way. */
+enum kxs_cpt_bad {
+	KXS_BAD_NONE,
+	KXS_BAD_REF_UNKNOWN,
+	KXS_BAD_REF_IN_MAIN,
+	KXS_BAD_DUP_CHILD,
+	KXS_BAD_PERM,
+	KXS_BAD_NAME,
+	KXS_BAD_TX_ID_1,
+	KXS_BAD_TRAILING,
+	KXS_BAD_NO_PERMS,
+	KXS_BAD_LAST_TX,
+	KXS_BAD_WATCH_PATH,
+	KXS_BAD_FLAGS,
+	KXS_BAD_NR,
+};
+
+static void kxs_cpt_qemu_stream(struct kxs_sbuf *b, enum kxs_cpt_bad bad)
+{
+	kxs_sbuf_be32(b, bad == KXS_BAD_LAST_TX ? 6 : 7);
+	kxs_sbuf_be32(b, 5);				/* main tree */
+	kxs_cpt_node(b, NULL, KXS_CP_MODIFIED_IN_TX, "", "n0\0");
+	kxs_cpt_node(b, "b", 0, "B", "r0\0");
+	kxs_sbuf_u8(b, 0);
+	kxs_cpt_node(b, "a", 0, "A", "n0\0r1\0");
+	kxs_cpt_node(b, bad == KXS_BAD_NAME ? "x y" : "x", 0, "X",
+		     bad == KXS_BAD_PERM ? "x0\0" : "n0\0r1\0");
+	kxs_sbuf_u8(b, 0);
+	if (bad == KXS_BAD_REF_IN_MAIN)
+		kxs_cpt_ref(b, "r", 5);
+	kxs_sbuf_u8(b, 0);				/* end of a */
+	if (bad == KXS_BAD_DUP_CHILD) {
+		kxs_cpt_node(b, "b", 0, "B", "r0\0");
+		kxs_sbuf_u8(b, 0);
+	}
+	kxs_sbuf_u8(b, 0);				/* end of / */
+
+	kxs_sbuf_be32(b, 5);				/* base: current */
+	kxs_sbuf_be32(b, 1);				/* guest 1 */
+	kxs_sbuf_be32(b, bad == KXS_BAD_TX_ID_1 ? 1 : 6);
+	kxs_cpt_node(b, NULL, 0, "", "n0\0");
+	kxs_cpt_node(b, "c", bad == KXS_BAD_FLAGS ? 0x10 :
+		     KXS_CP_MODIFIED_IN_TX, "C6",
+		     bad == KXS_BAD_NO_PERMS ? "" : "n1\0");
+	kxs_sbuf_u8(b, 0);
+	kxs_cpt_ref(b, "a", bad == KXS_BAD_REF_UNKNOWN ? 9 : 5);
+	kxs_cpt_node(b, "b", KXS_CP_MODIFIED_IN_TX, "B6", "r0\0");
+	kxs_sbuf_u8(b, 0);
+	kxs_sbuf_u8(b, 0);
+
+	kxs_sbuf_be32(b, 4);				/* base: stale */
+	kxs_sbuf_be32(b, 0);
+	kxs_sbuf_be32(b, 7);
+	kxs_cpt_node(b, NULL, 0, "", "n0\0");
+	kxs_cpt_ref(b, "b", 6);				/* into tx 6 */
+	kxs_cpt_ref(b, "a", 6);				/* via tx 6 to 5 */
+	kxs_sbuf_u8(b, 0);
+	kxs_sbuf_be32(b, 0);				/* XBT_NULL */
+
+	kxs_sbuf_str(b, bad == KXS_BAD_WATCH_PATH ? "da//ta" : "data");
+	kxs_sbuf_str(b, "tok");
+	kxs_sbuf_str(b, "/a");
+	kxs_sbuf_str(b, "tok2");
+	kxs_sbuf_u8(b, 0);
+	if (bad == KXS_BAD_TRAILING)
+		kxs_sbuf_u8(b, 0);
+}
+
+static void kxs_cpt_qemu(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *d0 = fx->conn, *g1;
+	struct kxs_sbuf b = { };
+	int bad;
+
+	for (bad = KXS_BAD_NONE + 1; bad < KXS_BAD_NR; bad++) {
+		struct kxs_sbuf x = { };
+		int ret;
+
+		kxs_cpt_qemu_stream(&x, bad);
+		KUNIT_ASSERT_EQ(test, x.err, 0);
+		ret = kxs_checkpoint_restore(fx->store, &fx->doms, 1, x.buf,
+					     x.len);
+		KUNIT_EXPECT_EQ_MSG(test, ret, -EINVAL, "variant %d", bad);
+		kvfree(x.buf);
+	}
+	KXS_W_RT(test, d0, XS_DIRECTORY, "/\0", XS_DIRECTORY, "");
+
+	kxs_cpt_qemu_stream(&b, KXS_BAD_NONE);
+	KUNIT_ASSERT_EQ(test, b.err, 0);
+	KUNIT_ASSERT_EQ(test, kxs_checkpoint_restore(fx->store, &fx->doms, 1,
+						     b.buf, b.len), 0);
+	kvfree(b.buf);
+	KXS_W_RT(test, d0, XS_DIRECTORY, "/\0", XS_DIRECTORY, "a\0b\0");
+	KXS_W_RT(test, d0, XS_READ, "/a\0", XS_READ, "A");
+	KXS_W_RT(test, d0, XS_READ, "/a/x\0", XS_READ, "X");
+	KXS_W_RT(test, d0, XS_GET_PERMS, "/a\0", XS_GET_PERMS, "n0\0r1\0");
+	KXS_W_RT(test, d0, XS_READ, "/b\0", XS_READ, "B");
+	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 0), 4UL);
+
+	g1 = kxs_fx_guest(test, 1);
+	/* Two watches adopted, each fires once. */
+	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(g1, NULL),
+			2 * KXS_HDR_SIZE + sizeof("data\0tok") +
+			sizeof("/a\0tok2"));
+	KXS_W_TX(test, g1, 6, XS_READ, "/b\0", XS_READ, "B6");
+	KXS_W_TX(test, g1, 6, XS_READ, "/c\0", XS_READ, "C6");
+	KXS_W_TX(test, g1, 6, XS_READ, "/a/x\0", XS_READ, "X");
+	KXS_W_TX(test, d0, 7, XS_READ, "/b\0", XS_READ, "B6");
+	KXS_W_TX(test, d0, 7, XS_READ, "/c\0", XS_ERROR, "ENOENT\0");
+	KXS_W_TX(test, d0, 7, XS_TRANSACTION_END, "T\0", XS_ERROR, "EAGAIN\0");
+	KUNIT_EXPECT_EQ(test, kxs_cpt_req(test, g1, 6, XS_TRANSACTION_END,
+					  "T", 2), (u32)XS_TRANSACTION_END);
+	KXS_W_RT(test, d0, XS_READ, "/b\0", XS_READ, "B6");
+	KXS_W_RT(test, d0, XS_READ, "/c\0", XS_READ, "C6");
+	/* Ids go on after the stream's last one. */
+	KUNIT_EXPECT_EQ(test, kxs_w_tx_start(test, d0), 8U);
+	kxs_fx_expect_check(test, fx->store);
+}
+
+/*
+ * Every truncation and many random mutations of a stream: rejected with
+ * nothing changed (the store's own checkpoint is the same bytes), or
+ * loaded whole.
+ */
+static void kxs_cpt_corrupt(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_cpt_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct rnd_state rnd;
+	size_t alen, blen, nlen, cut;
+	u8 *a, *before, *now, *m;
+	u32 t1, t4;
+	int i, ret, loaded = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	kxs_cpt_build(test, &t1, &t4);
+	a = kxs_cpt_save(test, fx->store, &fx->doms, &alen);
+	m = kunit_kzalloc(test, alen, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+
+	/* The target: another store, with content of its own. */
+	kxs_cpt_env_init(test, e);
+	KXS_W_RT(test, kxs_cpt_env_conn(test, e, 0), XS_WRITE,
+		 "/other\0content", XS_WRITE, "OK\0");
+	before = kxs_cpt_save(test, e->store, &e->doms, &blen);
+
+	for (cut = 0; cut < alen; cut++) {
+		memcpy(m, a, cut);
+		ret = kxs_checkpoint_restore(e->store, &e->doms, 1, m, cut);
+		if (ret != -EINVAL)
+			KUNIT_FAIL(test, "cut at %zu: %d", cut, ret);
+		now = kxs_cpt_save(test, e->store, &e->doms, &nlen);
+		if (nlen != blen || memcmp(now, before, blen))
+			KUNIT_FAIL(test, "cut at %zu changed the store", cut);
+		kvfree(now);
+	}
+
+	prandom_seed_state(&rnd, 20261121);
+	for (i = 0; i < 400; i++) {
+		int n = 1 + prandom_u32_state(&rnd) % 3;
+
+		memcpy(m, a, alen);
+		while (n--)
+			m[prandom_u32_state(&rnd) % alen] ^=
+				1 + prandom_u32_state(&rnd) % 255;
+		ret = kxs_checkpoint_restore(e->store, &e->doms, 1, m, alen);
+		now = kxs_cpt_save(test, e->store, &e->doms, &nlen);
+		if (ret) {
+			if (nlen != blen || memcmp(now, before, blen))
+				KUNIT_FAIL(test, "mutation %d failed (%d) and changed the store",
+					   i, ret);
+			kvfree(now);
+			continue;
+		}
+		/* Loaded: the store is consistent and is the stream's. */
+		loaded++;
+		kxs_fx_expect_check(test, e->store);
+		kvfree(before);
+		before = now;
+		blen = nlen;
+		ret = kxs_checkpoint_restore(e->store, &e->doms, 1, before,
+					     blen);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+	}
+	kunit_info(test, "%d of 400 mutated streams were valid and loaded\n",
+		   loaded);
+	kvfree(before);
+	kvfree(a);
+	kxs_cpt_env_exit(e);
+}
+
+/*
+ * Streams arrive at the sysfs file a page (or less) at a time: the
+ * scanner finds their end whatever the pieces, and refuses bytes after it.
+ */
+static void kxs_cpt_scan(struct kunit *test)
+{
+	static const size_t chunks[] = { 1, 2, 3, 7, 64, 4096, 1 << 20 };
+	struct kxs_fx *fx = kxs_fx(test);
+	size_t alen, i, cut;
+	u32 t1, t4;
+	u8 *a, *m;
+
+	kxs_cpt_build(test, &t1, &t4);
+	a = kxs_cpt_save(test, fx->store, &fx->doms, &alen);
+	m = kunit_kzalloc(test, alen + 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	memcpy(m, a, alen);
+	for (i = 0; i < ARRAY_SIZE(chunks); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, kxs_sysfs_scan(a, alen, chunks[i]),
+				    (ssize_t)alen, "pieces of %zu", chunks[i]);
+		KUNIT_EXPECT_EQ_MSG(test, kxs_sysfs_scan(m, alen + 1,
+							 chunks[i]),
+				    (ssize_t)-EINVAL, "trailing byte, pieces of %zu",
+				    chunks[i]);
+	}
+	for (cut = 0; cut < alen; cut++)
+		if (kxs_sysfs_scan(a, cut, 4096) != 0)
+			KUNIT_FAIL(test, "complete after %zu of %zu bytes", cut,
+				   alen);
+	/* A bad flag is refused as soon as it is seen. */
+	m[8] = 0x40;
+	KUNIT_EXPECT_EQ(test, kxs_sysfs_scan(m, 9, 4096), (ssize_t)-EINVAL);
+	kvfree(a);
+}
+
+/* oxenstored's live-update property, with a fixed list of seeds. */
+#define KXS_PROP_OPS	300
+#define KXS_PROP_CONNS	4
+
+static const char *const kxs_prop_paths[] = {
+	"data", "data/a", "data/a/b", "data/c", "/local/domain/1/data/a",
+	"/local/domain/2/data", "/tool", "/tool/x", "/tool/x/y", "@releaseDomain",
+};
+
+struct kxs_prop {
+	struct kxs_conn *c[KXS_PROP_CONNS];
+	u32 txs[KXS_PROP_CONNS][4];
+	struct kxs_sbuf log;
+	size_t op_end[KXS_PROP_OPS];
+};
+
+static u32 kxs_prop_rnd(struct rnd_state *r, u32 n)
+{
+	return prandom_u32_state(r) % n;
+}
+
+/* One request; its reply (and any events) appended to the log. */
+static void kxs_prop_send(struct kunit *test, struct kxs_prop *p, int ci,
+			  u32 tx, u32 type, const char *payload, u32 len)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	size_t n = kxs_w_msg(fx->buf, type, 0x100 + type, tx, payload, len);
+	size_t start = 0;
+	struct xsd_sockmsg hdr;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, kxs_w_write(p->c[ci], fx->buf, n), (ssize_t)n);
+	for (i = 0; i < KXS_PROP_CONNS; i++) {
+		kxs_sbuf_u8(&p->log, i);
+		if (i == ci)
+			start = p->log.len;
+		kxs_cpt_drain(p->c[i], &p->log);
+	}
+	if (type != XS_TRANSACTION_START || p->log.err ||
+	    p->log.len < start + sizeof(hdr))
+		return;
+	/* A new transaction's id, to use later. */
+	memcpy(&hdr, p->log.buf + start, sizeof(hdr));
+	if (hdr.type == XS_TRANSACTION_START) {
+		char s[16] = { };
+		u32 id;
+
+		memcpy(s, p->log.buf + start + sizeof(hdr),
+		       min_t(u32, hdr.len, sizeof(s) - 1));
+		if (!kstrtou32(s, 10, &id))
+			p->txs[ci][id % 4] = id;
+	}
+}
+
+static void kxs_prop_run(struct kunit *test, u32 seed, bool restore,
+			 struct kxs_prop *p)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct rnd_state rnd, rst;
+	char req[128];
+	int op;
+
+	p->c[0] = fx->conn;
+	p->c[1] = kxs_fx_guest(test, 1);
+	p->c[2] = kxs_fx_guest(test, 2);
+	p->c[3] = kxs_fx_guest(test, 1);
+	KXS_W_RT(test, fx->conn, XS_MKDIR, "/local/domain/1/data\0", XS_MKDIR,
+		 "OK\0");
+	KXS_W_RT(test, fx->conn, XS_SET_PERMS, "/local/domain/1\0b1\0",
+		 XS_SET_PERMS, "OK\0");
+	KXS_W_RT(test, fx->conn, XS_SET_PERMS, "/local/domain/1/data\0b1\0",
+		 XS_SET_PERMS, "OK\0");
+	KXS_W_RT(test, fx->conn, XS_MKDIR, "/local/domain/2\0", XS_MKDIR,
+		 "OK\0");
+	KXS_W_RT(test, fx->conn, XS_SET_PERMS, "/local/domain/2\0b2\0",
+		 XS_SET_PERMS, "OK\0");
+
+	prandom_seed_state(&rnd, seed);
+	prandom_seed_state(&rst, seed ^ 0x5a5a);
+	for (op = 0; op < KXS_PROP_OPS; op++) {
+		int ci = kxs_prop_rnd(&rnd, KXS_PROP_CONNS);
+		const char *path = kxs_prop_paths[kxs_prop_rnd(&rnd,
+					ARRAY_SIZE(kxs_prop_paths))];
+		u32 tx = 0, kind = kxs_prop_rnd(&rnd, 12), len;
+
+		if (kxs_prop_rnd(&rnd, 3) == 0)
+			tx = p->txs[ci][kxs_prop_rnd(&rnd, 4)];
+		if (restore && kxs_prop_rnd(&rst, 6) == 0) {
+			size_t slen;
+			u8 *s = kxs_cpt_save(test, fx->store, &fx->doms, &slen);
+
+			int r = kxs_checkpoint_restore(fx->store, &fx->doms,
+							1, s, slen);
+
+			if (r)
+				print_hex_dump(KERN_INFO, "stream: ",
+					       DUMP_PREFIX_OFFSET, 16, 1, s,
+					       slen, true);
+			KUNIT_ASSERT_EQ_MSG(test, r, 0, "seed %u op %d", seed,
+					    op);
+			kvfree(s);
+		}
+		switch (kind) {
+		case 0: case 1: case 2:
+			len = scnprintf(req, sizeof(req), "%s%cv%d", path, 0,
+					op) + 1;
+			kxs_prop_send(test, p, ci, tx, XS_WRITE, req, len - 1);
+			break;
+		case 3:
+			kxs_prop_send(test, p, ci, tx, XS_READ, path,
+				      strlen(path) + 1);
+			break;
+		case 4:
+			kxs_prop_send(test, p, ci, tx, XS_DIRECTORY, path,
+				      strlen(path) + 1);
+			break;
+		case 5:
+			kxs_prop_send(test, p, ci, tx, XS_RM, path,
+				      strlen(path) + 1);
+			break;
+		case 6:
+			len = scnprintf(req, sizeof(req), "%s%cb%d%cr%d", path,
+					0, ci ? (ci & 1 ? 1 : 2) : 0, 0,
+					kxs_prop_rnd(&rnd, 3));
+			kxs_prop_send(test, p, ci, tx, XS_SET_PERMS, req,
+				      len + 1);
+			break;
+		case 7:
+			kxs_prop_send(test, p, ci, 0, XS_TRANSACTION_START,
+				      "", 1);
+			break;
+		case 8:
+			kxs_prop_send(test, p, ci, tx, XS_TRANSACTION_END,
+				      kxs_prop_rnd(&rnd, 4) ? "T" : "F", 2);
+			break;
+		case 9:
+			len = scnprintf(req, sizeof(req), "%s%ctok%d", path, 0,
+					kxs_prop_rnd(&rnd, 2));
+			kxs_prop_send(test, p, ci, 0, XS_WATCH, req, len + 1);
+			break;
+		case 10:
+			len = scnprintf(req, sizeof(req), "%s%ctok%d", path, 0,
+					kxs_prop_rnd(&rnd, 2));
+			kxs_prop_send(test, p, ci, 0, XS_UNWATCH, req, len + 1);
+			break;
+		default:
+			kxs_prop_send(test, p, ci, tx, XS_GET_PERMS, path,
+				      strlen(path) + 1);
+			break;
+		}
+		p->op_end[op] = p->log.len;
+	}
+	for (op = 1; op < KXS_PROP_CONNS; op++)
+		kxs_fx_close(test, p->c[op]);
+}
+
+static const u32 kxs_prop_seeds[] = { 1, 2, 3, 42, 1000, 31337, 20261121 };
+
+static void kxs_cpt_property(struct kunit *test)
+{
+	struct kxs_prop *a = kunit_kzalloc(test, sizeof(*a), GFP_KERNEL);
+	struct kxs_prop *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	int s, op;
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	for (s = 0; s < ARRAY_SIZE(kxs_prop_seeds); s++) {
+		u32 seed = kxs_prop_seeds[s];
+
+		/* Each run in a store of its own, from the same start. */
+		kxs_fx_exit(test);
+		kxs_fx_init(test);
+		memset(a, 0, sizeof(*a));
+		kxs_prop_run(test, seed, false, a);
+		kxs_fx_exit(test);
+		kxs_fx_init(test);
+		memset(b, 0, sizeof(*b));
+		kxs_prop_run(test, seed, true, b);
+		KUNIT_ASSERT_EQ(test, a->log.err, 0);
+		KUNIT_ASSERT_EQ(test, b->log.err, 0);
+		for (op = 0; op < KXS_PROP_OPS; op++)
+			if (a->op_end[op] != b->op_end[op] ||
+			    memcmp(a->log.buf, b->log.buf, a->op_end[op]))
+				break;
+		KUNIT_EXPECT_EQ_MSG(test, op, KXS_PROP_OPS,
+				    "seed %u: replies differ from request %d on",
+				    seed, op);
+		kvfree(a->log.buf);
+		kvfree(b->log.buf);
+	}
+}
+
+static int kxs_cpt_init(struct kunit *test)
+{
+	return kxs_fx_init(test);
+}
+
+static void kxs_cpt_exit(struct kunit *test)
+{
+	kxs_fx_exit(test);
+}
+
+static struct kunit_case kxs_cpt_cases[] = {
+	KUNIT_CASE(kxs_cpt_round_trip),
+	KUNIT_CASE(kxs_cpt_qemu),
+	KUNIT_CASE(kxs_cpt_corrupt),
+	KUNIT_CASE(kxs_cpt_scan),
+	KUNIT_CASE(kxs_cpt_property),
+	{}
+};
+
+static struct kunit_suite kxs_cpt_suite = {
+	.name = "kxenstore_checkpoint",
+	.init = kxs_cpt_init,
+	.exit = kxs_cpt_exit,
+	.test_cases = kxs_cpt_cases,
+};
+
+kunit_test_suite(kxs_cpt_suite);
