@@ -77,23 +77,30 @@ void kxs_sbuf_str(struct kxs_sbuf *b, const char *s)
 	kxs_sbuf_bytes(b, s, strlen(s) + 1);
 }
 
-/* content perms: the value, then each permission string, then a NUL. */
-static void kxs_cp_data(struct kxs_sbuf *b, const struct kxs_data *d)
+/* perms: each permission string, then a NUL. */
+static void kxs_cp_perms(struct kxs_sbuf *b, const struct kxs_perm *perms,
+			 unsigned int nr)
 {
 	static const char letters[] = "nrwb";
 	unsigned int i;
 
-	kxs_sbuf_be32(b, d->len);
-	kxs_sbuf_bytes(b, kxs_data_value(d), d->len);
-	for (i = 0; i < d->nr_perms; i++) {
+	for (i = 0; i < nr; i++) {
 		char one[8];
 
 		snprintf(one, sizeof(one), "%c%u",
-			 letters[d->perms[i].access & KXS_PERM_BOTH],
-			 d->perms[i].domid);
+			 letters[perms[i].access & KXS_PERM_BOTH],
+			 perms[i].domid);
 		kxs_sbuf_str(b, one);
 	}
 	kxs_sbuf_u8(b, 0);
+}
+
+/* content perms: the value, then the permissions. */
+static void kxs_cp_data(struct kxs_sbuf *b, const struct kxs_data *d)
+{
+	kxs_sbuf_be32(b, d->len);
+	kxs_sbuf_bytes(b, kxs_data_value(d), d->len);
+	kxs_cp_perms(b, d->perms, d->nr_perms);
 }
 
 static struct kxs_data *kxs_cp_node_data(struct kxs_store *s,
@@ -222,11 +229,11 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 	int depth = 0, ret;
 	char *path;
 
-	if (!kxs_tx_view_differs(tx, "/")) {
-		kxs_sbuf_u8(b, KXS_CP_NODE_REF);
-		kxs_sbuf_be32(b, KXS_CP_MAIN_TX);
-		return b->err;
-	}
+	/*
+	 * The root is always written in full, even when the whole view is
+	 * the main tree's: QEMU's loader looks a NODE_REF at a tree's root up
+	 * at a wrong path.
+	 */
 	frames = kvmalloc_array(KXS_CP_DEPTH_MAX + 1, sizeof(*frames),
 				GFP_KERNEL);
 	path = kmalloc(KXS_PATH_BUF, GFP_KERNEL);
@@ -259,10 +266,18 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 			continue;
 		kxs_sbuf_str(b, name);
 		if (gone) {
-			/* Removed here: reported at commit, nothing below. */
+			const struct kxs_perm *perms;
+			unsigned int nr = 0;
+
+			/*
+			 * Removed here: reported at commit, nothing below.
+			 * With its permissions as they were, as QEMU keeps
+			 * them (a node it makes below copies them).
+			 */
+			perms = kxs_tx_view_removed_perms(tx, path, &nr);
 			kxs_sbuf_u8(b, KXS_CP_DELETED_IN_TX);
 			kxs_sbuf_be32(b, 0);
-			kxs_sbuf_u8(b, 0);
+			kxs_cp_perms(b, perms, perms ? nr : 0);
 			kxs_sbuf_u8(b, 0);
 			ret = b->err;
 		} else if (!kxs_tx_view_differs(tx, path)) {
@@ -369,6 +384,7 @@ int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
 	}
 	n = kxs_watch_unsaved(d, guest, &domid);
 	if (n)
-		len += scnprintf(buf + len, size - len, "watches %u\n", domid);
+		len += scnprintf(buf + len, size - len,
+				 "watches %u (domain %u, ...)\n", n, domid);
 	return len;
 }

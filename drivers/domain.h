@@ -9,10 +9,12 @@
  * a connection's request lock (kxs_ctx.lock) and outside the store lock;
  * it is never held while a request lock is taken.
  *
- * kxs_domains.quiesce is outermost: every request, close and bind holds
- * it for reading before its request lock; checkpoint and restore hold it
- * for writing, so that they see and change the whole store, its
- * transactions and its watches at one instant.
+ * kxs_domains.quiesce comes before every lock above: every request,
+ * close and adoption at bind holds it for reading around its request
+ * lock (inside the connection's input lock, which checkpoint and restore
+ * never take); checkpoint and restore hold it for writing, so that they
+ * see and change the whole store, its transactions and its watches at
+ * one instant.
  */
 #ifndef _KXS_DOMAIN_H
 #define _KXS_DOMAIN_H

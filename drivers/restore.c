@@ -399,7 +399,7 @@ static int kxs_parse_tree(struct kxs_pstream *ps, struct kxs_ptree *t,
 		}
 		ret = -EINVAL;
 		if (off + len > KXS_PATH_MAX || depth == KXS_RS_DEPTH_MAX ||
-		    parent->nr_kids == U32_MAX)
+		    parent->nr_kids == U32_MAX || memchr(name, '/', len))
 			break;
 		ps->path[off - 1] = '/';
 		memcpy(ps->path + off, name, len + 1);

@@ -26,12 +26,34 @@
 
 #include "checkpoint.h"
 #include "device.h"
+#include "domain.h"
 #include "path.h"
 #include "proto.h"
 #include "sysfs.h"
 
 static ushort checkpoint_guest = 1;
-module_param(checkpoint_guest, ushort, 0644);
+
+/* Only a domid a guest can have: watches parked for another never go. */
+static int kxs_guest_param_set(const char *val, const struct kernel_param *kp)
+{
+	u16 domid;
+	int ret = kstrtou16(val, 0, &domid);
+
+	if (ret)
+		return ret;
+	if (!kxs_domid_is_guest(domid))
+		return -EINVAL;
+	*(ushort *)kp->arg = domid;
+	return 0;
+}
+
+static const struct kernel_param_ops kxs_guest_param_ops = {
+	.set = kxs_guest_param_set,
+	.get = param_get_ushort,
+};
+
+module_param_cb(checkpoint_guest, &kxs_guest_param_ops, &checkpoint_guest,
+		0644);
 MODULE_PARM_DESC(checkpoint_guest,
 		 "guest domain whose watches checkpoints carry and restores give back (QEMU's format has no domain for them; default 1)");
 

@@ -1266,6 +1266,28 @@ bool kxs_tx_view_changed(struct kxs_tx *tx, const char *path)
 }
 
 /**
+ * kxs_tx_view_removed_perms() - permissions of a node the transaction
+ * removed, as they were
+ * @tx: the transaction
+ * @path: a path kxs_tx_view_removed() listed
+ * @nr: set to their number
+ *
+ * Return: the permissions (the transaction's; valid while it is), or NULL.
+ */
+const struct kxs_perm *kxs_tx_view_removed_perms(struct kxs_tx *tx,
+						 const char *path,
+						 unsigned int *nr)
+{
+	size_t len = strlen(path);
+	struct kxs_tx_event *ev = kxs_tx_event_lower_bound(tx, path, len);
+
+	if (!ev || strcmp(ev->path, path) || !ev->rm)
+		return NULL;
+	*nr = ev->nr_perms;
+	return ev->perms;
+}
+
+/**
  * kxs_tx_view_differs() - does the view differ from the live tree at or
  * below @path?
  * @tx: the transaction

@@ -166,6 +166,9 @@ int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
 			size_t *len);
 bool kxs_tx_view_differs(struct kxs_tx *tx, const char *path);
 bool kxs_tx_view_changed(struct kxs_tx *tx, const char *path);
+const struct kxs_perm *kxs_tx_view_removed_perms(struct kxs_tx *tx,
+						 const char *path,
+						 unsigned int *nr);
 
 struct kxs_txn *kxs_txn_lookup(struct kxs_tx *tx, const char *path,
 			       size_t len);

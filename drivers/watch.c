@@ -643,7 +643,7 @@ int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b)
  * @domid: set to the domain of one of them
  *
  * Return: how many watches of guest domains the stream cannot carry
- * (another guest's, or with a depth).
+ * (another guest's, or with a depth), registered or parked.
  */
 unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid)
 {
@@ -659,6 +659,14 @@ unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid)
 			n++;
 		}
 	}
+	mutex_lock(&d->lock);
+	list_for_each_entry(w, &d->parked_watches, ctx_link) {
+		if (!kxs_watch_is_saved(w, guest)) {
+			*domid = w->domid;
+			n++;
+		}
+	}
+	mutex_unlock(&d->lock);
 	mutex_unlock(&d->watches.lock);
 	return n;
 }

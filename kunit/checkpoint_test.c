@@ -305,6 +305,7 @@ enum kxs_cpt_bad {
 	KXS_BAD_LAST_TX,
 	KXS_BAD_WATCH_PATH,
 	KXS_BAD_FLAGS,
+	KXS_BAD_SLASH,
 	KXS_BAD_NR,
 };
 
@@ -316,7 +317,8 @@ static void kxs_cpt_qemu_stream(struct kxs_sbuf *b, enum kxs_cpt_bad bad)
 	kxs_cpt_node(b, "b", 0, "B", "r0\0");
 	kxs_sbuf_u8(b, 0);
 	kxs_cpt_node(b, "a", 0, "A", "n0\0r1\0");
-	kxs_cpt_node(b, bad == KXS_BAD_NAME ? "x y" : "x", 0, "X",
+	kxs_cpt_node(b, bad == KXS_BAD_NAME ? "x y" :
+		     bad == KXS_BAD_SLASH ? "x/z" : "x", 0, "X",
 		     bad == KXS_BAD_PERM ? "x0\0" : "n0\0r1\0");
 	kxs_sbuf_u8(b, 0);
 	if (bad == KXS_BAD_REF_IN_MAIN)

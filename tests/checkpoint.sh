@@ -285,14 +285,16 @@ t_live_update_refuses_with_open_connection() {
 }
 
 t_live_update_100k_nodes() {
-	local d i t0 per=1000 dirs args
+	local d i t0 per=1000 dirs args pad
+	# 100-byte values: a stream of over 10 MB, many pages each way
+	pad=$(printf '%090d' 0)
 	[ "$NODES" -ge $per ] || per=$NODES
 	dirs=$((NODES / per))
 	t0=$SECONDS
 	for ((d = 0; d < dirs; d++)); do
 		args=()
 		for ((i = 0; i < per; i++)); do
-			args+=("$B/big/d$d/n$i" "value $d.$i")
+			args+=("$B/big/d$d/n$i" "$pad $d.$i")
 		done
 		xenstore-write "${args[@]}" ||
 			fail "xenstore-write of $per nodes under $B/big/d$d failed"

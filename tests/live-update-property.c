@@ -10,6 +10,10 @@
  * Transaction ids come from one counter for the whole store, so they are
  * compared by order of appearance.  Seeds: $KXS_PROP_SEEDS (default
  * "1 2 3"); a failure names the seed and the first request that differs.
+ *
+ * And a live update by hand: a checkpoint taken while a guest has open
+ * transactions and watches, restored into a freshly loaded module
+ * ($KXS_MODULE), gives them back to the guest's next connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -121,11 +125,9 @@ static char *read_checkpoint(size_t *len)
 	return buf;
 }
 
-/* Checkpoint, restore it, and check that the store is the same bytes. */
-static void restore_via_sysfs(void)
+static void write_checkpoint(const char *buf, size_t len)
 {
-	size_t len, len2, off, i;
-	char *buf = read_checkpoint(&len), *again;
+	size_t off;
 	ssize_t n;
 	int fd;
 
@@ -136,6 +138,15 @@ static void restore_via_sysfs(void)
 		CHECK(n > 0, "restore at byte %zu of %zu: %m", off, len);
 	}
 	close(fd);
+}
+
+/* Checkpoint, restore it, and check that the store is the same bytes. */
+static void restore_via_sysfs(void)
+{
+	size_t len, len2, i;
+	char *buf = read_checkpoint(&len), *again;
+
+	write_checkpoint(buf, len);
 	again = read_checkpoint(&len2);
 	for (i = 0; i < len && i < len2 && buf[i] == again[i]; i++)
 		;
@@ -305,11 +316,178 @@ static void t_replies_are_the_same_with_restores_between_requests(void)
 	free(seeds);
 }
 
+static void rm_quietly(int fd, const char *path)
+{
+	struct xst_msg m;
+
+	xst_call(fd, XS_RM, 0, path, strlen(path) + 1, &m);
+}
+
+static uint32_t tx_start(int fd)
+{
+	struct xst_msg m;
+
+	xst_ev_call(fd, XS_TRANSACTION_START, 0, "", 1, &m);
+	CHECK(m.hdr.type == XS_TRANSACTION_START, "TRANSACTION_START: %s",
+	      xst_esc(m.body, m.hdr.len));
+	return strtoul((const char *)m.body, NULL, 10);
+}
+
+static void reload_module(void)
+{
+	const char *ko = getenv("KXS_MODULE");
+	char cmd[512];
+	int i;
+
+	CHECK(ko, "KXS_MODULE (the module file) is not set");
+	snprintf(cmd, sizeof(cmd), "rmmod kxenstore && insmod '%s'", ko);
+	CHECK(system(cmd) == 0, "%s failed", cmd);
+	for (i = 0; i < 50 && access(xst_dev_path(), F_OK); i++)
+		usleep(100000);
+	CHECK(!access(xst_dev_path(), F_OK), "%s did not come back",
+	      xst_dev_path());
+}
+
+static void t_new_module_gives_back_transactions_and_watches(void)
+{
+	uint32_t t, u, v;
+	size_t len;
+	char *buf;
+	int d0, g;
+
+	d0 = xst_open(0);
+	rm_quietly(d0, "/kxs-adopt");
+	rm_quietly(d0, "/local/domain/1");
+	xst_mkdir(d0, "/local/domain/1/data");
+	xst_rpc(d0, XS_SET_PERMS, "/local/domain/1\0b1", 19, XS_SET_PERMS,
+		"OK", 3);
+	xst_rpc(d0, XS_SET_PERMS, "/local/domain/1/data\0b1", 24,
+		XS_SET_PERMS, "OK", 3);
+	xst_mkdir(d0, "/kxs-adopt");
+	xst_rpc(d0, XS_SET_PERMS, "/kxs-adopt\0r0", 14, XS_SET_PERMS, "OK",
+		3);
+
+	/* Guest 1 (checkpoint_guest) with watches and a transaction. */
+	g = xst_open_domain(1);
+	xst_watch(g, "data", "tokA");
+	xst_watch(g, "/kxs-adopt", "tokB");
+	t = tx_start(g);
+	xst_ev_rpc_tx(g, XS_WRITE, t, "data/x\0one", 10, XS_WRITE, "OK", 3);
+	u = tx_start(d0);
+	xst_rpc_tx(d0, XS_WRITE, u, "/kxs-adopt/y\0two", 16, XS_WRITE, "OK",
+		   3);
+	buf = read_checkpoint(&len);
+	xst_ev_close(g);
+	close(d0);
+
+	reload_module();
+	write_checkpoint(buf, len);
+	free(buf);
+
+	/* The guest's next connection: its watches fire once each. */
+	g = xst_open_domain(1);
+	xst_events_expect_unordered(g, "data|tokA|/kxs-adopt|tokB|");
+	xst_ev_rpc_err(g, XS_WATCH, "data\0tokA", 10, "EEXIST");
+	xst_ev_rpc_tx(g, XS_READ, t, "data/x", 7, XS_READ, "one", 3);
+	xst_ev_rpc_tx(g, XS_TRANSACTION_END, t, "T", 2, XS_TRANSACTION_END,
+		      "OK", 3);
+	xst_events_expect(g, "data/x|tokA|");
+	/* The control domain's transaction, for any of its connections. */
+	d0 = xst_open(0);
+	xst_rpc_tx(d0, XS_READ, u, "/kxs-adopt/y", 13, XS_READ, "two", 3);
+	xst_rpc_tx(d0, XS_TRANSACTION_END, u, "T", 2, XS_TRANSACTION_END,
+		   "OK", 3);
+	xst_events_expect(g, "/kxs-adopt/y|tokB|");
+	xst_read_expect(d0, "/local/domain/1/data/x", "one", 3);
+	/* Ids go on from the checkpoint's. */
+	v = tx_start(d0);
+	CHECK(v > t && v > u, "new transaction %u after %u and %u", v, t, u);
+	xst_rpc_tx(d0, XS_TRANSACTION_END, v, "F", 2, XS_TRANSACTION_END,
+		   "OK", 3);
+	rm_quietly(d0, "/kxs-adopt");
+	rm_quietly(d0, "/local/domain/1");
+	xst_ev_close(g);
+	close(d0);
+}
+
+/* The text of a sysfs file of the module (one page at most). */
+static const char *sys_text(const char *name)
+{
+	static char text[4097];
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/kxenstore/%s", name);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0, "open %s: %m", path);
+	n = read(fd, text, sizeof(text) - 1);
+	CHECK(n >= 0, "read %s: %m", path);
+	close(fd);
+	text[n] = '\0';
+	return text;
+}
+
+static int sys_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/kxenstore/%s", name);
+	fd = open(path, O_WRONLY);
+	CHECK(fd >= 0, "open %s: %m", path);
+	if (write(fd, val, strlen(val)) < 0)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+#define EXPECT_OMITS(want)						\
+	do {								\
+		const char *got = sys_text("checkpoint_omits");		\
+		CHECK(!strcmp(got, want), "checkpoint_omits is \"%s\"", \
+		      got);						\
+	} while (0)
+
+static void t_omits_lists_what_a_checkpoint_cannot_carry(void)
+{
+	int d0 = xst_open(0), g;
+
+	EXPECT_OMITS("connections 1\n");
+	xst_rpc(d0, XS_INTRODUCE, "7\0" "99\0" "1", 7, XS_INTRODUCE, "OK", 3);
+	EXPECT_OMITS("connections 1\ndomain 7\n");
+	xst_rpc(d0, XS_SET_PERMS, "@introduceDomain\0r0", 20, XS_SET_PERMS,
+		"OK", 3);
+	EXPECT_OMITS("connections 1\ndomain 7\nspecial @introduceDomain\n");
+	xst_rpc(d0, XS_SET_PERMS, "@introduceDomain\0n0", 20, XS_SET_PERMS,
+		"OK", 3);
+	xst_rpc(d0, XS_RELEASE, "7", 2, XS_RELEASE, "OK", 3);
+	EXPECT_OMITS("connections 1\n");
+	/* Watches of another guest than checkpoint_guest (1). */
+	g = xst_open_domain(3);
+	xst_watch(g, "/kxs-omits", "t");
+	EXPECT_OMITS("connections 2\nwatches 1 (domain 3, ...)\n");
+	xst_ev_close(g);
+	close(d0);
+	EXPECT_OMITS("");
+	/* Only a guest's domain id can own a stream's watches. */
+	CHECK(sys_write("parameters/checkpoint_guest", "0") == EINVAL,
+	      "checkpoint_guest=0 was taken");
+	CHECK(sys_write("parameters/checkpoint_guest", "32752") == EINVAL,
+	      "checkpoint_guest=32752 was taken");
+	CHECK(!sys_write("parameters/checkpoint_guest", "1"),
+	      "checkpoint_guest=1 was refused");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct xst_case cases[] = {
 		{ "replies-are-the-same-with-restores-between-requests",
 		  t_replies_are_the_same_with_restores_between_requests },
+		{ "new-module-gives-back-transactions-and-watches",
+		  t_new_module_gives_back_transactions_and_watches },
+		{ "omits-lists-what-a-checkpoint-cannot-carry",
+		  t_omits_lists_what_a_checkpoint_cannot_carry },
 	};
 
 	return xst_main(argc, argv, cases, ARRAY_SIZE(cases));
