@@ -11,7 +11,9 @@
  *  - the tree is made equal to the stream's main tree by one transaction
  *    of the control domain: only the nodes that differ change, so
  *    restoring a checkpoint of the current state changes nothing, and
- *    watches hear what does change, as they would a commit;
+ *    watches hear what does change, as they would a commit.  Into a
+ *    store that has only its root and no watch (a freshly loaded
+ *    module), the tree is built directly and published in one step;
  *  - each transaction of the stream whose id a live transaction of the
  *    same domain holds is left to the live one; the others are rebuilt
  *    as records over the restored tree and parked for their domain;
@@ -708,6 +710,63 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 	return ret;
 }
 
+/*
+ * The stream's main tree built straight into a store that has only its
+ * root (a freshly loaded module) and that nobody watches: nothing to
+ * compare, no event to report.  Return: -EBUSY if the store is not so.
+ */
+static int kxs_rs_load(struct kxs_pstream *ps, struct kxs_store *s,
+		       struct kxs_domains *d)
+{
+	struct kxs_pn *root = ps->main.root->target, **nodes;
+	struct kxs_load l;
+	u32 *kid;
+	int depth = 0, ret;
+
+	if (READ_ONCE(d->watches.nr))
+		return -EBUSY;
+	nodes = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*nodes),
+			       GFP_KERNEL);
+	kid = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*kid), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!nodes || !kid)
+		goto out;
+	ret = kxs_store_load_begin(s, &l, root->perms, root->nr_perms,
+				   root->value, root->len);
+	if (ret)
+		goto out;
+	nodes[0] = root;
+	kid[0] = 0;
+	while (!ret && depth >= 0) {
+		struct kxs_pn *n;
+
+		if (kid[depth] == nodes[depth]->nr_kids) {
+			depth--;
+			continue;
+		}
+		n = nodes[depth]->kids[kid[depth]++]->target;
+		/* QEMU may leave a removed node in its main tree: absent. */
+		if (n->flags & KXS_CP_DELETED_IN_TX)
+			continue;
+		ret = -EINVAL;
+		if (depth == KXS_RS_DEPTH_MAX)
+			break;
+		ret = kxs_store_load_node(&l, depth + 1, n->name,
+					  strlen(n->name), n->perms,
+					  n->nr_perms, n->value, n->len);
+		nodes[++depth] = n;
+		kid[depth] = 0;
+	}
+	if (ret)
+		kxs_store_load_abort(&l);
+	else
+		ret = kxs_store_load_commit(&l);
+out:
+	kvfree(nodes);
+	kvfree(kid);
+	return ret;
+}
+
 /* Apply a parsed stream; requests are held off. */
 static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 		     struct kxs_domains *d)
@@ -740,13 +799,16 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 		ps->watches[i].there = kxs_watch_restored(d, w, nth);
 	}
 
-	mtx = kxs_tx_new(s, d, KXS_DOMID_CONTROL);
-	if (!mtx)
-		return -ENOMEM;
-	ret = kxs_rs_tree(ps, mtx, &c, ps->main.root, true);
-	if (!ret)
-		ret = kxs_tx_commit_detached(mtx);
-	kxs_tx_discard(mtx);
+	ret = kxs_rs_load(ps, s, d);
+	if (ret == -EBUSY) {
+		mtx = kxs_tx_new(s, d, KXS_DOMID_CONTROL);
+		if (!mtx)
+			return -ENOMEM;
+		ret = kxs_rs_tree(ps, mtx, &c, ps->main.root, true);
+		if (!ret)
+			ret = kxs_tx_commit_detached(mtx);
+		kxs_tx_discard(mtx);
+	}
 	if (ret)
 		return ret;
 

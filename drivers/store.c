@@ -15,6 +15,7 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
+#include "path.h"
 #include "store.h"
 #include "transaction.h"
 
@@ -1614,6 +1615,167 @@ static bool kxs_commit_conflicts(struct kxs_store *s, struct kxs_tx *tx)
 			return true;
 	}
 	return false;
+}
+
+/* The deepest a path goes: every component at least "/x". */
+#define KXS_LOAD_DEPTH_MAX	(KXS_PATH_MAX / 2 + 1)
+
+/**
+ * kxs_store_load_begin() - start building a whole tree for a store that
+ * has nothing but its root
+ * @s: the store
+ * @l: the load
+ * @perms: the root's permissions
+ * @nr: their number
+ * @value: the root's value
+ * @len: its length
+ *
+ * A restore into a freshly loaded module: the nodes are made and linked
+ * out of the readers' sight, in path order, and kxs_store_load_commit()
+ * publishes them in one step, without the records and lookups a
+ * transaction needs.  The store lock is held until the commit or abort.
+ *
+ * Return: 0; -EBUSY if the root has children (use a transaction),
+ * -ENOMEM.
+ */
+int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
+			 const struct kxs_perm *perms, u16 nr,
+			 const void *value, size_t len)
+{
+	memset(l, 0, sizeof(*l));
+	l->s = s;
+	mutex_lock(&s->lock);
+	if (!RB_EMPTY_ROOT(&kxs_root(s)->children)) {
+		mutex_unlock(&s->lock);
+		return -EBUSY;
+	}
+	l->top = kxs_node_alloc("", 0, NULL);
+	l->root_data = kxs_data_alloc(perms, nr, value, len);
+	l->stack = kvmalloc_array(KXS_LOAD_DEPTH_MAX + 1, sizeof(*l->stack),
+				  GFP_KERNEL);
+	if (!l->top || !l->root_data || !l->stack) {
+		kxs_store_load_abort(l);
+		return -ENOMEM;
+	}
+	l->stack[0] = l->top;
+	return 0;
+}
+
+/**
+ * kxs_store_load_node() - the next node of a load, in pre-order
+ * @l: the load
+ * @depth: its depth, 1 for a child of the root; at most one more than
+ *	the node before
+ * @name: its name
+ * @nlen: the name's length
+ * @perms: its permissions
+ * @nr: their number, at least one
+ * @value: its value
+ * @len: the value's length
+ *
+ * Return: 0, -EINVAL for a depth out of order, -ENOMEM (then abort).
+ */
+int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
+			const char *name, size_t nlen,
+			const struct kxs_perm *perms, u16 nr,
+			const void *value, size_t len)
+{
+	struct kxs_store *s = l->s;
+	struct kxs_node *parent, *n;
+	struct rb_node **link, *rb_parent = NULL;
+	struct kxs_data *d;
+
+	if (!depth || depth > KXS_LOAD_DEPTH_MAX || !l->stack[depth - 1])
+		return -EINVAL;
+	parent = l->stack[depth - 1];
+	d = kxs_data_alloc(perms, nr, value, len);
+	n = d ? kxs_node_alloc(name, nlen, d) : NULL;
+	if (!n || kxs_owned_reserve(s, kxs_data_owner(d))) {
+		kfree(n);
+		kfree(d);
+		return -ENOMEM;
+	}
+	/* Not published yet: no readers, no seqcount. */
+	for (link = &parent->children.rb_node; *link;) {
+		struct kxs_node *o = rb_entry(*link, struct kxs_node, rb);
+
+		rb_parent = *link;
+		link = kxs_name_cmp(name, nlen, o->name, o->namelen) < 0 ?
+		       &(*link)->rb_left : &(*link)->rb_right;
+	}
+	rb_link_node(&n->rb, rb_parent, link);
+	rb_insert_color(&n->rb, &parent->children);
+	n->parent = parent;
+	n->gen = ++s->gen;
+	n->dgen = n->gen;
+	parent->nr_children++;
+	parent->children_len += nlen + 1;
+	parent->gen = n->gen;
+	kxs_node_account(s, n, true);
+	l->stack[depth] = n;
+	if (depth < KXS_LOAD_DEPTH_MAX)
+		l->stack[depth + 1] = NULL;
+	return 0;
+}
+
+/**
+ * kxs_store_load_commit() - publish a load
+ * @l: the load, over whatever happens
+ *
+ * The root gets its data and the new children in one commit_seq section:
+ * readers see the empty store or the whole new tree.
+ *
+ * Return: 0 or -ENOMEM (the load is then aborted).
+ */
+int kxs_store_load_commit(struct kxs_load *l)
+{
+	struct kxs_store *s = l->s;
+	struct kxs_node *root = kxs_root(s), *n;
+	struct rb_node *rb;
+
+	if (kxs_owned_reserve(s, kxs_data_owner(l->root_data))) {
+		kxs_store_load_abort(l);
+		return -ENOMEM;
+	}
+	for (rb = rb_first(&l->top->children); rb; rb = rb_next(rb)) {
+		n = rb_entry(rb, struct kxs_node, rb);
+		n->parent = root;
+	}
+	preempt_disable();
+	write_seqcount_begin(&s->commit_seq);
+	kxs_children_write_begin(s, root);
+	/* Everything below is written: readers may follow the pointer now. */
+	smp_store_release(&root->children.rb_node, l->top->children.rb_node);
+	WRITE_ONCE(root->nr_children, l->top->nr_children);
+	WRITE_ONCE(root->children_len, l->top->children_len);
+	kxs_children_write_end(root);
+	kxs_node_set_data(s, root, l->root_data);
+	write_seqcount_end(&s->commit_seq);
+	preempt_enable();
+	l->root_data = NULL;
+	kfree(l->top);
+	kvfree(l->stack);
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* Give up a load: free what it made, unlock the store. */
+void kxs_store_load_abort(struct kxs_load *l)
+{
+	struct kxs_store *s = l->s;
+	struct rb_node *rb;
+
+	while (l->top && (rb = rb_first(&l->top->children))) {
+		struct kxs_node *n = rb_entry(rb, struct kxs_node, rb);
+
+		rb_erase(rb, &l->top->children);
+		kxs_subtree_free_rcu(s, n);
+	}
+	kfree(l->top);
+	kfree(l->root_data);
+	kvfree(l->stack);
+	memset(l, 0, sizeof(*l));
+	mutex_unlock(&s->lock);
 }
 
 /**

@@ -164,4 +164,29 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size);
 
 struct kxs_node *kxs_store_lookup_rcu(struct kxs_store *s, const char *path);
 
+/**
+ * struct kxs_load - a whole tree built for a store that has only its root
+ * @s: the store, whose lock is held from kxs_store_load_begin() to the
+ *	commit or the abort
+ * @top: a stand-in for the root, holding the new nodes until the commit
+ * @root_data: the root's value and permissions, given at the commit
+ * @stack: the last node made at each depth
+ */
+struct kxs_load {
+	struct kxs_store *s;
+	struct kxs_node *top;
+	struct kxs_data *root_data;
+	struct kxs_node **stack;
+};
+
+int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
+			 const struct kxs_perm *perms, u16 nr,
+			 const void *value, size_t len);
+int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
+			const char *name, size_t nlen,
+			const struct kxs_perm *perms, u16 nr,
+			const void *value, size_t len);
+int kxs_store_load_commit(struct kxs_load *l);
+void kxs_store_load_abort(struct kxs_load *l);
+
 #endif /* _KXS_STORE_H */

@@ -324,6 +324,9 @@ static void kxs_cpt_qemu_stream(struct kxs_sbuf *b, enum kxs_cpt_bad bad)
 	if (bad == KXS_BAD_REF_IN_MAIN)
 		kxs_cpt_ref(b, "r", 5);
 	kxs_sbuf_u8(b, 0);				/* end of a */
+	/* QEMU can leave a removed node in its main tree: absent. */
+	kxs_cpt_node(b, "gone", KXS_CP_DELETED_IN_TX, "", "n0\0");
+	kxs_sbuf_u8(b, 0);
 	if (bad == KXS_BAD_DUP_CHILD) {
 		kxs_cpt_node(b, "b", 0, "B", "r0\0");
 		kxs_sbuf_u8(b, 0);
