@@ -1195,6 +1195,11 @@ static void usage(int status)
 "                    tsc or mono\n"
 "  --max-samples N   latencies kept per client (default 1048576)\n"
 "  --csv             CSV instead of a table\n"
+"\n"
+"  kxs-bench --checkpoint-save FILE     read /sys/module/kxenstore/checkpoint\n"
+"                                      (timed) into FILE\n"
+"  kxs-bench --checkpoint-restore FILE write FILE to it (timed); both print\n"
+"                                      \"<microseconds> <bytes>\"\n"
 "  --no-header       no header line\n"
 "  -h, --help        this text\n"
 "\n"
@@ -1230,6 +1235,76 @@ static double parse_secs(const char *opt, const char *s)
 	return v;
 }
 
+/* ---- checkpoint and restore through the sysfs file ----------------------------- */
+
+#define CHECKPOINT_FILE	"/sys/module/kxenstore/checkpoint"
+
+/*
+ * kxs-bench --checkpoint-save OUT: read the whole checkpoint (timed) and
+ * save it to OUT; kxs-bench --checkpoint-restore IN: write IN to the
+ * checkpoint file (timed).  Prints "<microseconds> <bytes>".
+ */
+static int checkpoint_mode(const char *mode, const char *file)
+{
+	size_t len = 0, size = 1 << 20;
+	char *buf = malloc(size);
+	uint64_t t0, t1;
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		die("out of memory");
+	if (!strcmp(mode, "--checkpoint-save")) {
+		fd = open(CHECKPOINT_FILE, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die("%s: %s", CHECKPOINT_FILE, strerror(errno));
+		t0 = mono_ns();
+		while ((n = read(fd, buf + len, size - len)) > 0) {
+			len += (size_t)n;
+			if (len == size) {
+				size *= 2;
+				buf = realloc(buf, size);
+				if (!buf)
+					die("out of memory");
+			}
+		}
+		t1 = mono_ns();
+		if (n < 0)
+			die("read %s: %s", CHECKPOINT_FILE, strerror(errno));
+		close(fd);
+		fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+			die("%s: %s", file, strerror(errno));
+		close(fd);
+	} else {
+		struct stat st;
+
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st))
+			die("%s: %s", file, strerror(errno));
+		len = (size_t)st.st_size;
+		buf = realloc(buf, len + 1);
+		if (!buf || read(fd, buf, len) != (ssize_t)len)
+			die("%s: %s", file, strerror(errno));
+		close(fd);
+		fd = open(CHECKPOINT_FILE, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			die("%s: %s", CHECKPOINT_FILE, strerror(errno));
+		t0 = mono_ns();
+		for (size_t off = 0; off < len; off += (size_t)n) {
+			n = write(fd, buf + off, len - off);
+			if (n <= 0)
+				die("restore at byte %zu of %zu: %s", off, len,
+				    strerror(errno));
+		}
+		t1 = mono_ns();
+		close(fd);
+	}
+	printf("%llu %zu\n", (unsigned long long)((t1 - t0) / 1000), len);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_IOCTL = 256, OPT_WL, OPT_CLIENTS, OPT_DURATION, OPT_OPS, OPT_NODES,
@@ -1259,6 +1334,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+
+	if (argc == 3 && (!strcmp(argv[1], "--checkpoint-save") ||
+			  !strcmp(argv[1], "--checkpoint-restore")))
+		return checkpoint_mode(argv[1], argv[2]);
 	const struct workload *wl[32];
 	int clients[16], nwl = 0, ncl = 0, nac = 0, opt;
 	bool ioctl_access[2];

@@ -23,6 +23,25 @@ static bool kxs_path_char_valid(char c)
 }
 
 /**
+ * kxs_path_name_valid() - can @name be a component of a canonical path?
+ * @name: the name (not NUL-terminated)
+ * @len: its length
+ *
+ * Return: true if it is not empty and has only valid characters, no '/'.
+ */
+bool kxs_path_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || !kxs_path_char_valid(name[i]))
+			return false;
+	return true;
+}
+
+/**
  * kxs_path_valid() - is @path a canonical absolute path?
  * @path: NUL-terminated path
  *

@@ -16,5 +16,6 @@
 
 int kxs_path_resolve(const char *in, u16 domid, char *out);
 bool kxs_path_valid(const char *path);
+bool kxs_path_name_valid(const char *name, size_t len);
 
 #endif /* _KXS_PATH_H */

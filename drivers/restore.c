@@ -279,6 +279,12 @@ static int kxs_pn_seal(struct kxs_pstream *ps, struct kxs_pn *n)
 	for (k = n->first, i = n->nr_kids; k; k = k->next)
 		n->kids[--i] = k;
 	n->first = NULL;
+	/* Our streams are sorted already; QEMU's follow its hash tables. */
+	for (i = 1; i < n->nr_kids; i++)
+		if (strcmp(n->kids[i - 1]->name, n->kids[i]->name) >= 0)
+			break;
+	if (i == n->nr_kids)
+		return 0;
 	sort(n->kids, n->nr_kids, sizeof(*n->kids), kxs_pn_cmp, NULL);
 	for (i = 1; i < n->nr_kids; i++)
 		if (!strcmp(n->kids[i - 1]->name, n->kids[i]->name))
@@ -399,14 +405,14 @@ static int kxs_parse_tree(struct kxs_pstream *ps, struct kxs_ptree *t,
 			depth--;
 			continue;
 		}
+		/* The parent's path is valid: the name is all to check. */
 		ret = -EINVAL;
 		if (off + len > KXS_PATH_MAX || depth == KXS_RS_DEPTH_MAX ||
-		    parent->nr_kids == U32_MAX || memchr(name, '/', len))
+		    parent->nr_kids == U32_MAX ||
+		    !kxs_path_name_valid(name, len))
 			break;
 		ps->path[off - 1] = '/';
 		memcpy(ps->path + off, name, len + 1);
-		if (!kxs_path_valid(ps->path))
-			break;
 		ret = -ENOMEM;
 		n = kxs_arena_alloc(ps, sizeof(*n));
 		if (!n)
@@ -538,6 +544,100 @@ static int kxs_parse(struct kxs_pstream *ps)
 	return ps->left ? -EINVAL : 0;
 }
 
+/* kxs_pn.flags, beyond the stream's: the live subtree is the same. */
+#define KXS_PN_SAME	0x80
+
+/* Is the live node at ps->path the parsed @n, with @nkids children? */
+static bool kxs_rs_live_same(struct kxs_pstream *ps, struct kxs_store *s,
+			     const struct kxs_pn *n, u32 nkids)
+{
+	struct kxs_node *node;
+	struct kxs_data *d;
+	bool same = false;
+	u16 i;
+
+	rcu_read_lock();
+	node = kxs_store_lookup_rcu(s, ps->path);
+	d = node ? rcu_dereference(node->data) : NULL;
+	if (d && d->len == n->len && d->nr_perms == n->nr_perms &&
+	    READ_ONCE(node->nr_children) == nkids &&
+	    !memcmp(kxs_data_value(d), n->value, n->len)) {
+		for (i = 0; i < n->nr_perms; i++)
+			if (d->perms[i].domid != n->perms[i].domid ||
+			    d->perms[i].access != n->perms[i].access)
+				break;
+		same = i == n->nr_perms;
+	}
+	rcu_read_unlock();
+	return same;
+}
+
+static u32 kxs_pn_live_kids(const struct kxs_pn *n)
+{
+	u32 i, nr = 0;
+
+	for (i = 0; i < n->nr_kids; i++)
+		nr += !(n->kids[i]->target->flags & KXS_CP_DELETED_IN_TX);
+	return nr;
+}
+
+struct kxs_same_frame {
+	struct kxs_pn *n;
+	u32 kid;
+	size_t plen;
+	bool same;
+};
+
+/*
+ * Mark the subtrees of the main tree that the live tree has already, the
+ * same to the byte: restoring a checkpoint of the current state then
+ * touches nothing, and a restore that changes little costs little.  Every
+ * request is held off, so nothing changes meanwhile.
+ */
+static int kxs_rs_mark_same(struct kxs_pstream *ps, struct kxs_store *s)
+{
+	struct kxs_same_frame *frames;
+	int depth = 0;
+
+	frames = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*frames),
+				GFP_KERNEL);
+	if (!frames)
+		return -ENOMEM;
+	strscpy(ps->path, "/", sizeof(ps->path));
+	frames[0].n = ps->main.root;
+	frames[0].kid = 0;
+	frames[0].plen = 1;
+	frames[0].same = kxs_rs_live_same(ps, s, ps->main.root,
+					  kxs_pn_live_kids(ps->main.root));
+	while (depth >= 0) {
+		struct kxs_same_frame *f = &frames[depth];
+		size_t off = f->plen > 1 ? f->plen + 1 : 1, len;
+		struct kxs_pn *k;
+
+		if (f->kid == f->n->nr_kids) {
+			if (f->same)
+				f->n->flags |= KXS_PN_SAME;
+			if (depth)
+				frames[depth - 1].same &= f->same;
+			depth--;
+			continue;
+		}
+		k = f->n->kids[f->kid++];
+		if (k->flags & KXS_CP_DELETED_IN_TX)
+			continue;
+		len = strlen(k->name);
+		ps->path[off - 1] = '/';
+		memcpy(ps->path + off, k->name, len + 1);
+		f = &frames[++depth];
+		f->n = k;
+		f->kid = 0;
+		f->plen = off + len;
+		f->same = kxs_rs_live_same(ps, s, k, kxs_pn_live_kids(k));
+	}
+	kvfree(frames);
+	return 0;
+}
+
 /*
  * One level of a tree being applied: its parsed node, the main tree's
  * node at the same path (for a transaction: what it shares is skipped),
@@ -570,6 +670,9 @@ static int kxs_rs_node(struct kxs_pstream *ps, struct kxs_tx *tx,
 
 	/* A transaction's subtree shared with the main tree is the live one. */
 	if (!main && m && t == m)
+		return 0;
+	/* The stream's subtree is the live one already. */
+	if (main && (t->flags & KXS_PN_SAME))
 		return 0;
 	if (t->flags & KXS_CP_DELETED_IN_TX) {
 		d = kxs_tx_view_data(tx, ps->path);
@@ -800,7 +903,11 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 	}
 
 	ret = kxs_rs_load(ps, s, d);
-	if (ret == -EBUSY) {
+	if (ret == -EBUSY)
+		ret = kxs_rs_mark_same(ps, s);
+	else if (!ret)
+		ps->main.root->flags |= KXS_PN_SAME;	/* built: done */
+	if (!ret && !(ps->main.root->flags & KXS_PN_SAME)) {
 		mtx = kxs_tx_new(s, d, KXS_DOMID_CONTROL);
 		if (!mtx)
 			return -ENOMEM;

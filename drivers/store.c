@@ -1661,6 +1661,19 @@ int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
 	return 0;
 }
 
+/* Count a node of @owner; the counts go to the store by runs of owners. */
+static void kxs_load_count(struct kxs_load *l, int owner)
+{
+	if (l->owned && (owner < 0 || owner != l->owner)) {
+		kxs_owned_add(l->s, l->owner, l->owned);
+		l->owned = 0;
+	}
+	if (owner >= 0) {
+		l->owner = owner;
+		l->owned++;
+	}
+}
+
 /**
  * kxs_store_load_node() - the next node of a load, in pre-order
  * @l: the load
@@ -1711,7 +1724,11 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	parent->nr_children++;
 	parent->children_len += nlen + 1;
 	parent->gen = n->gen;
-	kxs_node_account(s, n, true);
+	/* kxs_node_account(), with the owner counts added up per run. */
+	s->nr_nodes++;
+	s->bytes += kxs_node_size(n);
+	kxs_data_account(s, d, true);
+	kxs_load_count(l, kxs_data_owner(d));
 	l->stack[depth] = n;
 	if (depth < KXS_LOAD_DEPTH_MAX)
 		l->stack[depth + 1] = NULL;
@@ -1733,6 +1750,7 @@ int kxs_store_load_commit(struct kxs_load *l)
 	struct kxs_node *root = kxs_root(s), *n;
 	struct rb_node *rb;
 
+	kxs_load_count(l, -1);
 	if (kxs_owned_reserve(s, kxs_data_owner(l->root_data))) {
 		kxs_store_load_abort(l);
 		return -ENOMEM;
@@ -1765,6 +1783,7 @@ void kxs_store_load_abort(struct kxs_load *l)
 	struct kxs_store *s = l->s;
 	struct rb_node *rb;
 
+	kxs_load_count(l, -1);
 	while (l->top && (rb = rb_first(&l->top->children))) {
 		struct kxs_node *n = rb_entry(rb, struct kxs_node, rb);
 

@@ -171,12 +171,16 @@ struct kxs_node *kxs_store_lookup_rcu(struct kxs_store *s, const char *path);
  * @top: a stand-in for the root, holding the new nodes until the commit
  * @root_data: the root's value and permissions, given at the commit
  * @stack: the last node made at each depth
+ * @owner: the owner of the last nodes made, not counted yet
+ * @owned: how many of them (counted when the owner changes)
  */
 struct kxs_load {
 	struct kxs_store *s;
 	struct kxs_node *top;
 	struct kxs_data *root_data;
 	struct kxs_node **stack;
+	u16 owner;
+	unsigned long owned;
 };
 
 int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,

@@ -211,14 +211,31 @@ static ssize_t kxs_scan(struct kxs_scan *sc, const u8 *p, size_t len)
 			else
 				kxs_scan_u32(sc, KXS_U32_LEN);
 			break;
-		case KXS_SCAN_DATA:
-			if (!--sc->skip)
+		case KXS_SCAN_DATA: {
+			/* The value's bytes at once. */
+			size_t n = min_t(size_t, sc->skip, len - i);
+
+			i += n - 1;
+			sc->skip -= n;
+			if (!sc->skip)
 				sc->state = KXS_SCAN_PERMS;
 			break;
+		}
 		case KXS_SCAN_PERMS:
 		case KXS_SCAN_NAMES:
 		case KXS_SCAN_WATCHES:
 		case KXS_SCAN_TOKEN:
+			if (sc->in_str && c) {
+				/* The rest of a string at once. */
+				const u8 *nul = memchr(p + i, 0, len - i);
+
+				if (!nul) {
+					i = len - 1;
+					break;
+				}
+				i = nul - p;
+				c = 0;
+			}
 			if (sc->in_str || c) {
 				sc->in_str = c;
 				if (!c)

@@ -270,6 +270,42 @@ static void kxs_cpt_round_trip(struct kunit *test)
 	kvfree(a);
 }
 
+/*
+ * An older checkpoint restored over a changed store brings back exactly
+ * its tree: what changed since (values, permissions, nodes added and
+ * removed deep and shallow) is undone, the rest is left alone.
+ */
+static void kxs_cpt_older(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *d0 = fx->conn;
+	size_t alen, blen;
+	u8 *a, *b;
+
+	KXS_W_RT(test, d0, XS_WRITE, "/a/b/c\0x", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/a/d\0y", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/e/f/g/h\0z", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/keep/me\0k", XS_WRITE, "OK\0");
+	a = kxs_cpt_save(test, fx->store, &fx->doms, &alen);
+
+	KXS_W_RT(test, d0, XS_WRITE, "/a/b/c\0changed", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_SET_PERMS, "/a/d\0n0\0r3\0", XS_SET_PERMS,
+		 "OK\0");
+	KXS_W_RT(test, d0, XS_RM, "/e/f\0", XS_RM, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/a/b/new/deep\0n", XS_WRITE, "OK\0");
+	KXS_W_RT(test, d0, XS_WRITE, "/top\0t", XS_WRITE, "OK\0");
+
+	KUNIT_ASSERT_EQ(test, kxs_checkpoint_restore(fx->store, &fx->doms, 1,
+						     a, alen), 0);
+	b = kxs_cpt_save(test, fx->store, &fx->doms, &blen);
+	kxs_cpt_expect_same(test, a, alen, b, blen, "older checkpoint");
+	KXS_W_RT(test, d0, XS_READ, "/e/f/g/h\0", XS_READ, "z");
+	KXS_W_RT(test, d0, XS_READ, "/top\0", XS_ERROR, "ENOENT\0");
+	kxs_fx_expect_check(test, fx->store);
+	kvfree(a);
+	kvfree(b);
+}
+
 /* A stream written as QEMU does: children unsorted, NODE_REFs. */
 static void kxs_cpt_node(struct kxs_sbuf *b, const char *name, u8 flags,
 			 const char *value, const char *perms)
@@ -727,6 +763,7 @@ static void kxs_cpt_exit(struct kunit *test)
 
 static struct kunit_case kxs_cpt_cases[] = {
 	KUNIT_CASE(kxs_cpt_round_trip),
+	KUNIT_CASE(kxs_cpt_older),
 	KUNIT_CASE(kxs_cpt_qemu),
 	KUNIT_CASE(kxs_cpt_corrupt),
 	KUNIT_CASE(kxs_cpt_scan),

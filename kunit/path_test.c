@@ -97,12 +97,25 @@ static void kxs_path_limits_relative_length(struct kunit *test)
 			strlen("/local/domain/3/") + KXS_REL_PATH_MAX);
 }
 
+/* A checkpoint's child names: one component, valid characters. */
+static void kxs_path_checks_names(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, kxs_path_name_valid("a-Z_9@", 6));
+	KUNIT_EXPECT_TRUE(test, kxs_path_name_valid("ab/c", 2));
+	KUNIT_EXPECT_FALSE(test, kxs_path_name_valid("", 0));
+	KUNIT_EXPECT_FALSE(test, kxs_path_name_valid("a/b", 3));
+	KUNIT_EXPECT_FALSE(test, kxs_path_name_valid("a b", 3));
+	KUNIT_EXPECT_FALSE(test, kxs_path_name_valid("a.b", 3));
+	KUNIT_EXPECT_FALSE(test, kxs_path_name_valid("\xe9", 1));
+}
+
 static struct kunit_case kxs_path_cases[] = {
 	KUNIT_CASE(kxs_path_accepts_canonical_absolute_paths),
 	KUNIT_CASE(kxs_path_rejects_malformed_paths),
 	KUNIT_CASE(kxs_path_resolves_relative_paths_to_domain_home),
 	KUNIT_CASE(kxs_path_limits_absolute_length),
 	KUNIT_CASE(kxs_path_limits_relative_length),
+	KUNIT_CASE(kxs_path_checks_names),
 	{}
 };
 
