@@ -149,18 +149,16 @@ static int kxs_need_priv(const struct kxs_request *req)
 static void kxs_changed(struct kxs_request *req, struct kxs_perm *rm_perms,
 			unsigned int nr)
 {
-	struct kxs_perm *perms = rm_perms;
-
 	if (req->tx) {
 		kxs_tx_note(req->tx, req->path, !!rm_perms, rm_perms, nr);
 		return;
 	}
-	if (!perms)
-		perms = kxs_store_perms(req->store, req->path, &nr);
-	if (perms)
-		kxs_watch_fire(req->ctx->doms, req->path, perms, nr,
-			       !!rm_perms);
-	kfree(perms);
+	/* Removals outside a transaction go through kxs_watch_rm(). */
+	if (WARN_ON_ONCE(rm_perms)) {
+		kfree(rm_perms);
+		return;
+	}
+	kxs_watch_fire_changed(req->ctx->doms, req->store, req->path);
 }
 
 static int kxs_op_read(struct kxs_request *req)

@@ -94,14 +94,14 @@ static void kxs_watch_insert(struct kxs_watch_table *t, struct kxs_watch *w)
 	}
 	rb_link_node(&w->node, parent, link);
 	rb_insert_color(&w->node, &t->tree);
-	t->nr++;
+	WRITE_ONCE(t->nr, t->nr + 1);
 }
 
 static void kxs_watch_free(struct kxs_domains *d, struct kxs_watch *w)
 {
 	lockdep_assert_held(&d->watches.lock);
 	rb_erase(&w->node, &d->watches.tree);
-	d->watches.nr--;
+	WRITE_ONCE(d->watches.nr, d->watches.nr - 1);
 	list_del(&w->ctx_link);
 	kxs_domain_watch_put(d, w->ctx);
 	kfree(w);
@@ -272,6 +272,54 @@ static void kxs_watch_fire_above(struct kxs_domains *d, const char *path,
 	}
 }
 
+/* Would a change of @path reach any watch (permissions aside)? */
+static bool kxs_watch_any_above(struct kxs_domains *d, const char *path)
+{
+	size_t len = strlen(path), end;
+	struct kxs_watch *w;
+
+	for (end = 1; end <= len; end++) {
+		if (end != 1 && end < len && path[end] != '/')
+			continue;
+		for (w = kxs_watch_lower_bound(&d->watches, path, end);
+		     w && !kxs_watch_cmp(path, end, w);
+		     w = kxs_watch_next(w))
+			if (kxs_depth_below(path, end) <= w->depth)
+				return true;
+	}
+	return false;
+}
+
+/**
+ * kxs_watch_fire_changed() - report a change made outside a transaction
+ * @d: the domain table, holding the watch table
+ * @s: the store
+ * @path: canonical path of the node written, created or given new
+ *	permissions
+ *
+ * The node's permissions, which decide who is told, are looked up only
+ * when some watch matches: most changes of a store nobody watches there
+ * cost no more than the change.
+ */
+void kxs_watch_fire_changed(struct kxs_domains *d, struct kxs_store *s,
+			    const char *path)
+{
+	struct kxs_perm *perms;
+	unsigned int nr;
+
+	/* Nothing registered at all (a registration orders before it). */
+	if (!READ_ONCE(d->watches.nr))
+		return;
+	mutex_lock(&d->watches.lock);
+	if (kxs_watch_any_above(d, path)) {
+		perms = kxs_store_perms(s, path, &nr);
+		if (perms)
+			kxs_watch_fire_above(d, path, perms, nr);
+		kfree(perms);
+	}
+	mutex_unlock(&d->watches.lock);
+}
+
 /* The first watch strictly below @path (of @len bytes), or NULL. */
 static struct kxs_watch *kxs_watch_below(struct kxs_domains *d,
 					 struct kxs_watch *w,
@@ -281,33 +329,6 @@ static struct kxs_watch *kxs_watch_below(struct kxs_domains *d,
 		if (len > 1 && w->path[len] == '/')
 			return w;
 	return NULL;
-}
-
-/**
- * kxs_watch_fire() - report a change of a node to the watches it matches
- * @d: the domain table, holding the watch table
- * @path: canonical path of the node written, created, removed or given
- *	new permissions
- * @perms: the node's permissions: after the change, or, for a removal,
- *	before it
- * @nr: their number
- * @rm: the node was removed with its subtree: watches below it fire too,
- *	with their own path, if @perms let them read (a transaction's
- *	removal; kxs_watch_rm() judges each watch by its own node)
- */
-void kxs_watch_fire(struct kxs_domains *d, const char *path,
-		    const struct kxs_perm *perms, unsigned int nr, bool rm)
-{
-	size_t len = strlen(path);
-	struct kxs_watch *w;
-
-	mutex_lock(&d->watches.lock);
-	kxs_watch_fire_above(d, path, perms, nr);
-	for (w = rm ? kxs_watch_lower_bound(&d->watches, path, len) : NULL;
-	     (w = kxs_watch_below(d, w, path, len)); w = kxs_watch_next(w))
-		if (kxs_watch_may_read(w, perms, nr))
-			kxs_watch_send(w, w->path);
-	mutex_unlock(&d->watches.lock);
 }
 
 /*
@@ -468,7 +489,7 @@ int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
 }
 
 /**
- * kxs_watch_fire_locked() - kxs_watch_fire() of a change, table held
+ * kxs_watch_fire_locked() - report a change to the watches, table held
  * @d: the domain table, its watch table held
  * @path: canonical path of the changed node
  * @perms: its permissions after the change

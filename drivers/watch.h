@@ -73,12 +73,13 @@ int kxs_watch_remove(struct kxs_domains *d, struct kxs_ctx *ctx,
 		     const char *path, const char *token);
 void kxs_watch_remove_all(struct kxs_domains *d, struct kxs_ctx *ctx);
 
-void kxs_watch_fire(struct kxs_domains *d, const char *path,
-		    const struct kxs_perm *perms, unsigned int nr, bool rm);
 void kxs_watch_fire_special(struct kxs_domains *d, int special, u16 domid);
 
 struct kxs_store;
 struct kxs_watch_plan;
+
+void kxs_watch_fire_changed(struct kxs_domains *d, struct kxs_store *s,
+			    const char *path);
 
 int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
 		 const struct kxs_caller *c, const char *path);
