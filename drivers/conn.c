@@ -58,9 +58,23 @@ static void kxs_conn_free(struct kxs_ctx *ctx)
 	kvfree(c);
 }
 
+/*
+ * Wake whoever waits, without taking the wait queue's lock when nobody
+ * does (the usual case: a client reads its reply after it wrote the
+ * request).  wq_has_sleeper() orders the change before the check, as
+ * wait_event() and poll orders theirs.
+ */
 static void kxs_conn_wake_readers(struct kxs_conn *c)
 {
-	wake_up_interruptible_poll(&c->read_wq, EPOLLIN | EPOLLRDNORM);
+	if (wq_has_sleeper(&c->read_wq))
+		wake_up_interruptible_poll(&c->read_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+static void kxs_conn_wake_writers(struct kxs_conn *c)
+{
+	if (wq_has_sleeper(&c->space_wq))
+		wake_up_interruptible_poll(&c->space_wq,
+					   EPOLLOUT | EPOLLWRNORM);
 }
 
 /*
@@ -406,8 +420,7 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 			c->out_bytes -= m->size;
 		spin_unlock(&c->out_lock);
 		kfree(m);
-		wake_up_interruptible_poll(&c->space_wq,
-					   EPOLLOUT | EPOLLWRNORM);
+		kxs_conn_wake_writers(c);
 	}
 	mutex_unlock(&c->read_lock);
 	return done ? done : ret;
