@@ -19,7 +19,7 @@ DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
-	modules-all tests vm-test demo shell check headers_install bench
+	modules-all tests vm-test demo shell check headers_install bench fuzz
 
 all: module
 
@@ -66,6 +66,17 @@ bench: deps module-debian
 
 check:
 	scripts/check
+
+# Long fuzz runs of the request handler in UML (KUnit, KASAN and lockdep
+# on); FUZZ_SEED=<seed> FUZZ_SEEDS=1 replays one seed a run printed.
+FUZZ_SEED ?= 1
+FUZZ_SEEDS ?= 20
+FUZZ_ITERATIONS ?= 20000
+fuzz: deps
+	KXS_KUNIT_TIMEOUT=$${KXS_KUNIT_TIMEOUT:-3600} scripts/kunit-run \
+		'kxenstore_fuzz*' kxenstore.fuzz_seed=$(FUZZ_SEED) \
+		kxenstore.fuzz_seeds=$(FUZZ_SEEDS) \
+		kxenstore.fuzz_iterations=$(FUZZ_ITERATIONS)
 
 INSTALL_HDR_PATH ?= /usr
 headers_install:
