@@ -405,6 +405,25 @@ void kxs_domain_adopt_locked(struct kxs_ctx *ctx, unsigned int nr_txs,
 }
 
 /**
+ * kxs_domain_quota_locked() - a quota of the domain a context acts for
+ * @ctx: the context
+ * @q: the quota
+ *
+ * Context: the domain table's lock held.
+ * Return: its value, 0 (no limit) for the control domain.
+ */
+u32 kxs_domain_quota_locked(struct kxs_ctx *ctx, enum kxs_quota q)
+{
+	struct kxs_domain *dom = ctx->dom;
+
+	lockdep_assert_held(&ctx->doms->lock);
+	if (!dom)
+		return 0;
+	return test_bit(q, &dom->quota_set) ? dom->quota[q] :
+					       ctx->doms->quota[q];
+}
+
+/**
  * kxs_domain_has_state() - a domain whose state a checkpoint cannot carry
  * @d: the domain table
  * @domid: in: where to start looking; out: the domain found

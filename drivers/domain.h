@@ -144,6 +144,7 @@ void kxs_domain_tx_put(struct kxs_domains *d, struct kxs_ctx *ctx);
 void kxs_domain_adopt_locked(struct kxs_ctx *ctx, unsigned int nr_txs,
 			     unsigned int nr_watches);
 bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid);
+u32 kxs_domain_quota_locked(struct kxs_ctx *ctx, enum kxs_quota q);
 
 int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port);
 int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s,

@@ -106,6 +106,9 @@ static struct kxs_tx *kxs_tx_adopt(struct kxs_ctx *ctx, u32 id)
 		list_move_tail(&tx->ctx_link, &ctx->txs);
 		WRITE_ONCE(tx->ctx, ctx);
 		kxs_domain_adopt_locked(ctx, 1, 0);
+		/* From now on, as bounded as one the guest started. */
+		tx->max_nodes = kxs_domain_quota_locked(ctx,
+							KXS_QUOTA_TX_NODES);
 	} else {
 		tx = NULL;
 	}

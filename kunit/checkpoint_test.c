@@ -250,9 +250,12 @@ static void kxs_cpt_round_trip(struct kunit *test)
 	g1 = kxs_cpt_env_conn(test, e, 1);
 	KUNIT_EXPECT_GT(test, kxs_cpt_drain(g1, NULL), (size_t)0);
 	KXS_W_RT(test, g1, XS_WATCH, "data\0t1\0", XS_ERROR, "EEXIST\0");
+	/* Adopted under the guest's transaction-nodes quota. */
+	e->quota[KXS_QUOTA_TX_NODES] = 1;
 	KXS_W_TX(test, g1, t1, XS_READ, "data/new\0", XS_READ, "n");
-	KXS_W_TX(test, g1, t1, XS_READ, "data/deep/dark/rel/p\0", XS_ERROR,
-		 "ENOENT\0");
+	KXS_W_TX(test, g1, t1, XS_WRITE, "data/more\0m", XS_ERROR,
+		 "ENOSPC\0");
+	e->quota[KXS_QUOTA_TX_NODES] = 0;
 	KUNIT_EXPECT_EQ_MSG(test, kxs_cpt_req(test, g1, t1,
 					      XS_TRANSACTION_END, "T", 2),
 			    (u32)XS_TRANSACTION_END, "%s", fx->reply);
