@@ -52,7 +52,7 @@ tests:
 # The VM targets install what they need first, so that each works as the
 # one command on a fresh machine.
 vm-test: deps module-debian tests
-	scripts/vm-run tests/run-all
+	scripts/vm-run --timeout 1200 tests/run-all
 
 demo: deps module-debian
 	scripts/vm-run scripts/demo

@@ -15,6 +15,7 @@
 
 #include "conn.h"
 #include "domain.h"
+#include "stats.h"
 #include "store.h"
 #include "transaction.h"
 #include "watch.h"
@@ -27,11 +28,20 @@ static struct kxs_msg *kxs_msg_alloc(size_t len)
 	m = kmalloc(size, GFP_KERNEL);
 	if (!m)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_MSGS);
 	m->size = size;
 	m->event = false;
 	m->len = len;
 	m->off = 0;
 	return m;
+}
+
+static void kxs_msg_free(struct kxs_msg *m)
+{
+	if (!m)
+		return;
+	kxs_stat_dec(KXS_STAT_MSGS);
+	kfree(m);
 }
 
 static void kxs_conn_killed(struct kxs_ctx *ctx)
@@ -50,12 +60,13 @@ static void kxs_conn_free(struct kxs_ctx *ctx)
 	struct kxs_msg *m, *tmp;
 
 	list_for_each_entry_safe(m, tmp, &c->out, list)
-		kfree(m);
-	kfree(c->spare);
+		kxs_msg_free(m);
+	kxs_msg_free(c->spare);
 	kvfree(c->ioc);
 	mutex_destroy(&c->in_lock);
 	mutex_destroy(&c->read_lock);
 	kvfree(c);
+	kxs_stat_dec(KXS_STAT_CONNS);
 }
 
 /*
@@ -112,7 +123,7 @@ static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
 	if (queued) {
 		kxs_conn_wake_readers(c);
 	} else {
-		kfree(m);
+		kxs_msg_free(m);
 		kxs_domain_event_dropped(ctx->doms, ctx);
 	}
 }
@@ -138,6 +149,7 @@ struct kxs_conn *kxs_conn_create(struct kxs_store *store,
 	c = kvzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_CONNS);
 	kxs_ctx_init(&c->ctx, store, doms, &kxs_conn_ctx_ops);
 	mutex_init(&c->in_lock);
 	mutex_init(&c->read_lock);
@@ -419,7 +431,7 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 		else
 			c->out_bytes -= m->size;
 		spin_unlock(&c->out_lock);
-		kfree(m);
+		kxs_msg_free(m);
 		kxs_conn_wake_writers(c);
 	}
 	mutex_unlock(&c->read_lock);

@@ -11,6 +11,7 @@
 
 #include "device.h"
 #include "domain.h"
+#include "stats.h"
 #include "store.h"
 #include "sysfs.h"
 
@@ -100,10 +101,17 @@ err_store:
 /* No file is open: each holds a reference on the module. */
 static void __exit kxs_exit(void)
 {
+	int i;
+
 	kxs_sysfs_unregister();
 	kxs_device_unregister(&kxs_device);
 	kxs_domains_destroy(&kxs_domains);
 	kxs_store_destroy(kxs_store);
+	/* Everything the module allocated is freed (or on its way). */
+	for (i = 0; i < KXS_STAT_NR; i++)
+		if (WARN(kxs_stat(i), "%ld %s left at unload\n", kxs_stat(i),
+			 kxs_stat_names[i]))
+			break;
 }
 
 module_init(kxs_init);

@@ -157,7 +157,7 @@ static void kxs_pstream_free(struct kxs_pstream *ps)
 	u32 i;
 
 	for (i = 0; ps->watches && i < ps->nr_watches; i++)
-		kfree(ps->watches[i].w);
+		kxs_watch_kfree(ps->watches[i].w);
 	for (i = 0; ps->txs && i < ps->nr_txs; i++)
 		kxs_tx_discard(ps->txs[i].tx);
 	for (c = ps->chunks; c; c = next) {

@@ -16,6 +16,7 @@
 #include <linux/xarray.h>
 
 #include "path.h"
+#include "stats.h"
 #include "store.h"
 #include "transaction.h"
 
@@ -79,6 +80,7 @@ static struct kxs_data *kxs_data_alloc(const struct kxs_perm *perms,
 	d = kmalloc(kxs_data_size(nr_perms, len), GFP_KERNEL);
 	if (!d)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_DATA);
 	refcount_set(&d->ref, 1);
 	d->len = len;
 	d->nr_perms = nr_perms;
@@ -106,8 +108,19 @@ struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,
 /* Drop a reference; the last one frees the data after a grace period. */
 void kxs_data_put(struct kxs_data *d)
 {
-	if (d && refcount_dec_and_test(&d->ref))
+	if (d && refcount_dec_and_test(&d->ref)) {
+		kxs_stat_dec(KXS_STAT_DATA);
 		kfree_rcu(d, rcu);
+	}
+}
+
+/* Free data that was never published or shared. */
+static void kxs_data_kfree(struct kxs_data *d)
+{
+	if (!d)
+		return;
+	kxs_stat_dec(KXS_STAT_DATA);
+	kfree(d);
 }
 
 static struct kxs_data *kxs_data_get(struct kxs_store *s,
@@ -205,6 +218,7 @@ static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 	n = kmalloc(struct_size(n, name, len + 1), GFP_KERNEL);
 	if (!n)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_NODES);
 	RB_CLEAR_NODE(&n->rb);
 	n->children = RB_ROOT;
 	seqcount_init(&n->children_seq);
@@ -220,11 +234,20 @@ static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 	return n;
 }
 
-/* Free a node that was never published to readers. */
+/* Free a node (not its data) that was never published to readers. */
+static void kxs_node_kfree(struct kxs_node *n)
+{
+	if (!n)
+		return;
+	kxs_stat_dec(KXS_STAT_NODES);
+	kfree(n);
+}
+
+/* Free a node and its data, never published to readers. */
 static void kxs_node_free_unpublished(struct kxs_node *n)
 {
-	kfree(rcu_dereference_protected(n->data, 1));
-	kfree(n);
+	kxs_data_kfree(rcu_dereference_protected(n->data, 1));
+	kxs_node_kfree(n);
 }
 
 /* Writer-side child lookup: the store lock keeps the tree still. */
@@ -380,6 +403,7 @@ static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
 		next = kxs_postorder_next(n, top);
 		kxs_node_account(s, n, false);
 		kxs_data_put(d);
+		kxs_stat_dec(KXS_STAT_NODES);
 		kfree_rcu(n, rcu);
 	}
 }
@@ -461,7 +485,7 @@ struct kxs_store *kxs_store_create(void)
 	mutex_lock(&s->lock);
 	if (kxs_owned_reserve(s, KXS_DOMID_CONTROL)) {
 		mutex_unlock(&s->lock);
-		kfree(root);
+		kxs_node_kfree(root);
 		goto err_data;
 	}
 	/* Generation 0 means "no node" to transactions: start at 1. */
@@ -474,7 +498,7 @@ struct kxs_store *kxs_store_create(void)
 	return s;
 
 err_data:
-	kfree(d);
+	kxs_data_kfree(d);
 err_store:
 	kxs_store_free(s);
 	return NULL;
@@ -593,7 +617,7 @@ static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
 		d->perms[0].domid = owner;
 		n = kxs_node_alloc(name, len, d);
 		if (!n) {
-			kfree(d);
+			kxs_data_kfree(d);
 			goto err;
 		}
 		if (bottom)
@@ -935,6 +959,7 @@ static struct kxs_data *kxs_data_without(const struct kxs_data *old,
 	d = kmalloc(kxs_data_size(nr, old->len), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
+	kxs_stat_inc(KXS_STAT_DATA);
 	refcount_set(&d->ref, 1);
 	d->len = old->len;
 	d->nr_perms = 0;
@@ -1704,8 +1729,8 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	d = kxs_data_alloc(perms, nr, value, len);
 	n = d ? kxs_node_alloc(name, nlen, d) : NULL;
 	if (!n || kxs_owned_reserve(s, kxs_data_owner(d))) {
-		kfree(n);
-		kfree(d);
+		kxs_node_kfree(n);
+		kxs_data_kfree(d);
 		return -ENOMEM;
 	}
 	/* Not published yet: no readers, no seqcount. */
@@ -1771,7 +1796,7 @@ int kxs_store_load_commit(struct kxs_load *l)
 	write_seqcount_end(&s->commit_seq);
 	preempt_enable();
 	l->root_data = NULL;
-	kfree(l->top);
+	kxs_node_kfree(l->top);
 	kvfree(l->stack);
 	mutex_unlock(&s->lock);
 	return 0;
@@ -1790,8 +1815,8 @@ void kxs_store_load_abort(struct kxs_load *l)
 		rb_erase(rb, &l->top->children);
 		kxs_subtree_free_rcu(s, n);
 	}
-	kfree(l->top);
-	kfree(l->root_data);
+	kxs_node_kfree(l->top);
+	kxs_data_kfree(l->root_data);
 	kvfree(l->stack);
 	memset(l, 0, sizeof(*l));
 	mutex_unlock(&s->lock);
@@ -1856,7 +1881,7 @@ static void kxs_commit_cleanup(struct kxs_store *s, struct kxs_tx *tx)
 			xa_erase(s->owned, domid);
 
 	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
-		kfree(e->prep);
+		kxs_node_kfree(e->prep);
 		e->prep = NULL;
 		if (e->data)
 			kxs_owned_unreserve(s, kxs_data_owner(e->data));

@@ -5,6 +5,7 @@
  *  /sys/module/kxenstore/checkpoint        read: a stream of the store;
  *                                          write: a stream to restore
  *  /sys/module/kxenstore/checkpoint_omits  what a checkpoint leaves out
+ *  /sys/module/kxenstore/stats             objects allocated, by kind
  *
  * sysfs hands a binary attribute at most a page per call, at an offset.
  * A read at offset 0 takes a snapshot of the whole store, which the
@@ -29,6 +30,7 @@
 #include "domain.h"
 #include "path.h"
 #include "proto.h"
+#include "stats.h"
 #include "sysfs.h"
 
 static ushort checkpoint_guest = 1;
@@ -471,6 +473,20 @@ static ssize_t checkpoint_omits_show(struct kobject *kobj,
 					  buf + len, PAGE_SIZE - len);
 }
 
+static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	int i, len = 0;
+
+	for (i = 0; i < KXS_STAT_NR; i++)
+		len += sysfs_emit_at(buf, len, "%s %ld\n", kxs_stat_names[i],
+				     kxs_stat(i));
+	return len;
+}
+
+static struct kobj_attribute stats_attr __maybe_unused =
+	__ATTR(stats, 0444, stats_show, NULL);
+
 static struct kobj_attribute checkpoint_omits_attr __maybe_unused =
 	__ATTR(checkpoint_omits, 0400, checkpoint_omits_show, NULL);
 
@@ -500,6 +516,12 @@ int kxs_sysfs_register(struct kxs_store *store, struct kxs_domains *doms,
 		if (ret)
 			return ret;
 		ret = sysfs_create_file(kobj, &checkpoint_omits_attr.attr);
+		if (!ret) {
+			ret = sysfs_create_file(kobj, &stats_attr.attr);
+			if (ret)
+				sysfs_remove_file(kobj,
+						  &checkpoint_omits_attr.attr);
+		}
 		if (ret) {
 			sysfs_remove_bin_file(kobj, &bin_attr_checkpoint);
 			return ret;
@@ -519,6 +541,7 @@ void kxs_sysfs_unregister(void)
 	if (kxs_cp.registered) {
 		struct kobject *kobj = &THIS_MODULE->mkobj.kobj;
 
+		sysfs_remove_file(kobj, &stats_attr.attr);
 		sysfs_remove_file(kobj, &checkpoint_omits_attr.attr);
 		sysfs_remove_bin_file(kobj, &bin_attr_checkpoint);
 		kxs_cp.registered = false;

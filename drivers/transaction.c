@@ -29,6 +29,7 @@
 
 #include "domain.h"
 #include "proto.h"
+#include "stats.h"
 #include "store.h"
 #include "transaction.h"
 #include "watch.h"
@@ -64,6 +65,7 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 		ret = -ENOMEM;
 		goto err;
 	}
+	kxs_stat_inc(KXS_STAT_TXS);
 	tx->ctx = ctx;
 	tx->store = ctx->store;
 	tx->doms = d;
@@ -76,6 +78,7 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 			      XA_LIMIT(KXS_TXID_FIRST, U32_MAX),
 			      &d->next_txid, GFP_KERNEL);
 	if (ret < 0) {
+		kxs_stat_dec(KXS_STAT_TXS);
 		kfree(tx);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto err;
@@ -252,6 +255,7 @@ static void kxs_txn_free(struct kxs_txn *e)
 {
 	kxs_data_put(e->data);
 	kvfree(e->children);
+	kxs_stat_dec(KXS_STAT_TX_RECORDS);
 	kfree(e);
 }
 
@@ -273,6 +277,7 @@ static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 	list_del(&tx->ctx_link);
 	ctx->nr_txs--;
 	kxs_domain_tx_put(ctx->doms, ctx);
+	kxs_stat_dec(KXS_STAT_TXS);
 	kfree_rcu(tx, rcu);
 }
 
@@ -377,6 +382,7 @@ static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx, const char *path,
 	e = kzalloc(struct_size(e, path, len + 1), GFP_KERNEL);
 	if (!e)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_TX_RECORDS);
 	memcpy(e->path, path, len);
 	e->path[len] = '\0';
 	rb_link_node(&e->node, parent, link);
@@ -978,6 +984,7 @@ struct kxs_tx *kxs_tx_new(struct kxs_store *s, struct kxs_domains *d,
 
 	if (!tx)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_TXS);
 	INIT_LIST_HEAD(&tx->ctx_link);
 	tx->store = s;
 	tx->doms = d;
@@ -993,6 +1000,7 @@ void kxs_tx_discard(struct kxs_tx *tx)
 	if (!tx)
 		return;
 	kxs_tx_drop(tx);
+	kxs_stat_dec(KXS_STAT_TXS);
 	kfree(tx);
 }
 
@@ -1049,6 +1057,7 @@ void kxs_tx_free_parked(struct kxs_domains *d, int domid)
 		list_del(&tx->ctx_link);
 		xa_erase(&d->txs, tx->id);
 		kxs_tx_drop(tx);
+		kxs_stat_dec(KXS_STAT_TXS);
 		kfree_rcu(tx, rcu);
 	}
 	mutex_unlock(&d->lock);

@@ -23,6 +23,7 @@
 #include "checkpoint.h"
 #include "domain.h"
 #include "proto.h"
+#include "stats.h"
 #include "store.h"
 #include "watch.h"
 
@@ -97,6 +98,15 @@ static void kxs_watch_insert(struct kxs_watch_table *t, struct kxs_watch *w)
 	WRITE_ONCE(t->nr, t->nr + 1);
 }
 
+/* Free a watch that is in no table or list. */
+void kxs_watch_kfree(struct kxs_watch *w)
+{
+	if (!w)
+		return;
+	kxs_stat_dec(KXS_STAT_WATCHES);
+	kfree(w);
+}
+
 static void kxs_watch_free(struct kxs_domains *d, struct kxs_watch *w)
 {
 	lockdep_assert_held(&d->watches.lock);
@@ -104,7 +114,7 @@ static void kxs_watch_free(struct kxs_domains *d, struct kxs_watch *w)
 	WRITE_ONCE(d->watches.nr, d->watches.nr - 1);
 	list_del(&w->ctx_link);
 	kxs_domain_watch_put(d, w->ctx);
-	kfree(w);
+	kxs_watch_kfree(w);
 }
 
 /* A context's watch on @path with @token, if it has one. */
@@ -146,6 +156,7 @@ int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
 	w = kmalloc(struct_size(w, path, plen + 1 + tlen + 1), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
+	kxs_stat_inc(KXS_STAT_WATCHES);
 	w->ctx = ctx;
 	w->depth = depth;
 	w->relative = relative;
@@ -167,7 +178,7 @@ int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
 
 err:
 	mutex_unlock(&d->watches.lock);
-	kfree(w);
+	kxs_watch_kfree(w);
 	return ret;
 }
 
@@ -710,6 +721,7 @@ struct kxs_watch *kxs_watch_alloc(const char *path, bool relative,
 	w = kmalloc(struct_size(w, path, plen + 1 + tlen + 1), GFP_KERNEL);
 	if (!w)
 		return NULL;
+	kxs_stat_inc(KXS_STAT_WATCHES);
 	w->ctx = NULL;
 	w->domid = domid;
 	w->depth = KXS_WATCH_DEPTH_ANY;
@@ -779,7 +791,7 @@ void kxs_watch_free_parked(struct kxs_domains *d, int domid)
 		if (domid >= 0 && w->domid != domid)
 			continue;
 		list_del(&w->ctx_link);
-		kfree(w);
+		kxs_watch_kfree(w);
 	}
 	mutex_unlock(&d->lock);
 }

@@ -104,6 +104,7 @@ struct kxs_watch *kxs_watch_alloc(const char *path, bool relative,
 bool kxs_watch_restored(struct kxs_domains *d, struct kxs_watch *w,
 			unsigned int nth);
 void kxs_watch_park(struct kxs_domains *d, struct kxs_watch *w);
+void kxs_watch_kfree(struct kxs_watch *w);
 void kxs_watch_free_parked(struct kxs_domains *d, int domid);
 void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx);
 unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid);

@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "domain.h"
 #include "perms.h"
+#include "stats.h"
 #include "store.h"
 
 static inline const struct kxs_caller *
@@ -50,6 +51,7 @@ struct kxs_fx {
 	char *buf;	/* the request being sent */
 	char *reply;	/* the payload of the last reply */
 	u32 req_id;
+	long stats[KXS_STAT_NR];	/* the object counts before */
 };
 
 static inline struct kxs_fx *kxs_fx(struct kunit *test)
@@ -60,8 +62,11 @@ static inline struct kxs_fx *kxs_fx(struct kunit *test)
 static inline int kxs_fx_init(struct kunit *test)
 {
 	struct kxs_fx *fx = kunit_kzalloc(test, sizeof(*fx), GFP_KERNEL);
+	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, fx);
+	for (i = 0; i < KXS_STAT_NR; i++)
+		fx->stats[i] = kxs_stat(i);
 	fx->buf = kunit_kzalloc(test, KXS_MSG_MAX, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, fx->buf);
 	fx->reply = kunit_kzalloc(test, KXS_MSG_MAX + 1, GFP_KERNEL);
@@ -86,6 +91,10 @@ static inline void kxs_fx_exit(struct kunit *test)
 	kxs_conn_close(fx->conn);
 	kxs_domains_destroy(&fx->doms);
 	kxs_store_destroy(fx->store);
+	/* Every object the case made is freed: nothing leaks. */
+	for (i = 0; i < KXS_STAT_NR; i++)
+		KUNIT_EXPECT_EQ_MSG(test, kxs_stat(i), fx->stats[i],
+				    "%s left", kxs_stat_names[i]);
 }
 
 /* Another connection, acting for the control domain until bound. */

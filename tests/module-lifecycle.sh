@@ -21,6 +21,7 @@ device-name-parameter-names-the-device
 device-node-is-root-only-by-default-and-mode-is-settable
 bad-device-mode-fails-insmod
 quota-parameters-set-the-defaults
+hundred-load-cycles-leave-nothing
 "
 
 loaded() {
@@ -86,6 +87,39 @@ t_open_file_pins_module_and_counts_in_refcnt() {
 	eq "$(refcnt)" 1 "refcnt after closing one file"
 	exec 4>&-
 	eq "$(refcnt)" 0 "refcnt after closing both files"
+}
+
+# /sys/module/kxenstore/stats as "nodes N node-data N ..." on one line
+stats() {
+	tr '\n' ' ' <$SYS/stats | sed 's/ $//'
+}
+
+# 100 times: load, use (nodes, a watch, a checkpoint written back),
+# clean up, check that only the root is left, unload (which warns, and so
+# fails the VM run, if anything the module allocated is left).
+t_hundred_load_cycles_leave_nothing() {
+	local i want t0=$SECONDS ck=/tmp/kxs-cycle.ckpt
+	want="nodes 1 node-data 1 connections 0 messages 0 transactions 0 transaction-records 0 watches 0"
+	ok rmmod kxenstore
+	for ((i = 0; i < 100; i++)); do
+		ok insmod "$MODULE"
+		wait_for_dev $DEV
+		ok xenstore-write $B/c/a "$i" $B/c/b x $B/d/e y
+		ok xenstore-chmod $B/c n0 r1
+		timeout 5 xenstore-watch -n 1 $B >/dev/null ||
+			fail "cycle $i: xenstore-watch"
+		cat $SYS/checkpoint >$ck || fail "cycle $i: checkpoint"
+		ok xenstore-rm $B/d
+		cat $ck >$SYS/checkpoint || fail "cycle $i: restore"
+		eq "$(xenstore-read $B/d/e)" y "cycle $i: restored node"
+		ok xenstore-rm $B
+		eq "$(stats)" "$want" "cycle $i: objects left after cleanup"
+		ok rmmod kxenstore
+	done
+	rm -f $ck
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+	echo "# 100 cycles in $((SECONDS - t0)) s"
 }
 
 t_reload_after_close_starts_with_empty_store() {

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counts of the objects the module allocates, by kind, over every store:
+ * what /sys/module/kxenstore/stats shows, what must be back to zero when
+ * the module goes (checked at unload), and what the KUnit fixtures check
+ * after each case.
+ */
+#ifndef _KXS_STATS_H
+#define _KXS_STATS_H
+
+#include <linux/atomic.h>
+
+enum kxs_stat {
+	KXS_STAT_NODES,		/* struct kxs_node */
+	KXS_STAT_DATA,		/* struct kxs_data */
+	KXS_STAT_CONNS,		/* struct kxs_conn */
+	KXS_STAT_MSGS,		/* struct kxs_msg: replies, events, spares */
+	KXS_STAT_TXS,		/* struct kxs_tx */
+	KXS_STAT_TX_RECORDS,	/* struct kxs_txn */
+	KXS_STAT_WATCHES,	/* struct kxs_watch */
+	KXS_STAT_NR,
+};
+
+extern atomic_long_t kxs_stats[KXS_STAT_NR];
+extern const char *const kxs_stat_names[KXS_STAT_NR];
+
+static inline void kxs_stat_inc(enum kxs_stat s)
+{
+	atomic_long_inc(&kxs_stats[s]);
+}
+
+static inline void kxs_stat_dec(enum kxs_stat s)
+{
+	atomic_long_dec(&kxs_stats[s]);
+}
+
+static inline long kxs_stat(enum kxs_stat s)
+{
+	return atomic_long_read(&kxs_stats[s]);
+}
+
+#endif /* _KXS_STATS_H */
