@@ -17,6 +17,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/percpu-rwsem.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -38,7 +39,8 @@ static bool kxs_sbuf_room(struct kxs_sbuf *b, size_t len)
 	if (b->size - b->len >= len)
 		return true;
 	size = max3(b->size * 2, b->len + len, (size_t)PAGE_SIZE);
-	buf = kvmalloc(size, GFP_KERNEL);
+	/* Beyond INT_MAX kvmalloc() fails; it need not warn as well. */
+	buf = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!buf) {
 		b->err = -ENOMEM;
 		return false;
@@ -143,6 +145,7 @@ static void kxs_cp_main_tree(struct kxs_store *s, struct kxs_sbuf *b)
 		if (n == root || b->err)
 			break;
 		n = rb_entry(rb, struct kxs_node, rb);
+		cond_resched();
 	}
 	mutex_unlock(&s->lock);
 }
@@ -176,13 +179,13 @@ static int kxs_cp_tx_node(struct kxs_sbuf *b, struct kxs_tx *tx,
 	struct kxs_data *d = kxs_tx_view_data(tx, path);
 	int ret;
 
+	memset(f, 0, sizeof(*f));
 	if (WARN_ON_ONCE(!d))
 		return -EIO;
 	kxs_sbuf_u8(b, kxs_tx_view_changed(tx, path) ?
 		    KXS_CP_MODIFIED_IN_TX : 0);
 	kxs_cp_data(b, d);
 	kxs_data_put(d);
-	memset(f, 0, sizeof(*f));
 	f->plen = strlen(path);
 	ret = kxs_tx_view_children(tx, path, &f->kids, &f->klen);
 	if (!ret)
@@ -234,8 +237,7 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 	 * the main tree's: QEMU's loader looks a NODE_REF at a tree's root up
 	 * at a wrong path.
 	 */
-	frames = kvmalloc_array(KXS_CP_DEPTH_MAX + 1, sizeof(*frames),
-				GFP_KERNEL);
+	frames = kvcalloc(KXS_CP_DEPTH_MAX + 1, sizeof(*frames), GFP_KERNEL);
 	path = kmalloc(KXS_PATH_BUF, GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!frames || !path)
@@ -248,6 +250,7 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 		const char *name;
 		bool gone;
 
+		cond_resched();
 		name = kxs_cp_next_child(f, &gone);
 		if (!name) {
 			kxs_sbuf_u8(b, 0);

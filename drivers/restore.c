@@ -29,9 +29,11 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/percpu-rwsem.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/xarray.h>
 
 #include "checkpoint.h"
 #include "domain.h"
@@ -105,6 +107,7 @@ struct kxs_chunk {
  * @watches: its watches, in stream order
  * @nr_watches: entries in @watches
  * @cur: the tree being parsed (a NODE_REF cannot name it)
+ * @ids: index + 1 in @txs of each transaction parsed, by id
  * @chunks: the arena everything above lives in
  * @path: scratch for the path being parsed or applied
  */
@@ -119,6 +122,7 @@ struct kxs_pstream {
 	struct kxs_pwatch *watches;
 	u32 nr_watches;
 	struct kxs_ptree *cur;
+	struct xarray ids;
 	struct kxs_chunk *chunks;
 	char path[KXS_PATH_BUF];
 };
@@ -164,6 +168,7 @@ static void kxs_pstream_free(struct kxs_pstream *ps)
 		next = c->next;
 		kvfree(c);
 	}
+	xa_destroy(&ps->ids);
 	kvfree(ps->txs);
 	kvfree(ps->watches);
 	kvfree(ps);
@@ -210,12 +215,16 @@ static struct kxs_pn *kxs_ptree_root(struct kxs_pstream *ps, u32 id)
 {
 	u32 i;
 
+	void *v;
+
 	if (id == ps->main.id)
 		return ps->main.root;
-	for (i = 0; i < ps->nr_txs; i++)
-		if (ps->txs[i].id == id && &ps->txs[i] != ps->cur)
-			return ps->txs[i].root;
-	return NULL;
+	/* Only the earlier transactions are in @ids: not the current one. */
+	v = xa_load(&ps->ids, id);
+	if (!v)
+		return NULL;
+	i = xa_to_value(v) - 1;
+	return ps->txs[i].root;
 }
 
 static int kxs_pn_cmp(const void *a, const void *b)
@@ -395,6 +404,7 @@ static int kxs_parse_tree(struct kxs_pstream *ps, struct kxs_ptree *t,
 		size_t len, off = plen[depth] > 1 ? plen[depth] + 1 : 1;
 		const char *name;
 
+		cond_resched();
 		ret = kxs_get_str(ps, &name, &len);
 		if (ret)
 			break;
@@ -480,7 +490,7 @@ static int kxs_parse(struct kxs_pstream *ps)
 {
 	const char *path, *token;
 	size_t plen, tlen;
-	u32 base, i;
+	u32 base;
 	int ret;
 
 	if (kxs_get_be32(ps, &ps->last_tx))
@@ -513,9 +523,10 @@ static int kxs_parse(struct kxs_pstream *ps)
 		/* Ids we hand out start above the main tree's. */
 		if (t->id < KXS_TXID_FIRST || t->id == ps->main.id)
 			return -EINVAL;
-		for (i = 0; i + 1 < ps->nr_txs; i++)
-			if (ps->txs[i].id == t->id)
-				return -EINVAL;
+		ret = xa_insert(&ps->ids, t->id, xa_mk_value(ps->nr_txs),
+				GFP_KERNEL);
+		if (ret)
+			return ret == -EBUSY ? -EINVAL : ret;
 	}
 	for (;;) {
 		struct kxs_pwatch *grown;
@@ -614,6 +625,7 @@ static int kxs_rs_mark_same(struct kxs_pstream *ps, struct kxs_store *s)
 		size_t off = f->plen > 1 ? f->plen + 1 : 1, len;
 		struct kxs_pn *k;
 
+		cond_resched();
 		if (f->kid == f->n->nr_kids) {
 			if (f->same)
 				f->n->flags |= KXS_PN_SAME;
@@ -677,10 +689,16 @@ static int kxs_rs_node(struct kxs_pstream *ps, struct kxs_tx *tx,
 	if (t->flags & KXS_CP_DELETED_IN_TX) {
 		d = kxs_tx_view_data(tx, ps->path);
 		kxs_data_put(d);
-		/* Made and removed by the transaction: made, then removed. */
+		/*
+		 * Made and removed by the transaction: made (with the
+		 * permissions the removal is judged by), then removed.
+		 */
 		if (!d && !main) {
-			ret = kxs_tx_write(tx, c, ps->path, NULL, 0);
-			if (ret)
+			ret = t->nr_perms ?
+			      kxs_tx_put_node(tx, c, ps->path, NULL, 0,
+					      t->perms, t->nr_perms) :
+			      kxs_tx_write(tx, c, ps->path, NULL, 0);
+			if (ret < 0)
 				return ret;
 			d = ERR_PTR(-EEXIST);
 		}
@@ -777,6 +795,7 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 		struct kxs_pn *m = NULL;
 		int r;
 
+		cond_resched();
 		if (!vname && !k) {
 			kvfree(f->view);
 			depth--;
@@ -843,6 +862,7 @@ static int kxs_rs_load(struct kxs_pstream *ps, struct kxs_store *s,
 	while (!ret && depth >= 0) {
 		struct kxs_pn *n;
 
+		cond_resched();
 		if (kid[depth] == nodes[depth]->nr_kids) {
 			depth--;
 			continue;
@@ -870,6 +890,47 @@ out:
 	return ret;
 }
 
+static int kxs_pwatch_cmp(const void *a, const void *b)
+{
+	const struct kxs_watch *x = (*(const struct kxs_pwatch **)a)->w;
+	const struct kxs_watch *y = (*(const struct kxs_pwatch **)b)->w;
+	int r = strcmp(x->path, y->path);
+
+	if (!r)
+		r = strcmp(x->token, y->token);
+	return r ? r : (int)x->relative - (int)y->relative;
+}
+
+/*
+ * Mark the stream's watches that are there already: of k equal ones in
+ * the stream, as many as are registered or parked (equal ones are
+ * interchangeable).  Sorted first, so that it costs W log W, not W^2.
+ */
+static int kxs_rs_watches_there(struct kxs_pstream *ps,
+				struct kxs_domains *d)
+{
+	struct kxs_pwatch **order;
+	u32 i, j, have;
+
+	if (!ps->nr_watches)
+		return 0;
+	order = kvmalloc_array(ps->nr_watches, sizeof(*order), GFP_KERNEL);
+	if (!order)
+		return -ENOMEM;
+	for (i = 0; i < ps->nr_watches; i++)
+		order[i] = &ps->watches[i];
+	sort(order, ps->nr_watches, sizeof(*order), kxs_pwatch_cmp, NULL);
+	for (i = 0; i < ps->nr_watches; i = j) {
+		have = kxs_watch_count_equal(d, order[i]->w);
+		for (j = i; j < ps->nr_watches &&
+		     !kxs_pwatch_cmp(&order[i], &order[j]); j++)
+			order[j]->there = j - i < have;
+		cond_resched();
+	}
+	kvfree(order);
+	return 0;
+}
+
 /* Apply a parsed stream; requests are held off. */
 static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 		     struct kxs_domains *d)
@@ -877,8 +938,7 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 	struct kxs_caller c = { .domid = KXS_DOMID_CONTROL, .priv = true,
 				.target = KXS_NO_TARGET };
 	struct kxs_tx *mtx;
-	unsigned int nth;
-	u32 i, j;
+	u32 i;
 	int ret;
 
 	/* What is live already, and ids held by another domain. */
@@ -890,17 +950,9 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 			return -EBUSY;
 		t->live = live;
 	}
-	for (i = 0; i < ps->nr_watches; i++) {
-		struct kxs_watch *w = ps->watches[i].w, *o;
-
-		for (j = 0, nth = 0; j < i; j++) {
-			o = ps->watches[j].w;
-			nth += !strcmp(o->path, w->path) &&
-			       !strcmp(o->token, w->token) &&
-			       o->relative == w->relative;
-		}
-		ps->watches[i].there = kxs_watch_restored(d, w, nth);
-	}
+	ret = kxs_rs_watches_there(ps, d);
+	if (ret)
+		return ret;
 
 	ret = kxs_rs_load(ps, s, d);
 	if (ret == -EBUSY)
@@ -983,6 +1035,7 @@ int kxs_checkpoint_restore(struct kxs_store *s, struct kxs_domains *d,
 	ps->p = buf;
 	ps->left = len;
 	ps->guest = guest;
+	xa_init(&ps->ids);
 	ret = kxs_parse(ps);
 	if (ret == -EINVAL)
 		pr_info_ratelimited("restore: not a valid stream: error at byte %zu of %zu\n",

@@ -1686,6 +1686,21 @@ int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
 	return 0;
 }
 
+/* Same value and permissions? */
+static bool kxs_data_same(const struct kxs_data *a, const struct kxs_data *b)
+{
+	unsigned int i;
+
+	if (a->len != b->len || a->nr_perms != b->nr_perms ||
+	    memcmp(kxs_data_value(a), kxs_data_value(b), a->len))
+		return false;
+	for (i = 0; i < a->nr_perms; i++)
+		if (a->perms[i].domid != b->perms[i].domid ||
+		    a->perms[i].access != b->perms[i].access)
+			return false;
+	return true;
+}
+
 /* Count a node of @owner; the counts go to the store by runs of owners. */
 static void kxs_load_count(struct kxs_load *l, int owner)
 {
@@ -1786,15 +1801,24 @@ int kxs_store_load_commit(struct kxs_load *l)
 	}
 	preempt_disable();
 	write_seqcount_begin(&s->commit_seq);
-	kxs_children_write_begin(s, root);
-	/* Everything below is written: readers may follow the pointer now. */
-	smp_store_release(&root->children.rb_node, l->top->children.rb_node);
-	WRITE_ONCE(root->nr_children, l->top->nr_children);
-	WRITE_ONCE(root->children_len, l->top->children_len);
-	kxs_children_write_end(root);
-	kxs_node_set_data(s, root, l->root_data);
+	if (l->top->nr_children) {
+		kxs_children_write_begin(s, root);
+		/* All below is written: readers may follow the pointer now. */
+		smp_store_release(&root->children.rb_node,
+				  l->top->children.rb_node);
+		WRITE_ONCE(root->nr_children, l->top->nr_children);
+		WRITE_ONCE(root->children_len, l->top->children_len);
+		WRITE_ONCE(root->gen, ++s->gen);
+		kxs_children_write_end(root);
+	}
+	/* The root's data only if it differs: generations say what changed. */
+	if (!kxs_data_same(kxs_data_get(s, root), l->root_data)) {
+		kxs_node_set_data(s, root, l->root_data);
+		l->root_data = NULL;
+	}
 	write_seqcount_end(&s->commit_seq);
 	preempt_enable();
+	kxs_data_kfree(l->root_data);
 	l->root_data = NULL;
 	kxs_node_kfree(l->top);
 	kvfree(l->stack);

@@ -18,6 +18,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -316,6 +318,9 @@ static struct {
 static void kxs_snapshot_drop(struct kxs_snapshot *sn)
 {
 	kvfree(sn->buf);
+	/* The file was held, so that no new one can take its address. */
+	if (sn->file)
+		fput(sn->file);
 	memset(sn, 0, sizeof(*sn));
 }
 
@@ -350,7 +355,7 @@ static int kxs_snapshot_take(struct file *file, struct kxs_snapshot **out)
 				  &sn->len);
 	if (ret)
 		return ret;
-	sn->file = file;
+	sn->file = get_file(file);
 	*out = sn;
 	return 0;
 }
@@ -393,6 +398,8 @@ static void kxs_in_reset(void)
 	kxs_cp.in_buf = NULL;
 	kxs_cp.in_len = 0;
 	kxs_cp.in_size = 0;
+	if (kxs_cp.in_file)
+		fput(kxs_cp.in_file);
 	kxs_cp.in_file = NULL;
 }
 
@@ -402,7 +409,12 @@ static int kxs_in_append(const char *buf, size_t count)
 
 	if (want > kxs_cp.in_size) {
 		size_t size = max3(want, 2 * kxs_cp.in_size, (size_t)SZ_64K);
-		u8 *p = kvmalloc(size, GFP_KERNEL);
+		u8 *p;
+
+		/* No more than the longest stream taken. */
+		size = max_t(size_t, want,
+			     min_t(size_t, size, READ_ONCE(checkpoint_max_bytes)));
+		p = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 
 		if (!p)
 			return -ENOMEM;
@@ -428,7 +440,7 @@ static ssize_t checkpoint_write(struct file *file, struct kobject *kobj,
 		kxs_in_reset();
 		memset(&kxs_cp.in_scan, 0, sizeof(kxs_cp.in_scan));
 		kxs_scan_u32(&kxs_cp.in_scan, KXS_U32_LAST_TX);
-		kxs_cp.in_file = file;
+		kxs_cp.in_file = get_file(file);
 	} else if (kxs_cp.in_file != file || off != kxs_cp.in_len) {
 		/* Not the continuation of the stream being written. */
 		ret = -EINVAL;

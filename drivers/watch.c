@@ -742,16 +742,15 @@ static bool kxs_watch_same(const struct kxs_watch *a,
 }
 
 /**
- * kxs_watch_restored() - is a watch of a stream there already?
+ * kxs_watch_count_equal() - how many watches equal one of a stream
  * @d: the domain table
  * @w: a watch of kxs_watch_alloc()
- * @nth: how many equal watches came before it in the stream
  *
  * Context: the domain table's quiesce lock held for writing.
- * Return: true if more than @nth equal watches are registered or parked.
+ * Return: the registered (by guests) and parked watches equal to @w.
  */
-bool kxs_watch_restored(struct kxs_domains *d, struct kxs_watch *w,
-			unsigned int nth)
+unsigned int kxs_watch_count_equal(struct kxs_domains *d,
+				   struct kxs_watch *w)
 {
 	size_t len = strlen(w->path);
 	unsigned int n = 0;
@@ -766,7 +765,7 @@ bool kxs_watch_restored(struct kxs_domains *d, struct kxs_watch *w,
 	list_for_each_entry(o, &d->parked_watches, ctx_link)
 		n += kxs_watch_same(o, w);
 	mutex_unlock(&d->lock);
-	return n > nth;
+	return n;
 }
 
 /* Keep a watch of kxs_watch_alloc() for its domain's next connection. */
@@ -804,6 +803,8 @@ void kxs_watch_free_parked(struct kxs_domains *d, int domid)
  *
  * Each adopted watch fires once, as a new watch does: events may have
  * been missed since the checkpoint (the protocol allows spurious ones).
+ * A connection takes one watch of each path and token, as WATCH allows;
+ * equal ones stay parked for the domain's next connection.
  */
 void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx)
 {
@@ -813,19 +814,23 @@ void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx)
 
 	mutex_lock(&d->watches.lock);
 	mutex_lock(&d->lock);
+	/* Released meanwhile: the connection is dead, RELEASE forgets them. */
+	if (!ctx->dom || ctx->dom->released)
+		goto out;
 	list_for_each_entry_safe(w, tmp, &d->parked_watches, ctx_link) {
-		if (w->domid != ctx->domid)
-			continue;
+		if (w->domid != ctx->domid ||
+		    kxs_watch_find(&d->watches, ctx, w->path, w->token))
+			continue;	/* one of each for a connection, as WATCH */
 		list_move_tail(&w->ctx_link, &adopted);
 		w->ctx = ctx;
+		kxs_watch_insert(&d->watches, w);
 		n++;
 	}
 	kxs_domain_adopt_locked(ctx, 0, n);
+out:
 	mutex_unlock(&d->lock);
-	list_for_each_entry(w, &adopted, ctx_link) {
-		kxs_watch_insert(&d->watches, w);
+	list_for_each_entry(w, &adopted, ctx_link)
 		kxs_watch_send(w, w->path);
-	}
 	list_splice_tail(&adopted, &ctx->watches);
 	mutex_unlock(&d->watches.lock);
 }

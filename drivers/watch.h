@@ -101,8 +101,8 @@ const char *kxs_watch_saved_path(const struct kxs_watch *w, u16 domid);
 int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b);
 struct kxs_watch *kxs_watch_alloc(const char *path, bool relative,
 				  const char *token, u16 domid);
-bool kxs_watch_restored(struct kxs_domains *d, struct kxs_watch *w,
-			unsigned int nth);
+unsigned int kxs_watch_count_equal(struct kxs_domains *d,
+				   struct kxs_watch *w);
 void kxs_watch_park(struct kxs_domains *d, struct kxs_watch *w);
 void kxs_watch_kfree(struct kxs_watch *w);
 void kxs_watch_free_parked(struct kxs_domains *d, int domid);

@@ -148,8 +148,8 @@ static void kxs_cpt_watch(struct kunit *test, struct kxs_conn *c,
 static void kxs_cpt_build(struct kunit *test, u32 *t1, u32 *t4)
 {
 	struct kxs_fx *fx = kxs_fx(test);
-	struct kxs_conn *d0 = fx->conn, *g1, *g2, *d0b;
-	u32 t2, t3;
+	struct kxs_conn *d0 = fx->conn, *g1, *g2, *d0b, *g1b;
+	u32 t2, t3, t5;
 
 	KXS_W_RT(test, d0, XS_WRITE, "/a/b\0x", XS_WRITE, "OK\0");
 	KXS_W_RT(test, d0, XS_WRITE, "/a/c\0", XS_WRITE, "OK\0");
@@ -183,6 +183,9 @@ static void kxs_cpt_build(struct kunit *test, u32 *t1, u32 *t4)
 	KXS_CPT_WATCH(test, g1, "@releaseDomain\0t3\0");
 	KXS_CPT_WATCH(test, g2, "mine\0t4\0");
 	KXS_CPT_WATCH(test, d0b, "/a\0t5\0");
+	/* The same watch on another connection of guest 1. */
+	g1b = kxs_fx_guest(test, 1);
+	KXS_CPT_WATCH(test, g1b, "data\0t1\0");
 
 	/* Guest 1: writes, removes, resurrects. */
 	*t1 = kxs_w_tx_start(test, g1);
@@ -197,15 +200,19 @@ static void kxs_cpt_build(struct kunit *test, u32 *t1, u32 *t4)
 	KXS_W_TX(test, d0b, t2, XS_WRITE, "/a/new\0z", XS_WRITE, "OK\0");
 	KXS_W_TX(test, d0b, t2, XS_SET_PERMS, "/a/b\0n0\0r2\0", XS_SET_PERMS,
 		 "OK\0");
-	/* Guest 2: nothing yet. */
+	/* Guest 2: nothing yet, and one that makes and removes a node. */
 	t3 = kxs_w_tx_start(test, g2);
 	KUNIT_EXPECT_NE(test, t3, t2);
+	t5 = kxs_w_tx_start(test, g2);
+	KXS_W_TX(test, g2, t5, XS_WRITE, "/a/c/tmp\0x", XS_WRITE, "OK\0");
+	KXS_W_TX(test, g2, t5, XS_RM, "/a/c/tmp\0", XS_RM, "OK\0");
 	/* Bound to fail: what it read changes outside. */
 	*t4 = kxs_w_tx_start(test, d0);
 	KXS_W_TX(test, d0, *t4, XS_READ, "/m/n\0", XS_READ, "");
 	KXS_W_RT(test, d0, XS_WRITE, "/m/n\0changed", XS_WRITE, "OK\0");
 
 	kxs_cpt_drain(g1, NULL);
+	kxs_cpt_drain(g1b, NULL);
 	kxs_cpt_drain(g2, NULL);
 	kxs_cpt_drain(d0b, NULL);
 	kxs_cpt_drain(d0, NULL);
@@ -246,10 +253,19 @@ static void kxs_cpt_round_trip(struct kunit *test)
 				    "nodes of domain %d", dom);
 	kxs_fx_expect_check(test, e->store);
 
-	/* Guest 1's next connection gets its watches and transaction. */
+	/*
+	 * Guest 1's next connection gets its watches and transaction; one
+	 * of each watch: the second "data" watch is for the next one.
+	 */
 	g1 = kxs_cpt_env_conn(test, e, 1);
-	KUNIT_EXPECT_GT(test, kxs_cpt_drain(g1, NULL), (size_t)0);
+	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(g1, NULL),
+			3 * KXS_HDR_SIZE + sizeof("data\0t1") +
+			sizeof("/local/domain/1/data/v\0t2") +
+			sizeof("@releaseDomain\0t3"));
 	KXS_W_RT(test, g1, XS_WATCH, "data\0t1\0", XS_ERROR, "EEXIST\0");
+	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(kxs_cpt_env_conn(test, e, 1),
+					    NULL),
+			KXS_HDR_SIZE + sizeof("data\0t1"));
 	/* Adopted under the guest's transaction-nodes quota. */
 	e->quota[KXS_QUOTA_TX_NODES] = 1;
 	KXS_W_TX(test, g1, t1, XS_READ, "data/new\0", XS_READ, "n");
