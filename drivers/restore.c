@@ -564,21 +564,13 @@ static bool kxs_rs_live_same(struct kxs_pstream *ps, struct kxs_store *s,
 {
 	struct kxs_node *node;
 	struct kxs_data *d;
-	bool same = false;
-	u16 i;
+	bool same;
 
 	rcu_read_lock();
 	node = kxs_store_lookup_rcu(s, ps->path);
 	d = node ? rcu_dereference(node->data) : NULL;
-	if (d && d->len == n->len && d->nr_perms == n->nr_perms &&
-	    READ_ONCE(node->nr_children) == nkids &&
-	    !memcmp(kxs_data_value(d), n->value, n->len)) {
-		for (i = 0; i < n->nr_perms; i++)
-			if (d->perms[i].domid != n->perms[i].domid ||
-			    d->perms[i].access != n->perms[i].access)
-				break;
-		same = i == n->nr_perms;
-	}
+	same = d && READ_ONCE(node->nr_children) == nkids &&
+	       kxs_data_is(d, n->value, n->len, n->perms, n->nr_perms);
 	rcu_read_unlock();
 	return same;
 }

@@ -106,6 +106,31 @@ struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,
 }
 
 /* Drop a reference; the last one frees the data after a grace period. */
+/**
+ * kxs_data_is() - does node data hold exactly this?
+ * @d: the data
+ * @value: a value
+ * @len: its length
+ * @perms: permissions
+ * @nr: their number
+ *
+ * Return: true if @d has this value and these permissions, in order.
+ */
+bool kxs_data_is(const struct kxs_data *d, const void *value, size_t len,
+		 const struct kxs_perm *perms, unsigned int nr)
+{
+	unsigned int i;
+
+	if (d->len != len || d->nr_perms != nr ||
+	    memcmp(kxs_data_value(d), value, len))
+		return false;
+	for (i = 0; i < nr; i++)
+		if (d->perms[i].domid != perms[i].domid ||
+		    d->perms[i].access != perms[i].access)
+			return false;
+	return true;
+}
+
 void kxs_data_put(struct kxs_data *d)
 {
 	if (d && refcount_dec_and_test(&d->ref)) {
@@ -1686,21 +1711,6 @@ int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
 	return 0;
 }
 
-/* Same value and permissions? */
-static bool kxs_data_same(const struct kxs_data *a, const struct kxs_data *b)
-{
-	unsigned int i;
-
-	if (a->len != b->len || a->nr_perms != b->nr_perms ||
-	    memcmp(kxs_data_value(a), kxs_data_value(b), a->len))
-		return false;
-	for (i = 0; i < a->nr_perms; i++)
-		if (a->perms[i].domid != b->perms[i].domid ||
-		    a->perms[i].access != b->perms[i].access)
-			return false;
-	return true;
-}
-
 /* Count a node of @owner; the counts go to the store by runs of owners. */
 static void kxs_load_count(struct kxs_load *l, int owner)
 {
@@ -1812,7 +1822,9 @@ int kxs_store_load_commit(struct kxs_load *l)
 		kxs_children_write_end(root);
 	}
 	/* The root's data only if it differs: generations say what changed. */
-	if (!kxs_data_same(kxs_data_get(s, root), l->root_data)) {
+	if (!kxs_data_is(kxs_data_get(s, root), kxs_data_value(l->root_data),
+			 l->root_data->len, l->root_data->perms,
+			 l->root_data->nr_perms)) {
 		kxs_node_set_data(s, root, l->root_data);
 		l->root_data = NULL;
 	}

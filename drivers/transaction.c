@@ -1063,22 +1063,6 @@ void kxs_tx_free_parked(struct kxs_domains *d, int domid)
 	mutex_unlock(&d->lock);
 }
 
-static bool kxs_data_equal(const struct kxs_data *d, const void *value,
-			   size_t len, const struct kxs_perm *perms,
-			   unsigned int nr)
-{
-	unsigned int i;
-
-	if (d->len != len || d->nr_perms != nr ||
-	    memcmp(kxs_data_value(d), value, len))
-		return false;
-	for (i = 0; i < nr; i++)
-		if (d->perms[i].domid != perms[i].domid ||
-		    d->perms[i].access != perms[i].access)
-			return false;
-	return true;
-}
-
 /**
  * kxs_tx_put_node() - make a node of the view exactly so
  * @tx: the transaction
@@ -1104,7 +1088,7 @@ int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
 
 	if (IS_ERR(e))
 		return PTR_ERR(e);
-	if (e->data && kxs_data_equal(e->data, value, len, perms, nr))
+	if (e->data && kxs_data_is(e->data, value, len, perms, nr))
 		return 0;
 	if (!e->data) {
 		ret = kxs_tx_create(tx, c, path, value, len);

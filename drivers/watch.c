@@ -262,10 +262,13 @@ static void kxs_watch_send(const struct kxs_watch *w, const char *epath)
 	ctx->ops->event(ctx, epath, w->token);
 }
 
-/* The watches on @path and on each of its ancestors, depth honoured. */
-static void kxs_watch_fire_above(struct kxs_domains *d, const char *path,
-				 const struct kxs_perm *perms,
-				 unsigned int nr)
+/*
+ * The watches on @path and on each of its ancestors, depth honoured: with
+ * @perms, tell those that may read; without, only say whether there is
+ * one (permissions aside).
+ */
+static bool kxs_watch_above(struct kxs_domains *d, const char *path,
+			    const struct kxs_perm *perms, unsigned int nr)
 {
 	size_t len = strlen(path), end;
 	struct kxs_watch *w;
@@ -276,27 +279,14 @@ static void kxs_watch_fire_above(struct kxs_domains *d, const char *path,
 			continue;
 		for (w = kxs_watch_lower_bound(&d->watches, path, end);
 		     w && !kxs_watch_cmp(path, end, w);
-		     w = kxs_watch_next(w))
-			if (kxs_depth_below(path, end) <= w->depth &&
-			    kxs_watch_may_read(w, perms, nr))
-				kxs_watch_send(w, path);
-	}
-}
-
-/* Would a change of @path reach any watch (permissions aside)? */
-static bool kxs_watch_any_above(struct kxs_domains *d, const char *path)
-{
-	size_t len = strlen(path), end;
-	struct kxs_watch *w;
-
-	for (end = 1; end <= len; end++) {
-		if (end != 1 && end < len && path[end] != '/')
-			continue;
-		for (w = kxs_watch_lower_bound(&d->watches, path, end);
-		     w && !kxs_watch_cmp(path, end, w);
-		     w = kxs_watch_next(w))
-			if (kxs_depth_below(path, end) <= w->depth)
+		     w = kxs_watch_next(w)) {
+			if (kxs_depth_below(path, end) > w->depth)
+				continue;
+			if (!perms)
 				return true;
+			if (kxs_watch_may_read(w, perms, nr))
+				kxs_watch_send(w, path);
+		}
 	}
 	return false;
 }
@@ -322,10 +312,10 @@ void kxs_watch_fire_changed(struct kxs_domains *d, struct kxs_store *s,
 	if (!READ_ONCE(d->watches.nr))
 		return;
 	mutex_lock(&d->watches.lock);
-	if (kxs_watch_any_above(d, path)) {
+	if (kxs_watch_above(d, path, NULL, 0)) {
 		perms = kxs_store_perms(s, path, &nr);
 		if (perms)
-			kxs_watch_fire_above(d, path, perms, nr);
+			kxs_watch_above(d, path, perms, nr);
 		kfree(perms);
 	}
 	mutex_unlock(&d->watches.lock);
@@ -457,7 +447,7 @@ void kxs_watch_rm_fire(struct kxs_domains *d, const char *path,
 	struct kxs_watch *w;
 
 	lockdep_assert_held(&d->watches.lock);
-	kxs_watch_fire_above(d, path, perms, nr);
+	kxs_watch_above(d, path, perms, nr);
 	for (w = kxs_watch_lower_bound(&d->watches, path, len), i = 0;
 	     (w = kxs_watch_below(d, w, path, len));
 	     w = kxs_watch_next(w), i++)
@@ -510,7 +500,7 @@ void kxs_watch_fire_locked(struct kxs_domains *d, const char *path,
 			   const struct kxs_perm *perms, unsigned int nr)
 {
 	lockdep_assert_held(&d->watches.lock);
-	kxs_watch_fire_above(d, path, perms, nr);
+	kxs_watch_above(d, path, perms, nr);
 }
 
 /**
