@@ -55,30 +55,13 @@ static void print_stats(const char *when, const long v[NSTATS])
 	printf("\n");
 }
 
-static uint32_t tx_start(int fd)
-{
-	struct xst_msg m;
-
-	xst_ev_call(fd, XS_TRANSACTION_START, 0, "", 1, &m);
-	CHECK(m.hdr.type == XS_TRANSACTION_START, "TRANSACTION_START: %s",
-	      xst_esc(m.body, m.hdr.len));
-	return strtoul((const char *)m.body, NULL, 10);
-}
-
-static void rm_quietly(int fd, const char *path)
-{
-	struct xst_msg m;
-
-	xst_call(fd, XS_RM, 0, path, strlen(path) + 1, &m);
-}
-
 /* A guest's home, writable by it. */
 static void home(int d0, unsigned int domid)
 {
 	const char *h = xst_home(domid);
 	const struct xst_buf *p = XST_STRS(h, xst_fmt("b%u", domid));
 
-	rm_quietly(d0, h);
+	xst_rm_any(d0, h);
 	xst_mkdir(d0, h);
 	xst_rpc(d0, XS_SET_PERMS, p->b, p->len, XS_SET_PERMS, "OK", 3);
 }
@@ -96,7 +79,7 @@ static void t_release_with_transactions_and_watches_leaves_nothing(void)
 	for (i = 0; i < 3; i++) {
 		g[i] = xst_open_domain(41);
 		for (k = 0; k < 3; k++) {
-			uint32_t tx = tx_start(g[i]);
+			uint32_t tx = xst_tx_start(g[i]);
 			const char *path = xst_fmt("c%d/t%d/n", i, k);
 
 			xst_ev_rpc_tx(g[i], XS_WRITE, tx, XST_STRS(path)->b,
@@ -113,7 +96,7 @@ static void t_release_with_transactions_and_watches_leaves_nothing(void)
 	xst_rpc(d0, XS_RELEASE, p->b, p->len, XS_RELEASE, "OK", 3);
 	for (i = 0; i < 3; i++)
 		xst_ev_close(g[i]);
-	rm_quietly(d0, xst_home(41));
+	xst_rm_any(d0, xst_home(41));
 	stats(after);
 	print_stats("after RELEASE and close", after);
 	for (i = 0; i < NSTATS; i++)
@@ -128,7 +111,7 @@ static void t_guest_that_never_reads_holds_a_bounded_queue(void)
 	int d0 = xst_open(0), lazy, other, i;
 	const char *path = "/kxs-hostile/fire";
 
-	rm_quietly(d0, "/kxs-hostile");
+	xst_rm_any(d0, "/kxs-hostile");
 	xst_mkdir(d0, "/kxs-hostile");
 	xst_rpc(d0, XS_SET_PERMS, "/kxs-hostile\0r0", 16, XS_SET_PERMS, "OK",
 		3);
@@ -150,7 +133,7 @@ static void t_guest_that_never_reads_holds_a_bounded_queue(void)
 	xst_rpc(other, XS_READ, path, strlen(path) + 1, XS_READ, "x", 1);
 	xst_ev_close(lazy);
 	close(other);
-	rm_quietly(d0, "/kxs-hostile");
+	xst_rm_any(d0, "/kxs-hostile");
 	close(d0);
 }
 
@@ -192,11 +175,11 @@ static void t_nodes_quota_bounds_what_a_guest_holds(void)
 	/* The others are unaffected. */
 	xst_write_str(other, xst_fmt("%s/ok", xst_home(45)), "y", 1);
 	xst_write_str(d0, "/kxs-hostile-d0", "z", 1);
-	rm_quietly(d0, "/kxs-hostile-d0");
+	xst_rm_any(d0, "/kxs-hostile-d0");
 	close(g);
 	close(other);
-	rm_quietly(d0, xst_home(44));
-	rm_quietly(d0, xst_home(45));
+	xst_rm_any(d0, xst_home(44));
+	xst_rm_any(d0, xst_home(45));
 	close(d0);
 }
 

@@ -316,23 +316,6 @@ static void t_replies_are_the_same_with_restores_between_requests(void)
 	free(seeds);
 }
 
-static void rm_quietly(int fd, const char *path)
-{
-	struct xst_msg m;
-
-	xst_call(fd, XS_RM, 0, path, strlen(path) + 1, &m);
-}
-
-static uint32_t tx_start(int fd)
-{
-	struct xst_msg m;
-
-	xst_ev_call(fd, XS_TRANSACTION_START, 0, "", 1, &m);
-	CHECK(m.hdr.type == XS_TRANSACTION_START, "TRANSACTION_START: %s",
-	      xst_esc(m.body, m.hdr.len));
-	return strtoul((const char *)m.body, NULL, 10);
-}
-
 static void reload_module(void)
 {
 	const char *ko = getenv("KXS_MODULE");
@@ -356,8 +339,8 @@ static void t_new_module_gives_back_transactions_and_watches(void)
 	int d0, g;
 
 	d0 = xst_open(0);
-	rm_quietly(d0, "/kxs-adopt");
-	rm_quietly(d0, "/local/domain/1");
+	xst_rm_any(d0, "/kxs-adopt");
+	xst_rm_any(d0, "/local/domain/1");
 	xst_mkdir(d0, "/local/domain/1/data");
 	xst_rpc(d0, XS_SET_PERMS, "/local/domain/1\0b1", 19, XS_SET_PERMS,
 		"OK", 3);
@@ -371,9 +354,9 @@ static void t_new_module_gives_back_transactions_and_watches(void)
 	g = xst_open_domain(1);
 	xst_watch(g, "data", "tokA");
 	xst_watch(g, "/kxs-adopt", "tokB");
-	t = tx_start(g);
+	t = xst_tx_start(g);
 	xst_ev_rpc_tx(g, XS_WRITE, t, "data/x\0one", 10, XS_WRITE, "OK", 3);
-	u = tx_start(d0);
+	u = xst_tx_start(d0);
 	xst_rpc_tx(d0, XS_WRITE, u, "/kxs-adopt/y\0two", 16, XS_WRITE, "OK",
 		   3);
 	buf = read_checkpoint(&len);
@@ -400,12 +383,12 @@ static void t_new_module_gives_back_transactions_and_watches(void)
 	xst_events_expect(g, "/kxs-adopt/y|tokB|");
 	xst_read_expect(d0, "/local/domain/1/data/x", "one", 3);
 	/* Ids go on from the checkpoint's. */
-	v = tx_start(d0);
+	v = xst_tx_start(d0);
 	CHECK(v > t && v > u, "new transaction %u after %u and %u", v, t, u);
 	xst_rpc_tx(d0, XS_TRANSACTION_END, v, "F", 2, XS_TRANSACTION_END,
 		   "OK", 3);
-	rm_quietly(d0, "/kxs-adopt");
-	rm_quietly(d0, "/local/domain/1");
+	xst_rm_any(d0, "/kxs-adopt");
+	xst_rm_any(d0, "/local/domain/1");
 	xst_ev_close(g);
 	close(d0);
 }

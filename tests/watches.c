@@ -147,22 +147,6 @@ static void release_quiet(int d0, unsigned int domid)
 	xst_ev_call(d0, XS_RELEASE, 0, p->b, p->len, &m);
 }
 
-static uint32_t tx_start(int fd)
-{
-	static struct xst_msg m;
-	unsigned long v;
-	char *end;
-
-	xst_ev_call(fd, XS_TRANSACTION_START, 0, S(""), &m);
-	CHECK(m.hdr.type == XS_TRANSACTION_START,
-	      "TRANSACTION_START answered %s %s", xst_type_name(m.hdr.type),
-	      xst_esc(m.body, m.hdr.len));
-	v = strtoul((const char *)m.body, &end, 10);
-	CHECK(v && v <= UINT32_MAX && *end == 0, "transaction id %s",
-	      xst_esc(m.body, m.hdr.len));
-	return (uint32_t)v;
-}
-
 static void tx_end(int fd, uint32_t tx, const char *how, const char *err)
 {
 	if (err)
@@ -498,7 +482,7 @@ static void mkdir_set_perms_and_failed_requests(void)
 	rd(d0, A "/x", "1");
 	xst_ev_call(d0, XS_DIRECTORY, 0, S(A), &m);
 	xst_ev_call(d0, XS_GET_PERMS, 0, S(A "/x"), &m);
-	tx = tx_start(d0);
+	tx = xst_tx_start(d0);
 	rd(d0, A "/x", "1");
 	tx_end(d0, tx, "T", NULL);
 	xst_events_none(w);
@@ -757,7 +741,7 @@ static void rm_in_transaction_of_unreadable_parent_reports_readable_child(void)
 	g = xst_open_domain(G);
 	rd(g, C, "c");
 	xst_watch(g, C, "g");
-	tx = tx_start(d0);
+	tx = xst_tx_start(d0);
 	rq_tx_ok(d0, tx, XS_RM, XST_STRS(P));
 	xst_events_none(g);
 	tx_end(d0, tx, "T", NULL);
@@ -933,7 +917,7 @@ static void transaction_events_fire_at_commit(void)
 	xst_watch(w, T, "w");
 	xst_watch(d, T, "d");
 
-	tx = tx_start(d);
+	tx = xst_tx_start(d);
 	wr_tx(d, tx, T "/b", "1");
 	wr_tx(d, tx, T "/a", "1");
 	wr_tx(d, tx, T "/a", "2");
@@ -954,7 +938,7 @@ static void transaction_events_fire_at_commit(void)
 	rd(d0, T "/a", "3");
 
 	/* aborted: nothing */
-	tx = tx_start(d);
+	tx = xst_tx_start(d);
 	wr_tx(d, tx, T "/e", "1");
 	rq_tx_ok(d, tx, XS_RM, XST_STRS(T "/a"));
 	tx_end(d, tx, "F", NULL);
@@ -963,7 +947,7 @@ static void transaction_events_fire_at_commit(void)
 	rq_err(d0, XS_READ, XST_STRS(T "/e"), "ENOENT");
 
 	/* failed with EAGAIN (a conflicting write): only that write's event */
-	tx = tx_start(d);
+	tx = xst_tx_start(d);
 	wr_tx(d, tx, T "/b", "tx");
 	wr_tx(d, tx, T "/f", "1");
 	wr(d0, T "/b", "outside");
@@ -976,7 +960,7 @@ static void transaction_events_fire_at_commit(void)
 	rd(d0, T "/b", "outside");
 
 	/* a transaction that only read commits silently */
-	tx = tx_start(d);
+	tx = xst_tx_start(d);
 	xst_ev_rpc_tx(d, XS_READ, tx, S(T "/a"), XS_READ, "3", 1);
 	tx_end(d, tx, "T", NULL);
 	xst_events_none(w);
@@ -1007,7 +991,7 @@ static void reset_watches_ends_watches_and_transactions(void)
 	xst_watch(g, R, "a");
 	xst_watch(g, R "/x", "b");
 	watch_err(g2, S(AREA "/reset\0c"), "E2BIG");
-	tx = tx_start(g);
+	tx = xst_tx_start(g);
 	wr_tx(g, tx, R "/intx", "1");
 
 	xst_ev_rpc(g, XS_RESET_WATCHES, "", 0, XS_RESET_WATCHES, OK_REPLY);
@@ -1037,7 +1021,7 @@ static void reset_watches_ends_watches_and_transactions(void)
 	/* the control domain's connections too */
 	xst_watch(w0, R, "w0");
 	xst_watch(w0, "@releaseDomain", "w0r");
-	tx = tx_start(w0);
+	tx = xst_tx_start(w0);
 	xst_ev_rpc(w0, XS_RESET_WATCHES, "", 0, XS_RESET_WATCHES, OK_REPLY);
 	wr(d0, R, "5");
 	xst_events_none(w0);

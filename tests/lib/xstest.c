@@ -359,6 +359,13 @@ void xst_rm(int fd, const char *path)
 	xst_rpc(fd, XS_RM, path, strlen(path) + 1, XS_RM, OK_REPLY);
 }
 
+void xst_rm_any(int fd, const char *path)
+{
+	struct xst_msg m;
+
+	xst_call(fd, XS_RM, 0, path, strlen(path) + 1, &m);
+}
+
 void xst_dir_expect(int fd, const char *path, const void *list, size_t len)
 {
 	xst_rpc(fd, XS_DIRECTORY, path, strlen(path) + 1, XS_DIRECTORY,
@@ -675,6 +682,22 @@ void xst_ev_call(int fd, uint32_t type, uint32_t tx_id, const void *payload,
 		     what, xst_type_name(m->hdr.type),
 		     xst_esc(m->body, m->hdr.len), m->hdr.req_id, m->hdr.tx_id,
 		     id, tx_id);
+}
+
+uint32_t xst_tx_start(int fd)
+{
+	static struct xst_msg m;
+	unsigned long v;
+	char *end;
+
+	xst_ev_call(fd, XS_TRANSACTION_START, 0, "", 1, &m);
+	CHECK(m.hdr.type == XS_TRANSACTION_START,
+	      "TRANSACTION_START answered %s %s", xst_type_name(m.hdr.type),
+	      xst_esc(m.body, m.hdr.len));
+	v = strtoul((const char *)m.body, &end, 10);
+	CHECK(v && v <= UINT32_MAX && *end == 0, "transaction id %s",
+	      xst_esc(m.body, m.hdr.len));
+	return (uint32_t)v;
 }
 
 void xst_ev_rpc_tx(int fd, uint32_t type, uint32_t tx_id, const void *payload,

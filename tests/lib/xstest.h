@@ -116,6 +116,8 @@ void xst_read_expect(int fd, const char *path, const void *val, size_t len);
 void xst_read_err(int fd, const char *path, const char *err);
 void xst_mkdir(int fd, const char *path);
 void xst_rm(int fd, const char *path);
+/* RM @path whatever the reply (cleaning up what may not be there). */
+void xst_rm_any(int fd, const char *path);
 void xst_dir_expect(int fd, const char *path, const void *list, size_t len);
 
 /*
@@ -203,6 +205,11 @@ void xst_ioc_call(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
 /* Send a request with a fresh req_id; its reply into @m, events kept. */
 void xst_ev_call(int fd, uint32_t type, uint32_t tx_id, const void *payload,
 		 size_t len, struct xst_msg *m);
+/*
+ * TRANSACTION_START, keeping events: fails the case unless the reply is
+ * a transaction id (decimal, not 0); returns it.
+ */
+uint32_t xst_tx_start(int fd);
 /* xst_rpc_tx(), xst_rpc() and xst_rpc_err() keeping events. */
 void xst_ev_rpc_tx(int fd, uint32_t type, uint32_t tx_id, const void *payload,
 		   size_t len, uint32_t exp_type, const void *exp,
