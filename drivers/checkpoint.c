@@ -39,6 +39,8 @@ static bool kxs_sbuf_room(struct kxs_sbuf *b, size_t len)
 	if (b->size - b->len >= len)
 		return true;
 	size = max3(b->size * 2, b->len + len, (size_t)PAGE_SIZE);
+	if (b->max)
+		size = max(b->len + len, min(size, b->max));
 	/* Beyond INT_MAX kvmalloc() fails; it need not warn as well. */
 	buf = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!buf) {

@@ -26,12 +26,14 @@ struct kxs_store;
  * @buf: the bytes (kvmalloc()ed)
  * @len: bytes used
  * @size: bytes allocated
+ * @max: if not 0, the most it may hold: growth stops there
  * @err: 0, or -ENOMEM once an append failed (later appends do nothing)
  */
 struct kxs_sbuf {
 	u8 *buf;
 	size_t len;
 	size_t size;
+	size_t max;
 	int err;
 };
 

@@ -23,7 +23,6 @@
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -306,11 +305,9 @@ static struct {
 	struct mutex read_lock;		/* @snap, @clock */
 	struct kxs_snapshot snap[KXS_SNAPSHOTS];
 	unsigned long clock;
-	struct mutex write_lock;	/* @in_* */
+	struct mutex write_lock;	/* @in, @in_file, @in_scan */
 	struct file *in_file;
-	u8 *in_buf;
-	size_t in_len;
-	size_t in_size;
+	struct kxs_sbuf in;
 	struct kxs_scan in_scan;
 	bool registered;
 } kxs_cp;
@@ -394,39 +391,11 @@ out:
 
 static void kxs_in_reset(void)
 {
-	kvfree(kxs_cp.in_buf);
-	kxs_cp.in_buf = NULL;
-	kxs_cp.in_len = 0;
-	kxs_cp.in_size = 0;
+	kvfree(kxs_cp.in.buf);
+	memset(&kxs_cp.in, 0, sizeof(kxs_cp.in));
 	if (kxs_cp.in_file)
 		fput(kxs_cp.in_file);
 	kxs_cp.in_file = NULL;
-}
-
-static int kxs_in_append(const char *buf, size_t count)
-{
-	size_t want = kxs_cp.in_len + count;
-
-	if (want > kxs_cp.in_size) {
-		size_t size = max3(want, 2 * kxs_cp.in_size, (size_t)SZ_64K);
-		u8 *p;
-
-		/* No more than the longest stream taken. */
-		size = max_t(size_t, want,
-			     min_t(size_t, size, READ_ONCE(checkpoint_max_bytes)));
-		p = kvmalloc(size, GFP_KERNEL | __GFP_NOWARN);
-
-		if (!p)
-			return -ENOMEM;
-		if (kxs_cp.in_len)
-			memcpy(p, kxs_cp.in_buf, kxs_cp.in_len);
-		kvfree(kxs_cp.in_buf);
-		kxs_cp.in_buf = p;
-		kxs_cp.in_size = size;
-	}
-	memcpy(kxs_cp.in_buf + kxs_cp.in_len, buf, count);
-	kxs_cp.in_len += count;
-	return 0;
 }
 
 static ssize_t checkpoint_write(struct file *file, struct kobject *kobj,
@@ -441,19 +410,21 @@ static ssize_t checkpoint_write(struct file *file, struct kobject *kobj,
 		memset(&kxs_cp.in_scan, 0, sizeof(kxs_cp.in_scan));
 		kxs_scan_u32(&kxs_cp.in_scan, KXS_U32_LAST_TX);
 		kxs_cp.in_file = get_file(file);
-	} else if (kxs_cp.in_file != file || off != kxs_cp.in_len) {
+	} else if (kxs_cp.in_file != file || off != kxs_cp.in.len) {
 		/* Not the continuation of the stream being written. */
 		ret = -EINVAL;
 		goto out;
 	}
 	ret = -EFBIG;
-	if (kxs_cp.in_len + count > READ_ONCE(checkpoint_max_bytes))
+	kxs_cp.in.max = READ_ONCE(checkpoint_max_bytes);
+	if (kxs_cp.in.len + count > kxs_cp.in.max)
 		goto fail;
 	end = kxs_scan(&kxs_cp.in_scan, buf, count);
 	ret = -EINVAL;
 	if (end < 0 || (end > 0 && end != count))
 		goto fail;
-	ret = kxs_in_append(buf, count);
+	kxs_sbuf_bytes(&kxs_cp.in, buf, count);
+	ret = kxs_cp.in.err;
 	if (ret)
 		goto fail;
 	ret = count;
@@ -461,7 +432,7 @@ static ssize_t checkpoint_write(struct file *file, struct kobject *kobj,
 		goto out;
 	ret = kxs_checkpoint_restore(kxs_cp.store, kxs_cp.doms,
 				     READ_ONCE(checkpoint_guest),
-				     kxs_cp.in_buf, kxs_cp.in_len);
+				     kxs_cp.in.buf, kxs_cp.in.len);
 	if (!ret)
 		ret = count;
 fail:
