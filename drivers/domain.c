@@ -112,6 +112,7 @@ int kxs_domains_init(struct kxs_domains *d, u32 *quota)
 	if (percpu_init_rwsem(&d->quiesce))
 		return -ENOMEM;
 	mutex_init(&d->lock);
+	seqcount_mutex_init(&d->caller_seq, &d->lock);
 	kxs_watch_table_init(&d->watches);
 	xa_init(&d->doms);
 	xa_init_flags(&d->txs, XA_FLAGS_ALLOC1);
@@ -224,6 +225,8 @@ void kxs_domain_caller(struct kxs_domains *d, struct kxs_ctx *ctx,
 	struct kxs_domain *dom = ctx->dom;
 	int q;
 
+	unsigned int seq;
+
 	c->domid = ctx->domid;
 	c->target = KXS_NO_TARGET;
 	c->priv = !dom;
@@ -231,12 +234,19 @@ void kxs_domain_caller(struct kxs_domains *d, struct kxs_ctx *ctx,
 		memset(c->quota, 0, sizeof(c->quota));
 		return;
 	}
-	mutex_lock(&d->lock);
-	c->target = dom->target;
-	for (q = 0; q < KXS_QUOTA_NR; q++)
-		c->quota[q] = test_bit(q, &dom->quota_set) ? dom->quota[q] :
-							      d->quota[q];
-	mutex_unlock(&d->lock);
+	/*
+	 * Every guest request comes here: a snapshot that takes no lock, so
+	 * that guests reading in parallel share nothing they write.  The
+	 * connection's reference keeps @dom.
+	 */
+	do {
+		seq = read_seqcount_begin(&d->caller_seq);
+		c->target = READ_ONCE(dom->target);
+		for (q = 0; q < KXS_QUOTA_NR; q++)
+			c->quota[q] = test_bit(q, &dom->quota_set) ?
+				      READ_ONCE(dom->quota[q]) :
+				      READ_ONCE(d->quota[q]);
+	} while (read_seqcount_retry(&d->caller_seq, seq));
 }
 
 /**
@@ -615,6 +625,14 @@ int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid)
 	return ret;
 }
 
+static void kxs_domain_set_target_locked(struct kxs_domains *d,
+					 struct kxs_domain *dom, int target)
+{
+	write_seqcount_begin(&d->caller_seq);
+	WRITE_ONCE(dom->target, target);
+	write_seqcount_end(&d->caller_seq);
+}
+
 /**
  * kxs_domain_set_target() - SET_TARGET: @domid acts for @tdomid
  * @d: the domain table
@@ -637,7 +655,7 @@ int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid)
 	if (!dom || !dom->introduced || !tdom || !tdom->introduced)
 		ret = -ENOENT;
 	else
-		WRITE_ONCE(dom->target, tdomid);
+		kxs_domain_set_target_locked(d, dom, tdomid);
 	mutex_unlock(&d->lock);
 	return ret;
 }
@@ -745,16 +763,18 @@ int kxs_domain_set_quota(struct kxs_domains *d, int domid, enum kxs_quota q,
 	if (domid >= 0 && !kxs_domid_is_guest(domid))
 		return -EINVAL;
 	mutex_lock(&d->lock);
-	if (domid < 0) {
-		WRITE_ONCE(d->quota[q], val);
+	dom = domid < 0 ? NULL : kxs_domain_find_or_create(d, domid);
+	if (IS_ERR(dom)) {
+		ret = PTR_ERR(dom);
 	} else {
-		dom = kxs_domain_find_or_create(d, domid);
-		if (IS_ERR(dom)) {
-			ret = PTR_ERR(dom);
+		write_seqcount_begin(&d->caller_seq);
+		if (!dom) {
+			WRITE_ONCE(d->quota[q], val);
 		} else {
-			dom->quota[q] = val;
-			__set_bit(q, &dom->quota_set);
+			WRITE_ONCE(dom->quota[q], val);
+			set_bit(q, &dom->quota_set);
 		}
+		write_seqcount_end(&d->caller_seq);
 	}
 	mutex_unlock(&d->lock);
 	return ret;

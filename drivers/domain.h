@@ -7,7 +7,10 @@
  * field of every struct kxs_domain, the special paths' permissions, the
  * global quotas and the parked transactions and watches.  It nests inside
  * a connection's request lock (kxs_ctx.lock) and outside the store lock;
- * it is never held while a request lock is taken.
+ * it is never held while a request lock is taken.  Its writers also bump
+ * kxs_domains.caller_seq around every change of a domain's target and
+ * quotas and of the global quotas, which every guest request reads
+ * (kxs_domain_caller()) without taking the lock.
  *
  * kxs_domains.quiesce comes before every lock above: every request,
  * close and adoption at bind holds it for reading around its request
@@ -23,6 +26,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu-rwsem.h>
+#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -86,6 +90,7 @@ struct kxs_domain {
 /**
  * struct kxs_domains - the domain table and the watches of one store
  * @lock: see the rule at the top of this file
+ * @caller_seq: changes of targets and quotas (see the rule above)
  * @watches: every watch on the store (its own lock: see watch.h)
  * @doms: struct kxs_domain by domid
  * @quota: the global quotas, defaults for every domain; owned by the
@@ -105,6 +110,7 @@ struct kxs_domain {
 struct kxs_domains {
 	struct percpu_rw_semaphore quiesce;
 	struct mutex lock;	/* the table and every domain in it */
+	seqcount_mutex_t caller_seq;
 	struct kxs_watch_table watches;
 	struct xarray doms;
 	u32 *quota;
