@@ -62,6 +62,7 @@ static void kxs_conn_free(struct kxs_ctx *ctx)
 	list_for_each_entry_safe(m, tmp, &c->out, list)
 		kxs_msg_free(m);
 	kxs_msg_free(c->spare);
+	kxs_msg_free(c->recycled);
 	kvfree(c->ioc);
 	mutex_destroy(&c->in_lock);
 	mutex_destroy(&c->read_lock);
@@ -232,7 +233,9 @@ static int kxs_conn_prepare(struct kxs_conn *c, bool nonblock)
 			return -EPIPE;
 	}
 	if (!c->spare) {
-		c->spare = kxs_msg_alloc(KXS_MSG_MAX);
+		c->spare = xchg(&c->recycled, NULL);
+		if (!c->spare)
+			c->spare = kxs_msg_alloc(KXS_MSG_MAX);
 		if (!c->spare)
 			return -ENOMEM;
 	}
@@ -290,12 +293,24 @@ static void kxs_conn_handle(struct kxs_conn *c)
 	kxs_conn_dispatch(c, &c->in.hdr, &reply->hdr);
 	reply->len = KXS_HDR_SIZE + reply->hdr.len;
 	reply->off = 0;
+	reply->event = false;	/* it may have been an event, recycled */
 
-	/* Queue a right-sized copy; under memory pressure, the spare itself. */
-	m = kxs_msg_alloc(reply->len);
-	if (m) {
-		memcpy(m->buf, reply->buf, reply->len);
-	} else {
+	/*
+	 * A client usually reads each reply before it writes the next
+	 * request: with nothing queued, the spare itself is queued, and the
+	 * reader hands it back (kxs_conn_recycle()).  Behind other messages
+	 * the reply is queued as a right-sized copy, so that pipelined
+	 * replies do not each hold the largest size; under memory pressure,
+	 * the spare itself.
+	 */
+	m = NULL;
+	/* Unlocked: a stale answer only picks the other of the two ways. */
+	if (data_race(c->out_bytes | c->ev_bytes)) {
+		m = kxs_msg_alloc(reply->len);
+		if (m)
+			memcpy(m->buf, reply->buf, reply->len);
+	}
+	if (!m) {
 		m = reply;
 		c->spare = NULL;
 	}
@@ -364,6 +379,17 @@ ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
 	return done ? done : ret;
 }
 
+/*
+ * A message read whole: a largest-size one becomes the writer's next
+ * spare (one kept; an older one is freed), any other is freed.
+ */
+static void kxs_conn_recycle(struct kxs_conn *c, struct kxs_msg *m)
+{
+	if (m->size == offsetof(struct kxs_msg, buf) + KXS_MSG_MAX)
+		m = xchg(&c->recycled, m);
+	kxs_msg_free(m);
+}
+
 static struct kxs_msg *kxs_conn_first(struct kxs_conn *c)
 {
 	struct kxs_msg *m;
@@ -390,8 +416,8 @@ static bool kxs_conn_readable(struct kxs_conn *c)
  */
 ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 {
+	struct kxs_msg *m, *next;
 	size_t done = 0;
-	struct kxs_msg *m;
 	int ret = 0;
 
 	if (!iov_iter_count(to))
@@ -399,8 +425,10 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 	if (mutex_lock_interruptible(&c->read_lock))
 		return -ERESTARTSYS;
 
-	while (!kxs_conn_readable(c)) {
+	while (!(m = kxs_conn_first(c))) {
 		mutex_unlock(&c->read_lock);
+		if (kxs_conn_dead(c))
+			return 0;
 		if (nonblock)
 			return -EAGAIN;
 		if (wait_event_interruptible(c->read_wq, kxs_conn_readable(c)))
@@ -413,8 +441,9 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 	 * Only readers remove messages and read_lock serialises them, so the
 	 * head stays put while it is copied out without the spinlock.
 	 */
-	while (iov_iter_count(to) && (m = kxs_conn_first(c))) {
+	while (m && iov_iter_count(to)) {
 		size_t n = copy_to_iter(m->buf + m->off, m->len - m->off, to);
+		bool was_full;
 
 		if (!n) {
 			ret = -EFAULT;
@@ -426,13 +455,18 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 			break;
 		spin_lock(&c->out_lock);
 		list_del(&m->list);
+		/* Writers wait only for a full queue (kxs_conn_prepare()). */
+		was_full = c->out_bytes >= KXS_CONN_OUT_MAX;
 		if (m->event)
 			c->ev_bytes -= m->size;
 		else
 			c->out_bytes -= m->size;
+		next = list_first_entry_or_null(&c->out, struct kxs_msg, list);
 		spin_unlock(&c->out_lock);
-		kxs_msg_free(m);
-		kxs_conn_wake_writers(c);
+		kxs_conn_recycle(c, m);
+		if (was_full)
+			kxs_conn_wake_writers(c);
+		m = next;
 	}
 	mutex_unlock(&c->read_lock);
 	return done ? done : ret;

@@ -78,6 +78,8 @@ struct kxs_conn_ioc {
  * @watch_token: its token
  * @spare: a reply of the largest size, allocated before a request is
  *	taken in, so that a request once taken always gets its reply
+ * @recycled: a largest-size reply a reader is done with, for the next
+ *	@spare (exchanged with xchg(): readers and writers both reach it)
  * @path: scratch for the canonical path of the request being handled
  * @read_lock: serialises readers, the only ones that remove from @out
  * @out_lock: protects @out, @out_bytes, @ev_bytes and @events_dropped
@@ -99,6 +101,7 @@ struct kxs_conn {
 	size_t in_len;
 	bool used;
 	struct kxs_msg *spare;
+	struct kxs_msg *recycled;
 	struct kxs_conn_ioc *ioc;
 	const char *watch_path;
 	const char *watch_token;

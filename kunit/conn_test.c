@@ -353,6 +353,45 @@ static void kxs_conn_unread_replies_stop_new_requests(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kxs_test_write(t->conn, t->buf, n), (ssize_t)n);
 }
 
+/*
+ * A reply read before the next request is the spare itself, handed back
+ * by the reader; replies behind others are right-sized copies.  A
+ * largest-size watch event handed back the same way becomes a reply:
+ * the queue's accounting must still come back to zero.
+ */
+static void kxs_conn_recycled_messages_keep_the_accounting(struct kunit *test)
+{
+	struct kxs_conn_test *t = test->priv;
+	u8 *req = kunit_kzalloc(test, KXS_PAYLOAD_MAX, GFP_KERNEL);
+	size_t n;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	/* "/w\0<token>\0": an initial event of the largest payload. */
+	memcpy(req, "/w", 3);
+	memset(req + 3, 't', KXS_PAYLOAD_MAX - 4);
+	n = kxs_test_msg(t->buf, XS_WATCH, 1, 0, req, KXS_PAYLOAD_MAX);
+	KUNIT_ASSERT_EQ(test, kxs_test_write(t->conn, t->buf, n), (ssize_t)n);
+	kxs_expect_reply(test, XS_WATCH, 1, 0, "OK", 3);
+	kxs_expect_reply(test, XS_WATCH_EVENT, 0, 0, req, KXS_PAYLOAD_MAX);
+	KUNIT_EXPECT_NOT_NULL(test, t->conn->recycled);
+	for (i = 0; i < 3; i++) {
+		KXS_RT(test, XS_WRITE, "/x\0v", XS_WRITE, "OK\0");
+		KUNIT_EXPECT_EQ(test, t->conn->out_bytes, (size_t)0);
+		KUNIT_EXPECT_EQ(test, t->conn->ev_bytes, (size_t)0);
+	}
+	/* Three in one write: the first is the spare, the others copies. */
+	n = 0;
+	for (i = 0; i < 3; i++)
+		n += kxs_test_msg(t->buf + n, XS_READ, i, 0, "/x\0", 3);
+	KUNIT_ASSERT_EQ(test, kxs_test_write(t->conn, t->buf, n), (ssize_t)n);
+	KUNIT_EXPECT_LT(test, t->conn->out_bytes, (size_t)KXS_MSG_MAX + 256);
+	for (i = 0; i < 3; i++)
+		kxs_expect_reply(test, XS_READ, i, 0, "v", 1);
+	KUNIT_EXPECT_EQ(test, t->conn->out_bytes, (size_t)0);
+	KUNIT_EXPECT_EQ(test, t->conn->ev_bytes, (size_t)0);
+}
+
 static struct kunit_case kxs_conn_cases[] = {
 	KUNIT_CASE(kxs_conn_write_read_directory_rm),
 	KUNIT_CASE(kxs_conn_relative_paths_use_domain_home),
@@ -369,6 +408,7 @@ static struct kunit_case kxs_conn_cases[] = {
 	KUNIT_CASE(kxs_conn_directory_reply_over_payload_max),
 	KUNIT_CASE(kxs_conn_reads_are_a_byte_stream),
 	KUNIT_CASE(kxs_conn_unread_replies_stop_new_requests),
+	KUNIT_CASE(kxs_conn_recycled_messages_keep_the_accounting),
 	{}
 };
 
