@@ -59,6 +59,7 @@ static void kxs_conn_free(struct kxs_ctx *ctx)
 	struct kxs_conn *c = container_of(ctx, struct kxs_conn, ctx);
 	struct kxs_msg *m, *tmp;
 
+	list_splice_tail_init(&c->held, &c->out);
 	list_for_each_entry_safe(m, tmp, &c->out, list)
 		kxs_msg_free(m);
 	kxs_msg_free(c->spare);
@@ -92,14 +93,15 @@ static void kxs_conn_wake_writers(struct kxs_conn *c)
 /*
  * Queue a watch event, or drop it when the connection has
  * KXS_CONN_EVENTS_MAX bytes of events waiting (or memory is short).
+ * While a WATCH is handled, events wait in @held, but for its initial
+ * event (@initial).
  */
-static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
-			   const char *token)
+static void kxs_conn_queue_event(struct kxs_conn *c, const char *path,
+				 const char *token, bool initial)
 {
-	struct kxs_conn *c = container_of(ctx, struct kxs_conn, ctx);
 	size_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
 	struct kxs_msg *m = NULL;
-	bool queued = false;
+	bool queued = false, held = false;
 
 	if (plen + tlen <= KXS_PAYLOAD_MAX)
 		m = kxs_msg_alloc(KXS_HDR_SIZE + plen + tlen);
@@ -114,7 +116,8 @@ static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
 	}
 	spin_lock(&c->out_lock);
 	if (m && c->ev_bytes + m->size <= KXS_CONN_EVENTS_MAX) {
-		list_add_tail(&m->list, &c->out);
+		held = c->holding && !initial;
+		list_add_tail(&m->list, held ? &c->held : &c->out);
 		c->ev_bytes += m->size;
 		queued = true;
 	} else {
@@ -122,11 +125,19 @@ static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
 	}
 	spin_unlock(&c->out_lock);
 	if (queued) {
-		kxs_conn_wake_readers(c);
+		if (!held)
+			kxs_conn_wake_readers(c);
 	} else {
 		kxs_msg_free(m);
-		kxs_domain_event_dropped(ctx->doms, ctx);
+		kxs_domain_event_dropped(c->ctx.doms, &c->ctx);
 	}
+}
+
+static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
+			   const char *token)
+{
+	kxs_conn_queue_event(container_of(ctx, struct kxs_conn, ctx), path,
+			     token, false);
 }
 
 static const struct kxs_ctx_ops kxs_conn_ctx_ops = {
@@ -156,6 +167,7 @@ struct kxs_conn *kxs_conn_create(struct kxs_store *store,
 	mutex_init(&c->read_lock);
 	spin_lock_init(&c->out_lock);
 	INIT_LIST_HEAD(&c->out);
+	INIT_LIST_HEAD(&c->held);
 	init_waitqueue_head(&c->read_wq);
 	init_waitqueue_head(&c->space_wq);
 	return c;
@@ -257,6 +269,16 @@ static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
 		.reply = (char *)(reply + 1),
 	};
 
+	/*
+	 * A new watch may fire as soon as it is added, on another CPU: its
+	 * events wait until the reply and the initial event are queued
+	 * (kxs_conn_watch_done()).
+	 */
+	if (hdr->type == XS_WATCH) {
+		spin_lock(&c->out_lock);
+		c->holding = true;
+		spin_unlock(&c->out_lock);
+	}
 	/* Outside the request lock: see the rule in domain.h. */
 	percpu_down_read(&c->ctx.doms->quiesce);
 	mutex_lock(&c->ctx.lock);
@@ -277,12 +299,26 @@ static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
 	c->watch_token = req.watch_token;
 }
 
-/* After a WATCH's reply: its initial event. */
-static void kxs_conn_initial_event(struct kxs_conn *c)
+/*
+ * After a WATCH's reply: its initial event, then the events held while it
+ * was handled.
+ */
+static void kxs_conn_watch_done(struct kxs_conn *c)
 {
+	bool wake;
+
 	if (c->watch_path)
-		kxs_conn_event(&c->ctx, c->watch_path, c->watch_token);
+		kxs_conn_queue_event(c, c->watch_path, c->watch_token, true);
 	c->watch_path = NULL;
+	if (!c->holding)	/* set and cleared under our in_lock */
+		return;
+	spin_lock(&c->out_lock);
+	wake = !list_empty(&c->held);
+	list_splice_tail_init(&c->held, &c->out);
+	c->holding = false;
+	spin_unlock(&c->out_lock);
+	if (wake)
+		kxs_conn_wake_readers(c);
 }
 
 /* Handle the complete message in c->in and queue its reply. */
@@ -315,7 +351,7 @@ static void kxs_conn_handle(struct kxs_conn *c)
 		c->spare = NULL;
 	}
 	kxs_conn_queue(c, m);
-	kxs_conn_initial_event(c);
+	kxs_conn_watch_done(c);
 }
 
 /**
@@ -544,7 +580,7 @@ int kxs_conn_request(struct kxs_conn *c, const void __user *request,
 	*reply_len = KXS_HDR_SIZE + ioc->reply.hdr.len;
 	if (copy_to_user(reply, ioc->reply.buf, *reply_len))
 		ret = -EFAULT;
-	kxs_conn_initial_event(c);
+	kxs_conn_watch_done(c);
 out:
 	mutex_unlock(&c->in_lock);
 	return ret;

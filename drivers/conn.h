@@ -82,10 +82,14 @@ struct kxs_conn_ioc {
  *	@spare (exchanged with xchg(): readers and writers both reach it)
  * @path: scratch for the canonical path of the request being handled
  * @read_lock: serialises readers, the only ones that remove from @out
- * @out_lock: protects @out, @out_bytes, @ev_bytes and @events_dropped
+ * @out_lock: protects @out, @held, @holding, @out_bytes, @ev_bytes and
+ *	@events_dropped
  *	(spinlock: appended to from any context that produces replies or
  *	events)
  * @out: queued messages, oldest first
+ * @held: events held back while a WATCH is handled (see @holding)
+ * @holding: a WATCH is being handled: events go to @held until its reply
+ *	and initial event are queued, so that none comes before them
  * @out_bytes: bytes allocated for the replies in @out
  * @ev_bytes: bytes allocated for the events in @out
  * @events_dropped: events not queued because @ev_bytes was at its bound
@@ -110,6 +114,8 @@ struct kxs_conn {
 	struct mutex read_lock;		/* readers: consuming @out */
 	spinlock_t out_lock;		/* @out, @out_bytes */
 	struct list_head out;
+	struct list_head held;
+	bool holding;
 	size_t out_bytes;
 	size_t ev_bytes;
 	unsigned long events_dropped;

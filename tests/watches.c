@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -1506,8 +1507,90 @@ static void flood_stops_at_the_event_bound(void)
 	xst_ev_close(d0);
 }
 
+/*
+ * WATCH @tok on RACE while another process writes below it: through
+ * write() (or the ioctl when @ioc), nothing of that watch may come before
+ * its reply, and its initial event comes first.  Returns the violations.
+ */
+#define RACE AREA "/race"
+static int watch_under_writes(int fd, const char *tok, bool ioc)
+{
+	const struct xst_buf *p = XST_STRS(RACE, tok);
+	uint32_t id = xst_next_req_id();
+	bool replied = ioc;
+	struct xst_msg m;
+	int bad = 0;
+
+	if (ioc)
+		xst_ioc_call(fd, XS_WATCH, id, 0, p->b, p->len, &m);
+	else
+		xst_send(fd, XS_WATCH, id, 0, p->b, p->len);
+	for (;;) {
+		xst_recv(fd, &m);
+		if (m.hdr.type != XS_WATCH_EVENT) {
+			CHECK(m.hdr.type == XS_WATCH && m.hdr.req_id == id,
+			      "WATCH: %s %s", xst_type_name(m.hdr.type),
+			      xst_esc(m.body, m.hdr.len));
+			replied = true;
+			continue;
+		}
+		/* Events of earlier (unwatched) tokens may still come. */
+		if (strcmp((char *)m.body + strlen((char *)m.body) + 1, tok))
+			continue;
+		if (!replied || strcmp((char *)m.body, RACE)) {
+			if (!bad++)
+				printf("# %s: %s %s\n", tok,
+				       replied ? "before the initial event"
+					       : "before the reply",
+				       xst_bars(m.body, m.hdr.len));
+			continue;
+		}
+		return bad;	/* the initial event */
+	}
+}
+
+static void watch_reply_and_initial_event_come_before_any_other(void)
+{
+	int d0 = xst_open(0), fd = xst_open(0), i, bad = 0;
+	struct xst_msg m;
+	pid_t pid;
+
+	rm_quiet(d0, RACE);
+	wr(d0, RACE "/n", "0");
+	pid = fork();
+	CHECK(pid >= 0, "fork: %m");
+	if (!pid) {
+		int w = xst_open(0);
+
+		for (;;)
+			xst_write_str(w, RACE "/n", "1", 1);
+	}
+	for (i = 0; i < 6000; i++) {
+		const char *tok = xst_fmt("t%d", i);
+		const struct xst_buf *p;
+
+		bad += watch_under_writes(fd, tok, i % 3 == 2);
+		p = XST_STRS(RACE, tok);
+		xst_send(fd, XS_UNWATCH, xst_next_req_id(), 0, p->b, p->len);
+		do
+			xst_recv(fd, &m);
+		while (m.hdr.type == XS_WATCH_EVENT);
+		CHECK(m.hdr.type == XS_UNWATCH, "UNWATCH: %s",
+		      xst_esc(m.body, m.hdr.len));
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	CHECK(!bad, "%d events came before their WATCH's reply or initial "
+	      "event, in %d WATCHes", bad, i);
+	close(fd);
+	rm(d0, RACE);
+	xst_ev_close(d0);
+}
+
 static const struct xst_case cases[] = {
 	{ "watch-reply-then-initial-event", watch_reply_then_initial_event },
+	{ "watch-reply-and-initial-event-come-before-any-other",
+	  watch_reply_and_initial_event_come_before_any_other },
 	{ "watch-and-unwatch-errors", watch_and_unwatch_errors },
 	{ "events-reach-node-and-ancestor-watches-by-depth",
 	  events_reach_node_and_ancestor_watches_by_depth },
