@@ -339,6 +339,30 @@ static bool kxs_txn_hides_below(const struct kxs_txn *e)
 	return !e->data || (e->flags & KXS_TXN_FRESH);
 }
 
+/*
+ * The length of the shortest proper ancestor of the @len first bytes of
+ * @path whose record hides what is below it, or SIZE_MAX: every prefix
+ * of @path longer than that is wiped (kxs_txn_wiped_above()).  One lookup
+ * per ancestor, so that a walk along a path asks once, not per step (a
+ * path has up to 1500 components).
+ */
+static size_t kxs_txn_hidden_from(struct kxs_tx *tx, const char *path,
+				  size_t len)
+{
+	size_t i;
+
+	for (i = 1; i < len; i++) {
+		struct kxs_txn *e;
+
+		if (path[i] != '/')
+			continue;
+		e = kxs_txn_lookup(tx, path, i);
+		if (e && kxs_txn_hides_below(e))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
 /**
  * kxs_txn_wiped_above() - is the live tree below an ancestor hidden?
  * @tx: the transaction
@@ -350,18 +374,9 @@ static bool kxs_txn_hides_below(const struct kxs_txn *e)
  */
 bool kxs_txn_wiped_above(struct kxs_tx *tx, const char *path)
 {
-	size_t len;
+	size_t len = strlen(path);
 
-	for (len = strlen(path) - 1; len > 0; len--) {
-		struct kxs_txn *e;
-
-		if (path[len] != '/')
-			continue;
-		e = kxs_txn_lookup(tx, path, len);
-		if (e && kxs_txn_hides_below(e))
-			return true;
-	}
-	return false;
+	return kxs_txn_hidden_from(tx, path, len) < len;
 }
 
 static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx, const char *path,
@@ -391,12 +406,17 @@ static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx, const char *path,
 	return e;
 }
 
+/* kxs_txn_get_below(): find out whether an ancestor hides the path */
+#define KXS_HIDDEN_UNKNOWN	(SIZE_MAX - 1)
+
 /*
  * The transaction's record of the first @len bytes of @path, made on the
- * first access: what the live tree has there, unless an ancestor hides it.
+ * first access: what the live tree has there, unless an ancestor hides it
+ * (@hidden: what kxs_txn_hidden_from() answers for it, or
+ * KXS_HIDDEN_UNKNOWN).
  */
-static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
-				   size_t len)
+static struct kxs_txn *kxs_txn_get_below(struct kxs_tx *tx, const char *path,
+					 size_t len, size_t hidden)
 {
 	struct kxs_txn *e = kxs_txn_lookup(tx, path, len);
 
@@ -408,12 +428,20 @@ static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
 	e = kxs_txn_insert(tx, path, len);
 	if (!e)
 		return ERR_PTR(-ENOMEM);
-	if (kxs_txn_wiped_above(tx, e->path))
+	if (hidden == KXS_HIDDEN_UNKNOWN)
+		hidden = kxs_txn_hidden_from(tx, path, len);
+	if (hidden < len)
 		return e;
 	kxs_store_observe(tx->store, e->path, &e->data, &e->dgen,
 			  &e->ogen, &e->clen);
 	e->flags |= KXS_TXN_OBSERVED;
 	return e;
+}
+
+static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
+				   size_t len)
+{
+	return kxs_txn_get_below(tx, path, len, KXS_HIDDEN_UNKNOWN);
 }
 
 /* Length of the parent's path ("/a" for "/a/b", "/" for "/a"). */
@@ -430,12 +458,17 @@ static size_t kxs_parent_len(const char *path, size_t len)
  */
 static struct kxs_txn *kxs_txn_nearest(struct kxs_tx *tx, const char *path)
 {
-	size_t len = strlen(path);
+	size_t len = strlen(path), hidden;
 	struct kxs_txn *e;
 
+	/*
+	 * The records made on the way up are below the ancestors still to
+	 * come, so they change nothing of what hides those: asked once.
+	 */
+	hidden = kxs_txn_hidden_from(tx, path, len);
 	do {
 		len = kxs_parent_len(path, len);
-		e = kxs_txn_get(tx, path, len);
+		e = kxs_txn_get_below(tx, path, len, hidden);
 		if (IS_ERR(e) || e->data)
 			return e;
 	} while (len > 1);

@@ -435,7 +435,72 @@ static void commit_is_atomic_for_readers(void)
 	close(fd);
 }
 
+/* @prefix then "/c" @n times, into @buf */
+static const char *deep_path(char *buf, const char *prefix, int n)
+{
+	size_t len = strlen(prefix);
+	int i;
+
+	memcpy(buf, prefix, len);
+	for (i = 0; i < n; i++, len += 2)
+		memcpy(buf + len, "/c", 2);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * Paths of up to 1525 components in a transaction: each step along one
+ * used to ask again about every ancestor (cubic in the depth: a minute
+ * for one READ under TCG, every other request waiting), so the case's
+ * time limit is what fails here.
+ */
+static void deep_paths_in_a_transaction_are_answered(void)
+{
+	static char path[4096], buf[4096];
+	const char *top = BASE "/deep";
+	int d0 = xst_open(0), g;
+	size_t pl;
+	uint32_t tx;
+
+	xst_rm_any(d0, top);
+	/* 3057 bytes: "/kxs-test/tx/deep" and 1520 "/c" (3072 at most) */
+	deep_path(path, top, 1520);
+	tx = tx_start(d0);
+	tx_read_err(d0, tx, path, "ENOENT");
+	xst_rpc_tx(d0, XS_GET_PERMS, tx, path, strlen(path) + 1, XS_ERROR,
+		   S("ENOENT"));
+	pl = strlen(path) + 1;
+	memcpy(buf, path, pl);
+	memcpy(buf + pl, "deep", 4);
+	xst_rpc_tx(d0, XS_WRITE, tx, buf, pl + 4, XS_WRITE, OK_REPLY);
+	tx_read(d0, tx, path, "deep");
+	tx_end(d0, tx, "T", NULL);
+	xst_read_expect(d0, path, "deep", 4);
+	/* A missing tail below a deep existing path. */
+	strcat(path, "/x/y/z");
+	tx = tx_start(d0);
+	tx_read_err(d0, tx, path, "ENOENT");
+	tx_end(d0, tx, "F", NULL);
+	xst_rm(d0, top);
+
+	/* A guest, relative: 900 components below its home. */
+	xst_rm_any(d0, xst_home(71));
+	xst_mkdir(d0, xst_home(71));
+	xst_rpc(d0, XS_SET_PERMS, XST_STRS(xst_home(71), "n71")->b,
+		strlen(xst_home(71)) + 5, XS_SET_PERMS, OK_REPLY);
+	g = xst_open_domain(71);
+	deep_path(path, "d", 900);
+	tx = tx_start(g);
+	tx_read_err(g, tx, path, "ENOENT");
+	tx_end(g, tx, "F", NULL);
+	close(g);
+	xst_rm(d0, xst_home(71));
+	close(d0);
+}
+
 static const struct xst_case cases[] = {
+	{ "deep-paths-in-a-transaction-are-answered",
+	  deep_paths_in_a_transaction_are_answered },
 	{ "transaction-start-returns-distinct-decimal-ids",
 	  transaction_start_returns_distinct_decimal_ids },
 	{ "transaction-is-isolated-until-commit",
