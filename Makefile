@@ -67,16 +67,24 @@ bench: deps module-debian
 check:
 	scripts/check
 
-# Long fuzz runs of the request handler in UML (KUnit, KASAN and lockdep
-# on); FUZZ_SEED=<seed> FUZZ_SEEDS=1 replays one seed a run printed.
+# Long fuzz runs: the request handler in UML (KUnit, KASAN and lockdep
+# on; FUZZ_SEED=<seed> FUZZ_SEEDS=1 replays one seed a run printed), then
+# in the test VM the user-space fuzzer (without and with deep paths) and
+# the stress test, FUZZ_VM_SECONDS each, with their figures printed.
 FUZZ_SEED ?= 1
 FUZZ_SEEDS ?= 20
 FUZZ_ITERATIONS ?= 20000
-fuzz: deps
+FUZZ_VM_SECONDS ?= 180
+fuzz: deps module-debian tests
 	KXS_KUNIT_TIMEOUT=$${KXS_KUNIT_TIMEOUT:-3600} scripts/kunit-run \
 		'kxenstore_fuzz*' kxenstore.fuzz_seed=$(FUZZ_SEED) \
 		kxenstore.fuzz_seeds=$(FUZZ_SEEDS) \
 		kxenstore.fuzz_iterations=$(FUZZ_ITERATIONS)
+	scripts/vm-run --timeout $$((4 * $(FUZZ_VM_SECONDS) + 600)) \
+		--env KXS_FUZZ_SECONDS=$(FUZZ_VM_SECONDS) \
+		--env KXS_STRESS_SECONDS=$(FUZZ_VM_SECONDS) \
+		sh -c 'KXS_FUZZ_DEEP=0 tests/bin/fuzz && tests/bin/fuzz && \
+			tests/bin/stress'
 
 INSTALL_HDR_PATH ?= /usr
 headers_install:
