@@ -375,6 +375,13 @@ ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
 
 	while (iov_iter_count(from)) {
 		if (kxs_conn_dead(c)) {
+			/*
+			 * Released: a message cut short is not taken in, so
+			 * that the client sees EPIPE, not a short write.
+			 */
+			if (c->in_len)
+				done = msg_start;
+			c->in_len = 0;
 			ret = -EPIPE;
 			break;
 		}
