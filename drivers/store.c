@@ -1470,6 +1470,36 @@ out:
  */
 
 /**
+ * kxs_store_live_prefix() - how much of a path the live tree has
+ * @s: the store
+ * @path: canonical absolute path
+ *
+ * A hint for a transaction looking for a path's nearest ancestor: it
+ * records what it then relies on with kxs_store_observe(), which may
+ * disagree if a writer raced.
+ *
+ * Return: the length of the longest prefix of @path that names a node
+ * (1 for the root alone, strlen(@path) if the node exists).
+ */
+size_t kxs_store_live_prefix(struct kxs_store *s, const char *path)
+{
+	const char *pos = path, *name;
+	struct kxs_node *node;
+	size_t len, have = 1;
+
+	rcu_read_lock();
+	node = rcu_dereference(s->root);
+	while ((name = kxs_next_component(&pos, &len))) {
+		node = kxs_child_lookup_rcu(node, name, len);
+		if (!node)
+			break;
+		have = pos - path;
+	}
+	rcu_read_unlock();
+	return have;
+}
+
+/**
  * kxs_store_observe() - what the live tree has at a path
  * @s: the store
  * @path: canonical absolute path

@@ -124,6 +124,7 @@ struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,
 void kxs_data_put(struct kxs_data *d);
 bool kxs_data_is(const struct kxs_data *d, const void *value, size_t len,
 		 const struct kxs_perm *perms, unsigned int nr);
+size_t kxs_store_live_prefix(struct kxs_store *s, const char *path);
 bool kxs_store_observe(struct kxs_store *s, const char *path,
 		       struct kxs_data **data, u64 *dgen, u64 *gen,
 		       u32 *children_len);

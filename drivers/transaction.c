@@ -458,14 +458,39 @@ static size_t kxs_parent_len(const char *path, size_t len)
  */
 static struct kxs_txn *kxs_txn_nearest(struct kxs_tx *tx, const char *path)
 {
-	size_t len = strlen(path), hidden;
-	struct kxs_txn *e;
+	size_t full = strlen(path), len = full, child, hidden, live;
+	struct kxs_txn *e, *anc;
 
 	/*
-	 * The records made on the way up are below the ancestors still to
-	 * come, so they change nothing of what hides those: asked once.
+	 * What hides the ancestors is asked once: records made on the way
+	 * change nothing for the ancestors above them.
 	 */
-	hidden = kxs_txn_hidden_from(tx, path, len);
+	hidden = kxs_txn_hidden_from(tx, path, full);
+	/*
+	 * Find the ancestor without recording the missing levels below it
+	 * (a path has up to 1500): only it and the first missing level
+	 * decide the answer, and a deeper level cannot appear unless that
+	 * one does, which its record sees at commit.
+	 */
+	live = kxs_store_live_prefix(tx->store, path);
+	do {
+		child = len;
+		len = kxs_parent_len(path, len);
+		e = kxs_txn_lookup(tx, path, len);
+		if (e ? !!e->data : hidden >= len && len <= live)
+			break;
+	} while (len > 1);
+	anc = kxs_txn_get_below(tx, path, len, hidden);
+	if (IS_ERR(anc) || !anc->data)
+		goto raced;
+	e = kxs_txn_get_below(tx, path, child, hidden);
+	if (IS_ERR(e))
+		return e;
+	if (!e->data)
+		return anc;
+raced:
+	/* A writer changed the live tree meanwhile: level by level. */
+	len = full;
 	do {
 		len = kxs_parent_len(path, len);
 		e = kxs_txn_get_below(tx, path, len, hidden);
@@ -821,6 +846,7 @@ static int kxs_tx_create(struct kxs_tx *tx, const struct kxs_caller *c,
 {
 	struct kxs_txn *anc = kxs_txn_nearest(tx, path), *e;
 	size_t alen, len = strlen(path), pos, count = 0, i, size;
+	size_t chain_hidden = KXS_HIDDEN_UNKNOWN;
 	struct kxs_txn **chain;
 	struct kxs_data **data;
 	u16 owner;
@@ -860,11 +886,15 @@ static int kxs_tx_create(struct kxs_tx *tx, const struct kxs_caller *c,
 					   last ? vlen : 0, next);
 		if (kxs_node_too_big(c, size))
 			goto out;
-		e = kxs_txn_get(tx, path, end);
+		/* Below the first new node, every level is hidden by it. */
+		e = kxs_txn_get_below(tx, path, end, i ? chain_hidden :
+						       KXS_HIDDEN_UNKNOWN);
 		ret = PTR_ERR_OR_ZERO(e);
 		if (ret)
 			goto out;
 		chain[i] = e;
+		if (!i)
+			chain_hidden = end;
 		ret = -ENOMEM;
 		data[i] = kxs_txn_child_data(anc->data, owner,
 					     last ? value : NULL,

@@ -353,6 +353,39 @@ static void t_transaction_nodes_quota_bounds_a_transaction(void)
 	close(d0);
 }
 
+/*
+ * A missing path 900 levels deep read in a transaction: what decides the
+ * answer is its nearest ancestor and the first missing level, so that is
+ * all the transaction keeps (it used to keep a record per level, each a
+ * copy of its path: 900 records and ~800 KB for one READ).
+ */
+static void t_deep_missing_path_costs_a_transaction_little(void)
+{
+	static char path[2048];
+	long before[NSTATS], after[NSTATS];
+	int d0 = xst_open(0), g, i;
+	size_t o = 0;
+	uint32_t tx;
+
+	home(d0, 59);
+	g = xst_open_domain(59);
+	for (i = 0; i < 900; i++)
+		o += sprintf(path + o, "%sd", i ? "/" : "");
+	tx = xst_tx_start(g);
+	stats(before);
+	xst_rpc_tx(g, XS_READ, tx, path, o + 1, XS_ERROR, "ENOENT", 7);
+	stats(after);
+	print_stats("before", before);
+	print_stats("after a READ 900 deep", after);
+	CHECK(after[RECORDS] - before[RECORDS] <= 3,
+	      "%ld records for one READ", after[RECORDS] - before[RECORDS]);
+	xst_rpc_tx(g, XS_TRANSACTION_END, tx, "F", 2, XS_TRANSACTION_END,
+		   "OK", 3);
+	close(g);
+	xst_rm_any(d0, xst_home(59));
+	close(d0);
+}
+
 static void t_node_size_and_permissions_quotas_change_nothing(void)
 {
 	static char big[3000];
@@ -584,6 +617,8 @@ int main(int argc, char **argv)
 		  t_transactions_quota_bounds_what_a_guest_holds },
 		{ "transaction-nodes-quota-bounds-a-transaction",
 		  t_transaction_nodes_quota_bounds_a_transaction },
+		{ "deep-missing-path-costs-a-transaction-little",
+		  t_deep_missing_path_costs_a_transaction_little },
 		{ "node-size-and-permissions-quotas-change-nothing",
 		  t_node_size_and_permissions_quotas_change_nothing },
 		{ "oversize-and-truncated-frames-leave-nothing",
