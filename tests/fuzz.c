@@ -1978,40 +1978,15 @@ static noreturn void worker(unsigned int idx)
 
 /* ---- before and after ---------------------------------------------------- */
 
-enum { NODES, DATA, CONNS, MSGS, TXS, RECORDS, WATCHES, NSTATS };
-
-static const char *const stat_names[NSTATS] = {
-	"nodes", "node-data", "connections", "messages", "transactions",
-	"transaction-records", "watches",
-};
-
-static void stats(long v[NSTATS])
-{
-	char name[64];
-	long n;
-	FILE *f = fopen(STATS, "r");
-	int i, got = 0;
-
-	CHECK(f, "open %s: %m", STATS);
-	while (fscanf(f, "%63s %ld", name, &n) == 2)
-		for (i = 0; i < NSTATS; i++)
-			if (!strcmp(name, stat_names[i])) {
-				v[i] = n;
-				got++;
-			}
-	fclose(f);
-	CHECK(got == NSTATS, "%s has %d of the %d counts", STATS, got, NSTATS);
-}
-
-static const char *stats_str(const long v[NSTATS])
+static const char *stats_str(const long v[XST_NSTATS])
 {
 	static char buf[512];
 	size_t o = 0;
 	int i;
 
-	for (i = 0; i < NSTATS; i++)
+	for (i = 0; i < XST_NSTATS; i++)
 		o += snprintf(buf + o, sizeof(buf) - o, "%s%s %ld",
-			      i ? ", " : "", stat_names[i], v[i]);
+			      i ? ", " : "", xst_stat_names[i], v[i]);
 	return buf;
 }
 
@@ -2089,7 +2064,7 @@ static const char *call(int d0, uint32_t type, uint32_t tx_id,
 /* What the run changes outside the tree, to be set back. */
 static struct {
 	char *omits;
-	long stats[NSTATS];
+	long stats[XST_NSTATS];
 	unsigned char *stream;
 	size_t stream_len;
 	uint32_t quota[MAX_QUOTAS];
@@ -2144,7 +2119,7 @@ static void save_state(int d0)
 	if (!cp_parse(s, before.stream, before.stream_len))
 		fail_stream("the checkpoint before the run", before.stream,
 			    before.stream_len, s->off);
-	stats(before.stats);
+	xst_stats(before.stats);
 	free(s);
 }
 
@@ -2263,7 +2238,7 @@ static void check_state(int d0)
 {
 	unsigned char *buf = NULL;
 	size_t cap = 0, len, i;
-	long now[NSTATS];
+	long now[XST_NSTATS];
 	char *omits;
 	long long until;
 	uint32_t type;
@@ -2295,18 +2270,18 @@ static void check_state(int d0)
 	/* Frees after an RCU grace period may lag a little. */
 	until = xst_now_ms() + 5000;
 	do {
-		stats(now);
-		for (k = 0; k < NSTATS && now[k] == before.stats[k]; k++)
+		xst_stats(now);
+		for (k = 0; k < XST_NSTATS && now[k] == before.stats[k]; k++)
 			;
-		if (k == NSTATS)
+		if (k == XST_NSTATS)
 			break;
 		usleep(50000);
 	} while (xst_now_ms() < until);
 	printf("# stats after: %s\n", stats_str(now));
-	for (k = 0; k < NSTATS; k++)
+	for (k = 0; k < XST_NSTATS; k++)
 		CHECK(now[k] == before.stats[k],
 		      "%s: %ld before the run, %ld after it and the restore",
-		      stat_names[k], before.stats[k], now[k]);
+		      xst_stat_names[k], before.stats[k], now[k]);
 }
 
 /* The device still answers: the control domain, a guest, the ioctl. */
@@ -2361,7 +2336,7 @@ static void t_random_frames_ioctls_and_checkpoints(void)
 	unsigned int i, k, alive, failed = 0;
 	struct wstat sum = { 0 };
 	long long t0, hard;
-	long now[NSTATS];
+	long now[XST_NSTATS];
 	int d0, st;
 	pid_t pid;
 
@@ -2459,7 +2434,7 @@ static void t_random_frames_ioctls_and_checkpoints(void)
 		if (sum.by_errno[k])
 			printf(" %s %lu", errno_names[k], sum.by_errno[k]);
 	printf("\n");
-	stats(now);
+	xst_stats(now);
 	printf("# stats at the end of the run: %s\n", stats_str(now));
 	restore_state(d0);
 	check_state(d0);

@@ -22,43 +22,6 @@
 
 #include "lib/xstest.h"
 
-#define STATS	"/sys/module/kxenstore/stats"
-
-enum { NODES, DATA, CONNS, MSGS, TXS, RECORDS, WATCHES, NSTATS };
-
-static const char *const names[NSTATS] = {
-	"nodes", "node-data", "connections", "messages", "transactions",
-	"transaction-records", "watches",
-};
-
-static void stats(long v[NSTATS])
-{
-	char name[64];
-	long n;
-	FILE *f = fopen(STATS, "r");
-	int i, got = 0;
-
-	CHECK(f, "open %s: %m", STATS);
-	while (fscanf(f, "%63s %ld", name, &n) == 2)
-		for (i = 0; i < NSTATS; i++)
-			if (!strcmp(name, names[i])) {
-				v[i] = n;
-				got++;
-			}
-	fclose(f);
-	CHECK(got == NSTATS, "%s has %d of the %d counts", STATS, got, NSTATS);
-}
-
-static void print_stats(const char *when, const long v[NSTATS])
-{
-	int i;
-
-	printf("# %s:", when);
-	for (i = 0; i < NSTATS; i++)
-		printf(" %s %ld", names[i], v[i]);
-	printf("\n");
-}
-
 /* A guest's home, writable by it. */
 static void home(int d0, unsigned int domid)
 {
@@ -72,12 +35,12 @@ static void home(int d0, unsigned int domid)
 
 static void t_release_with_transactions_and_watches_leaves_nothing(void)
 {
-	long before[NSTATS], during[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], during[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g[3], i, k;
 	const struct xst_buf *p;
 
 	home(d0, 41);
-	stats(before);
+	xst_stats(before);
 	p = XST_STRS("41", "17", "1");
 	xst_rpc(d0, XS_INTRODUCE, p->b, p->len, XS_INTRODUCE, "OK", 3);
 	for (i = 0; i < 3; i++) {
@@ -91,27 +54,27 @@ static void t_release_with_transactions_and_watches_leaves_nothing(void)
 			xst_watch(g[i], xst_fmt("w%d%d", i, k), "tok");
 		}
 	}
-	stats(during);
-	print_stats("with 3 connections of domain 41", during);
-	CHECK(during[TXS] >= before[TXS] + 9 &&
-	      during[WATCHES] >= before[WATCHES] + 9,
+	xst_stats(during);
+	xst_print_stats("with 3 connections of domain 41", during);
+	CHECK(during[XST_TXS] >= before[XST_TXS] + 9 &&
+	      during[XST_WATCHES] >= before[XST_WATCHES] + 9,
 	      "the counts do not show the transactions and watches");
 	p = XST_STRS("41");
 	xst_rpc(d0, XS_RELEASE, p->b, p->len, XS_RELEASE, "OK", 3);
 	for (i = 0; i < 3; i++)
 		xst_ev_close(g[i]);
 	xst_rm_any(d0, xst_home(41));
-	stats(after);
-	print_stats("after RELEASE and close", after);
-	for (i = 0; i < NSTATS; i++)
+	xst_stats(after);
+	xst_print_stats("after RELEASE and close", after);
+	for (i = 0; i < XST_NSTATS; i++)
 		CHECK(after[i] <= before[i], "%s: %ld before, %ld after",
-		      names[i], before[i], after[i]);
+		      xst_stat_names[i], before[i], after[i]);
 	close(d0);
 }
 
 static void t_guest_that_never_reads_holds_a_bounded_queue(void)
 {
-	long before[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), lazy, other, i;
 	const char *path = "/kxs-hostile/fire";
 
@@ -122,17 +85,17 @@ static void t_guest_that_never_reads_holds_a_bounded_queue(void)
 	lazy = xst_open_domain(42);
 	other = xst_open_domain(43);
 	xst_watch(lazy, "/kxs-hostile", "t");
-	stats(before);
+	xst_stats(before);
 	/* 20000 events for the guest that never reads. */
 	for (i = 0; i < 20000; i++)
 		xst_write_str(d0, path, "x", 1);
-	stats(after);
-	print_stats("before the events", before);
-	print_stats("after 20000 events not read", after);
+	xst_stats(after);
+	xst_print_stats("before the events", before);
+	xst_print_stats("after 20000 events not read", after);
 	/* 64 KiB of events at most: a few thousand messages. */
-	CHECK(after[MSGS] - before[MSGS] < 4000,
+	CHECK(after[XST_MSGS] - before[XST_MSGS] < 4000,
 	      "%ld messages queued for a reader that never reads",
-	      after[MSGS] - before[MSGS]);
+	      after[XST_MSGS] - before[XST_MSGS]);
 	/* Another guest is served meanwhile. */
 	xst_rpc(other, XS_READ, path, strlen(path) + 1, XS_READ, "x", 1);
 	xst_ev_close(lazy);
@@ -143,7 +106,7 @@ static void t_guest_that_never_reads_holds_a_bounded_queue(void)
 
 static void t_nodes_quota_bounds_what_a_guest_holds(void)
 {
-	long before[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g, other, i, made = 0;
 	struct xst_msg m;
 
@@ -151,7 +114,7 @@ static void t_nodes_quota_bounds_what_a_guest_holds(void)
 	home(d0, 45);
 	g = xst_open_domain(44);
 	other = xst_open_domain(45);
-	stats(before);
+	xst_stats(before);
 	/* 100 per directory: the node-size quota of a directory stays clear. */
 	for (i = 0; i < 5000; i++) {
 		const char *path = xst_fmt("%s/d%d/n%d", xst_home(44), i / 100,
@@ -166,16 +129,16 @@ static void t_nodes_quota_bounds_what_a_guest_holds(void)
 		}
 		made++;
 	}
-	stats(after);
+	xst_stats(after);
 	printf("# domain 44 wrote %d values before ENOSPC\n", made);
-	print_stats("before", before);
-	print_stats("after", after);
+	xst_print_stats("before", before);
+	xst_print_stats("after", after);
 	CHECK(made < 5000, "no quota stopped domain 44");
 	/* Its home counts too: 999 more nodes at most, under the 1000. */
-	CHECK(after[NODES] - before[NODES] <= 999 &&
-	      after[NODES] - before[NODES] >= 990,
+	CHECK(after[XST_NODES] - before[XST_NODES] <= 999 &&
+	      after[XST_NODES] - before[XST_NODES] >= 990,
 	      "%ld nodes more for domain 44, quota 1000",
-	      after[NODES] - before[NODES]);
+	      after[XST_NODES] - before[XST_NODES]);
 	/* The others are unaffected. */
 	xst_write_str(other, xst_fmt("%s/ok", xst_home(45)), "y", 1);
 	xst_write_str(d0, "/kxs-hostile-d0", "z", 1);
@@ -197,24 +160,24 @@ static void set_quota(int d0, unsigned int domid, const char *name,
 }
 
 /* Every count of @after equals @before's. */
-static void counts_back(const long before[NSTATS], const long after[NSTATS])
+static void counts_back(const long before[XST_NSTATS], const long after[XST_NSTATS])
 {
 	int i;
 
-	for (i = 0; i < NSTATS; i++)
+	for (i = 0; i < XST_NSTATS; i++)
 		CHECK(after[i] == before[i],
-		      "%s: %ld before, %ld after", names[i], before[i],
+		      "%s: %ld before, %ld after", xst_stat_names[i], before[i],
 		      after[i]);
 }
 
 static void t_watches_quota_bounds_what_a_guest_holds(void)
 {
-	long before[NSTATS], full[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], full[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g, g2, other, i, made = 0;
 	struct xst_msg m;
 
 	home(d0, 50);
-	stats(before);
+	xst_stats(before);
 	g = xst_open_domain(50);
 	g2 = xst_open_domain(50);
 	other = xst_open_domain(51);
@@ -232,13 +195,13 @@ static void t_watches_quota_bounds_what_a_guest_holds(void)
 		}
 		made++;
 	}
-	stats(full);
+	xst_stats(full);
 	printf("# domain 50 set %d watches before E2BIG\n", made);
-	print_stats("before", before);
-	print_stats("at the quota", full);
+	xst_print_stats("before", before);
+	xst_print_stats("at the quota", full);
 	CHECK(made == 128, "%d watches under a quota of 128", made);
-	CHECK(full[WATCHES] - before[WATCHES] == 128,
-	      "%ld watches held for domain 50", full[WATCHES] - before[WATCHES]);
+	CHECK(full[XST_WATCHES] - before[XST_WATCHES] == 128,
+	      "%ld watches held for domain 50", full[XST_WATCHES] - before[XST_WATCHES]);
 	/* The other guest and dom0 still watch. */
 	xst_watch(other, "/kxs-hostile-w", "o");
 	xst_watch(d0, "/kxs-hostile-w", "d");
@@ -247,8 +210,8 @@ static void t_watches_quota_bounds_what_a_guest_holds(void)
 	/* Closing gives everything back. */
 	xst_ev_close(g);
 	xst_ev_close(g2);
-	stats(after);
-	print_stats("after close", after);
+	xst_stats(after);
+	xst_print_stats("after close", after);
 	counts_back(before, after);
 	xst_rm_any(d0, xst_home(50));
 	xst_ev_close(d0);
@@ -256,13 +219,13 @@ static void t_watches_quota_bounds_what_a_guest_holds(void)
 
 static void t_transactions_quota_bounds_what_a_guest_holds(void)
 {
-	long before[NSTATS], full[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], full[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g[3], other, i, made = 0;
 	uint32_t tx;
 	struct xst_msg m;
 
 	home(d0, 52);
-	stats(before);
+	xst_stats(before);
 	for (i = 0; i < 3; i++)
 		g[i] = xst_open_domain(52);
 	other = xst_open_domain(53);
@@ -275,12 +238,12 @@ static void t_transactions_quota_bounds_what_a_guest_holds(void)
 		}
 		made++;
 	}
-	stats(full);
+	xst_stats(full);
 	printf("# domain 52 opened %d transactions before ENOSPC\n", made);
-	print_stats("at the quota", full);
+	xst_print_stats("at the quota", full);
 	CHECK(made == 10, "%d transactions under a quota of 10", made);
-	CHECK(full[TXS] - before[TXS] == 10, "%ld transactions held",
-	      full[TXS] - before[TXS]);
+	CHECK(full[XST_TXS] - before[XST_TXS] == 10, "%ld transactions held",
+	      full[XST_TXS] - before[XST_TXS]);
 	/* Others are unaffected. */
 	tx = xst_tx_start(other);
 	xst_rpc_tx(other, XS_TRANSACTION_END, tx, "F", 2,
@@ -291,8 +254,8 @@ static void t_transactions_quota_bounds_what_a_guest_holds(void)
 	for (i = 0; i < 3; i++)
 		close(g[i]);
 	close(other);
-	stats(after);
-	print_stats("after close", after);
+	xst_stats(after);
+	xst_print_stats("after close", after);
 	counts_back(before, after);
 	xst_rm_any(d0, xst_home(52));
 	close(d0);
@@ -300,14 +263,14 @@ static void t_transactions_quota_bounds_what_a_guest_holds(void)
 
 static void t_transaction_nodes_quota_bounds_a_transaction(void)
 {
-	long before[NSTATS], full[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], full[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g, i, made = 0;
 	uint32_t tx, tx2;
 	struct xst_msg m;
 
 	home(d0, 54);
 	set_quota(d0, 54, "transaction-nodes", 300);
-	stats(before);
+	xst_stats(before);
 	g = xst_open_domain(54);
 	tx = xst_tx_start(g);
 	tx2 = xst_tx_start(g);
@@ -323,15 +286,15 @@ static void t_transaction_nodes_quota_bounds_a_transaction(void)
 		}
 		made++;
 	}
-	stats(full);
+	xst_stats(full);
 	printf("# one transaction of domain 54 read %d paths before ENOSPC\n",
 	       made);
-	print_stats("at the quota", full);
+	xst_print_stats("at the quota", full);
 	/* The home and its parents were looked at on the way: 300 in all. */
 	CHECK(made < 300 && made >= 290, "%d reads under a quota of 300",
 	      made);
-	CHECK(full[RECORDS] - before[RECORDS] == 300,
-	      "%ld records held, quota 300", full[RECORDS] - before[RECORDS]);
+	CHECK(full[XST_RECORDS] - before[XST_RECORDS] == 300,
+	      "%ld records held, quota 300", full[XST_RECORDS] - before[XST_RECORDS]);
 	/* A write beyond the quota changes nothing. */
 	xst_rpc_tx(g, XS_WRITE, tx, XST_STRS(xst_at(54, "w"))->b,
 		   strlen(xst_at(54, "w")) + 1, XS_ERROR, "ENOSPC", 7);
@@ -345,8 +308,8 @@ static void t_transaction_nodes_quota_bounds_a_transaction(void)
 	xst_read_expect(d0, xst_at(54, "w"), "", 0);
 	close(g);
 	xst_rm(d0, xst_at(54, "w"));
-	stats(after);
-	print_stats("after", after);
+	xst_stats(after);
+	xst_print_stats("after", after);
 	counts_back(before, after);
 	xst_rm_any(d0, xst_home(54));
 	set_quota(d0, 54, "transaction-nodes", 1024);
@@ -362,7 +325,7 @@ static void t_transaction_nodes_quota_bounds_a_transaction(void)
 static void t_deep_missing_path_costs_a_transaction_little(void)
 {
 	static char path[2048];
-	long before[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g, i;
 	size_t o = 0;
 	uint32_t tx;
@@ -372,13 +335,13 @@ static void t_deep_missing_path_costs_a_transaction_little(void)
 	for (i = 0; i < 900; i++)
 		o += sprintf(path + o, "%sd", i ? "/" : "");
 	tx = xst_tx_start(g);
-	stats(before);
+	xst_stats(before);
 	xst_rpc_tx(g, XS_READ, tx, path, o + 1, XS_ERROR, "ENOENT", 7);
-	stats(after);
-	print_stats("before", before);
-	print_stats("after a READ 900 deep", after);
-	CHECK(after[RECORDS] - before[RECORDS] <= 3,
-	      "%ld records for one READ", after[RECORDS] - before[RECORDS]);
+	xst_stats(after);
+	xst_print_stats("before", before);
+	xst_print_stats("after a READ 900 deep", after);
+	CHECK(after[XST_RECORDS] - before[XST_RECORDS] <= 3,
+	      "%ld records for one READ", after[XST_RECORDS] - before[XST_RECORDS]);
 	xst_rpc_tx(g, XS_TRANSACTION_END, tx, "F", 2, XS_TRANSACTION_END,
 		   "OK", 3);
 	close(g);
@@ -389,7 +352,7 @@ static void t_deep_missing_path_costs_a_transaction_little(void)
 static void t_node_size_and_permissions_quotas_change_nothing(void)
 {
 	static char big[3000];
-	long before[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], after[XST_NSTATS];
 	int d0 = xst_open(0), g;
 	const char *v = xst_at(55, "v");
 	size_t vl = strlen(v) + 1;
@@ -398,7 +361,7 @@ static void t_node_size_and_permissions_quotas_change_nothing(void)
 	home(d0, 55);
 	g = xst_open_domain(55);
 	xst_write_str(g, v, "small", 5);
-	stats(before);
+	xst_stats(before);
 	/* 24 + 8 + value over 2048: the value stays, nothing is taken. */
 	memcpy(big, v, vl);
 	memset(big + vl, 'b', sizeof(big) - vl);
@@ -410,9 +373,9 @@ static void t_node_size_and_permissions_quotas_change_nothing(void)
 	/* More than 5 permission entries. */
 	p = XST_STRS(v, "n55", "r1", "r2", "r3", "r4", "r5");
 	xst_rpc_err(g, XS_SET_PERMS, p->b, p->len, "ENOSPC");
-	stats(after);
-	print_stats("before", before);
-	print_stats("after refused writes", after);
+	xst_stats(after);
+	xst_print_stats("before", before);
+	xst_print_stats("after refused writes", after);
 	counts_back(before, after);
 	xst_read_expect(g, v, "small", 5);
 	xst_read_err(g, xst_at(55, "new"), "ENOENT");
@@ -439,7 +402,7 @@ static int write_errno(int fd, const void *buf, size_t n)
 static void t_oversize_and_truncated_frames_leave_nothing(void)
 {
 	static unsigned char frame[XST_MSG_MAX + 64];
-	long before[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], after[XST_NSTATS];
 	struct xsd_sockmsg *h = (struct xsd_sockmsg *)frame;
 	int d0 = xst_open(0), other, g, i, err;
 	uint32_t rlen;
@@ -448,7 +411,7 @@ static void t_oversize_and_truncated_frames_leave_nothing(void)
 	home(d0, 57);
 	other = xst_open_domain(57);
 	xst_write_str(other, xst_at(57, "ok"), "1", 1);
-	stats(before);
+	xst_stats(before);
 	for (i = 0; i < 200; i++) {
 		g = xst_open_domain(56);
 		n = xst_build(frame, XS_WRITE, 1, 0, "/kxs-hostile-f\0x", 16);
@@ -488,9 +451,9 @@ static void t_oversize_and_truncated_frames_leave_nothing(void)
 		close(g);
 	}
 	xst_read_err(d0, "/kxs-hostile-f", "ENOENT");
-	stats(after);
-	print_stats("before 200 bad frames", before);
-	print_stats("after", after);
+	xst_stats(after);
+	xst_print_stats("before 200 bad frames", before);
+	xst_print_stats("after", after);
 	counts_back(before, after);
 	close(other);
 	xst_rm_any(d0, xst_home(57));

@@ -59,8 +59,6 @@
 
 #include "lib/xstest.h"
 
-#define STATS		"/sys/module/kxenstore/stats"
-
 #define BASE		"/kxs-stress"
 #define SHARED		BASE "/shared"
 #define COUNTER		SHARED "/counter"
@@ -98,12 +96,6 @@
  */
 #define BURST		(16 * 1024)
 
-enum { NODES, DATA, CONNS, MSGS, TXS, RECORDS, WATCHES, NSTATS };
-
-static const char *const stat_names[NSTATS] = {
-	"nodes", "node-data", "connections", "messages", "transactions",
-	"transaction-records", "watches",
-};
 
 enum op {
 	OP_WRITE, OP_READ, OP_RM, OP_MKDIR, OP_DIRECTORY,
@@ -262,34 +254,6 @@ static unsigned int env_uint(const char *name, unsigned int def,
 		exit(2);
 	}
 	return v;
-}
-
-static void stats(long v[NSTATS])
-{
-	char name[64];
-	long n;
-	FILE *f = fopen(STATS, "r");
-	int i, got = 0;
-
-	CHECK(f, "open %s: %m", STATS);
-	while (fscanf(f, "%63s %ld", name, &n) == 2)
-		for (i = 0; i < NSTATS; i++)
-			if (!strcmp(name, stat_names[i])) {
-				v[i] = n;
-				got++;
-			}
-	fclose(f);
-	CHECK(got == NSTATS, "%s has %d of the %d counts", STATS, got, NSTATS);
-}
-
-static void print_stats(const char *when, const long v[NSTATS])
-{
-	int i;
-
-	printf("# %s:", when);
-	for (i = 0; i < NSTATS; i++)
-		printf(" %s %ld", stat_names[i], v[i]);
-	printf("\n");
 }
 
 static uint64_t rnd(struct worker *w)
@@ -1949,7 +1913,7 @@ static void t_random_operations_keep_the_invariants(void)
 				     (unsigned int)(xst_now_ms() ^ getpid()),
 				     0, UINT32_MAX);
 	static const unsigned int guests[] = { GUEST_A, GUEST_B };
-	long before[NSTATS], after[NSTATS];
+	long before[XST_NSTATS], after[XST_NSTATS];
 	unsigned long tot[NOPS] = { 0 }, sum_ops = 0, dropped;
 	unsigned long commits = 0, eagain = 0, aborts = 0, gave_up = 0;
 	unsigned long conflicts = 0, caught = 0, must = 0, disjoint = 0;
@@ -1975,8 +1939,8 @@ static void t_random_operations_keep_the_invariants(void)
 		forget_domain(d0, guests[g]);
 	forget_domain(d0, CHURN_DOM);
 	close(d0);
-	stats(before);
-	print_stats("before", before);
+	xst_stats(before);
+	xst_print_stats("before", before);
 
 	d0 = xst_open(0);
 	for (g = 0; g < ARRAY_SIZE(guests); g++) {
@@ -2112,15 +2076,15 @@ static void t_random_operations_keep_the_invariants(void)
 
 	/* Everything the run allocated is freed. */
 	for (k = 0; k < 50; k++) {
-		stats(after);
+		xst_stats(after);
 		if (!memcmp(before, after, sizeof(before)))
 			break;
 		usleep(100000);
 	}
-	print_stats("after", after);
-	for (i = 0; i < NSTATS; i++)
+	xst_print_stats("after", after);
+	for (i = 0; i < XST_NSTATS; i++)
 		CHECK(after[i] == before[i], "%s: %ld before the run, %ld after",
-		      stat_names[i], before[i], after[i]);
+		      xst_stat_names[i], before[i], after[i]);
 	CHECK(!order_bad,
 	      "%lu watch events came before their WATCH reply or before the initial event (see above)",
 	      order_bad);

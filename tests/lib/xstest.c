@@ -1044,3 +1044,37 @@ const char *xst_at(unsigned int domid, const char *path)
 {
 	return xst_fmt("/local/domain/%u/%s", domid, path);
 }
+
+const char *const xst_stat_names[XST_NSTATS] = {
+	"nodes", "node-data", "connections", "messages", "transactions",
+	"transaction-records", "watches",
+};
+
+void xst_stats(long v[XST_NSTATS])
+{
+	FILE *f = fopen(XST_STATS_FILE, "r");
+	char name[64];
+	int i, got = 0;
+	long n;
+
+	CHECK(f, "open %s: %m", XST_STATS_FILE);
+	while (fscanf(f, "%63s %ld", name, &n) == 2)
+		for (i = 0; i < XST_NSTATS; i++)
+			if (!strcmp(name, xst_stat_names[i])) {
+				v[i] = n;
+				got++;
+			}
+	fclose(f);
+	CHECK(got == XST_NSTATS, "%s has %d of the %d counts", XST_STATS_FILE,
+	      got, XST_NSTATS);
+}
+
+void xst_print_stats(const char *when, const long v[XST_NSTATS])
+{
+	int i;
+
+	printf("# %s:", when);
+	for (i = 0; i < XST_NSTATS; i++)
+		printf(" %s %ld", xst_stat_names[i], v[i]);
+	printf("\n");
+}

@@ -259,6 +259,20 @@ const char *xst_bars(const void *p, size_t n);
 uint32_t xst_next_req_id(void);
 
 /*
+ * The module's object counts (/sys/module/kxenstore/stats), in this
+ * order: xst_stats() reads them all, failing the case if one is missing;
+ * xst_print_stats() prints them on a line "# <when>: nodes N ...".
+ */
+#define XST_STATS_FILE	"/sys/module/kxenstore/stats"
+enum xst_stat {
+	XST_NODES, XST_DATA, XST_CONNS, XST_MSGS, XST_TXS, XST_RECORDS,
+	XST_WATCHES, XST_NSTATS
+};
+extern const char *const xst_stat_names[XST_NSTATS];
+void xst_stats(long v[XST_NSTATS]);
+void xst_print_stats(const char *when, const long v[XST_NSTATS]);
+
+/*
  * Entry point: "--list" prints the case names; no argument runs every case,
  * case names as arguments run those.  Each case runs in a child process
  * (killed after $KXS_CASE_TIMEOUT seconds, default 30), its output followed
