@@ -51,6 +51,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -2444,22 +2445,6 @@ static void t_random_frames_ioctls_and_checkpoints(void)
 	      failed, cfg.procs);
 }
 
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *e = getenv(name);
-	char *end;
-	unsigned long v;
-
-	if (!e || !*e)
-		return def;
-	v = strtoul(e, &end, 0);
-	if (*end) {
-		fprintf(stderr, "%s=%s is not a number\n", name, e);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct xst_case cases[] = {
@@ -2467,20 +2452,17 @@ int main(int argc, char **argv)
 		  t_random_frames_ioctls_and_checkpoints },
 	};
 	const char *kinds = getenv("KXS_FUZZ_KINDS");
-	unsigned long timeout = env_ul("KXS_CASE_TIMEOUT", 30), need;
+	unsigned long timeout, need;
 	struct timespec ts;
 
+	timeout = xst_env_ul("KXS_CASE_TIMEOUT", 30, 0, ULONG_MAX);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	cfg.seconds = env_ul("KXS_FUZZ_SECONDS", 15);
-	cfg.procs = env_ul("KXS_FUZZ_PROCS", 4);
-	cfg.seed = env_ul("KXS_FUZZ_SEED",
-			  (ts.tv_sec * 1000003ULL + ts.tv_nsec / 1000) %
-			  1000000000ULL);
-	if (!cfg.procs || cfg.procs > MAX_PROCS) {
-		fprintf(stderr, "KXS_FUZZ_PROCS: 1 to %d\n", MAX_PROCS);
-		return 2;
-	}
-	cfg.deep = env_ul("KXS_FUZZ_DEEP", 0);
+	cfg.seconds = xst_env_ul("KXS_FUZZ_SECONDS", 15, 0, ULONG_MAX);
+	cfg.procs = xst_env_ul("KXS_FUZZ_PROCS", 4, 1, MAX_PROCS);
+	cfg.seed = xst_env_ul("KXS_FUZZ_SEED",
+			      (ts.tv_sec * 1000003ULL + ts.tv_nsec / 1000) %
+			      1000000000ULL, 0, ULONG_MAX);
+	cfg.deep = xst_env_ul("KXS_FUZZ_DEEP", 0, 0, ULONG_MAX);
 	cfg.kinds = K_WRITE | K_IOCTL | K_CKPT;
 	if (kinds && *kinds)
 		cfg.kinds = (strstr(kinds, "write") ? K_WRITE : 0) |

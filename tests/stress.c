@@ -238,24 +238,6 @@ static const char *ename_of(int e)
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static unsigned int env_uint(const char *name, unsigned int def,
-			     unsigned int min, unsigned int max)
-{
-	const char *e = getenv(name);
-	char *end;
-	unsigned long v;
-
-	if (!e || !*e)
-		return def;
-	v = strtoul(e, &end, 0);
-	if (*end || v < min || v > max) {
-		fprintf(stderr, "%s=%s: expected %u to %u\n", name, e, min,
-			max);
-		exit(2);
-	}
-	return v;
-}
-
 static uint64_t rnd(struct worker *w)
 {
 	uint64_t x = w->rng;
@@ -1907,9 +1889,9 @@ static void verify_counter(int d0, struct result *res, int n)
 
 static void t_random_operations_keep_the_invariants(void)
 {
-	unsigned int nprocs = env_uint("KXS_STRESS_PROCS", 4, 1, MAX_PROCS);
-	unsigned int secs = env_uint("KXS_STRESS_SECONDS", 15, 1, 86400);
-	unsigned int seed = env_uint("KXS_STRESS_SEED",
+	unsigned int nprocs = xst_env_ul("KXS_STRESS_PROCS", 4, 1, MAX_PROCS);
+	unsigned int secs = xst_env_ul("KXS_STRESS_SECONDS", 15, 1, 86400);
+	unsigned int seed = xst_env_ul("KXS_STRESS_SEED",
 				     (unsigned int)(xst_now_ms() ^ getpid()),
 				     0, UINT32_MAX);
 	static const unsigned int guests[] = { GUEST_A, GUEST_B };
@@ -2096,7 +2078,7 @@ int main(int argc, char **argv)
 		{ "random-operations-keep-the-invariants",
 		  t_random_operations_keep_the_invariants },
 	};
-	unsigned int secs = env_uint("KXS_STRESS_SECONDS", 15, 1, 86400);
+	unsigned int secs = xst_env_ul("KXS_STRESS_SECONDS", 15, 1, 86400);
 	const char *e = getenv("KXS_CASE_TIMEOUT");
 	int e_names;
 

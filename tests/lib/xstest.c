@@ -1078,3 +1078,22 @@ void xst_print_stats(const char *when, const long v[XST_NSTATS])
 		printf(" %s %ld", xst_stat_names[i], v[i]);
 	printf("\n");
 }
+
+unsigned long xst_env_ul(const char *name, unsigned long def,
+			 unsigned long min, unsigned long max)
+{
+	const char *e = getenv(name);
+	unsigned long v;
+	char *end;
+
+	if (!e || !*e)
+		return def;
+	errno = 0;
+	v = strtoul(e, &end, 0);
+	if (errno || *end || v < min || v > max) {
+		fprintf(stderr, "%s=%s: expected %lu to %lu\n", name, e, min,
+			max);
+		exit(2);
+	}
+	return v;
+}

@@ -259,6 +259,14 @@ const char *xst_bars(const void *p, size_t n);
 uint32_t xst_next_req_id(void);
 
 /*
+ * The number in the environment variable @name, @def if it is unset or
+ * empty; anything else than a number from @min to @max stops the program
+ * with a message and status 2 (a mistyped setting, not a failed case).
+ */
+unsigned long xst_env_ul(const char *name, unsigned long def,
+			 unsigned long min, unsigned long max);
+
+/*
  * The module's object counts (/sys/module/kxenstore/stats), in this
  * order: xst_stats() reads them all, failing the case if one is missing;
  * xst_print_stats() prints them on a line "# <when>: nodes N ...".
