@@ -153,17 +153,17 @@ static void kxs_cp_main_tree(struct kxs_store *s, struct kxs_sbuf *b)
 }
 
 /*
- * One level of a transaction's tree being written: the node's children in
- * the view, and those the transaction removed, both sorted (disjoint).
+ * One level of a transaction's tree being written: the node, its children
+ * in the view, and those the transaction removed, both sorted (disjoint).
  */
 struct kxs_cp_frame {
+	struct kxs_tx_at at;
 	char *kids;
 	size_t klen;
 	size_t koff;
 	char *gone;
 	size_t glen;
 	size_t goff;
-	size_t plen;
 };
 
 static void kxs_cp_frame_free(struct kxs_cp_frame *f)
@@ -176,22 +176,23 @@ static void kxs_cp_frame_free(struct kxs_cp_frame *f)
 
 /* A node of the view that differs from the live tree, and its lists. */
 static int kxs_cp_tx_node(struct kxs_sbuf *b, struct kxs_tx *tx,
-			  const char *path, struct kxs_cp_frame *f)
+			  const struct kxs_tx_at *at, struct kxs_cp_frame *f)
 {
-	struct kxs_data *d = kxs_tx_view_data(tx, path);
+	struct kxs_data *d = kxs_tx_view_data(tx, at);
+	const char *path = at->path;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
+	f->at = *at;
 	if (WARN_ON_ONCE(!d))
 		return -EIO;
 	kxs_sbuf_u8(b, kxs_tx_view_changed(tx, path) ?
 		    KXS_CP_MODIFIED_IN_TX : 0);
 	kxs_cp_data(b, d);
 	kxs_data_put(d);
-	f->plen = strlen(path);
-	ret = kxs_tx_view_children(tx, path, &f->kids, &f->klen);
+	ret = kxs_tx_view_children(tx, at, &f->kids, &f->klen);
 	if (!ret)
-		ret = kxs_tx_view_removed(tx, path, &f->gone, &f->glen);
+		ret = kxs_tx_view_removed(tx, at, &f->gone, &f->glen);
 	return ret ? ret : b->err;
 }
 
@@ -200,9 +201,9 @@ static int kxs_cp_tx_node(struct kxs_sbuf *b, struct kxs_tx *tx,
  * them: one that lost its node since the listing is left out (such a
  * transaction's commit fails anyway).
  */
-static bool kxs_cp_in_view(struct kxs_tx *tx, const char *path)
+static bool kxs_cp_in_view(struct kxs_tx *tx, const struct kxs_tx_at *at)
 {
-	struct kxs_data *d = kxs_tx_view_data(tx, path);
+	struct kxs_data *d = kxs_tx_view_data(tx, at);
 
 	kxs_data_put(d);
 	return d;
@@ -231,6 +232,7 @@ static const char *kxs_cp_next_child(struct kxs_cp_frame *f, bool *gone)
 static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 {
 	struct kxs_cp_frame *frames;
+	struct kxs_tx_at at;
 	int depth = 0, ret;
 	char *path;
 
@@ -244,11 +246,13 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 	ret = -ENOMEM;
 	if (!frames || !path)
 		goto out;
+	kxs_tx_view_begin(tx);
 	strscpy(path, "/", KXS_PATH_BUF);
-	ret = kxs_cp_tx_node(b, tx, path, &frames[0]);
+	kxs_tx_at_root(&at, path);
+	ret = kxs_cp_tx_node(b, tx, &at, &frames[0]);
 	while (!ret && depth >= 0) {
 		struct kxs_cp_frame *f = &frames[depth];
-		size_t off = f->plen > 1 ? f->plen + 1 : 1;
+		size_t off = f->at.len > 1 ? f->at.len + 1 : 1;
 		const char *name;
 		bool gone;
 
@@ -266,8 +270,9 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 			break;
 		path[off - 1] = '/';
 		strscpy(path + off, name, KXS_PATH_BUF - off);
+		kxs_tx_at_child(tx, &f->at, off + strlen(name), &at);
 		ret = 0;
-		if (!gone && !kxs_cp_in_view(tx, path))
+		if (!gone && !kxs_cp_in_view(tx, &at))
 			continue;
 		kxs_sbuf_str(b, name);
 		if (gone) {
@@ -290,7 +295,7 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 			kxs_sbuf_be32(b, KXS_CP_MAIN_TX);
 			ret = b->err;
 		} else {
-			ret = kxs_cp_tx_node(b, tx, path, &frames[++depth]);
+			ret = kxs_cp_tx_node(b, tx, &at, &frames[++depth]);
 		}
 	}
 out:

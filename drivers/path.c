@@ -10,6 +10,7 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/rbtree.h>
 #include <linux/string.h>
 
 #include "path.h"
@@ -90,4 +91,82 @@ int kxs_path_resolve(const char *in, u16 domid, char *out)
 			return -EINVAL;
 	}
 	return kxs_path_valid(out) ? 0 : -EINVAL;
+}
+
+/*
+ * Compare the @len bytes at @key with @path, both known to start with
+ * the same @*i bytes; set *@i to the bytes they have in common (at most
+ * @len).  With @after, only @path's first @len bytes count.
+ */
+static int kxs_path_cmp_from(const char *key, size_t len, const char *path,
+			     bool after, size_t *i)
+{
+	size_t n = *i;
+
+	while (n < len && key[n] == path[n])
+		n++;
+	*i = n;
+	if (n < len)
+		return (unsigned char)key[n] - (unsigned char)path[n];
+	return after || !path[n] ? 0 : -1;
+}
+
+/* Is the first entry after the key in the tree's order? */
+static bool kxs_path_goes_left(int r, bool after)
+{
+	return after ? r < 0 : r <= 0;
+}
+
+/**
+ * kxs_path_bound() - search a tree of entries ordered by path
+ * @root: the tree
+ * @off: where an entry's path (NUL-terminated) is, from its rb_node
+ * @key: the key's bytes (no NUL among them)
+ * @len: their number
+ * @after: find the first entry after every one whose path starts with
+ *	the key, instead of the first at or after the key
+ *
+ * Paths in such trees share long prefixes (a chain 1500 deep), so each
+ * compare starts after what the key is known to share with the entries
+ * left to look at: all of them lie between the two nearest entries seen
+ * on either side of the key (the tree's first and last to begin with),
+ * and share with the key the shorter of those two's common prefixes with
+ * it.  A search costs the key's length plus the tree's depth, not their
+ * product.
+ *
+ * Return: the entry's rb_node, or NULL.
+ */
+struct rb_node *kxs_path_bound(const struct rb_root *root, size_t off,
+			       const char *key, size_t len, bool after)
+{
+	struct rb_node *rb = root->rb_node, *first, *last, *best = NULL;
+	size_t lo = 0, hi = 0;
+
+	if (!rb)
+		return NULL;
+	first = rb_first(root);
+	if (kxs_path_goes_left(kxs_path_cmp_from(key, len,
+						 (const char *)first + off,
+						 after, &lo), after))
+		return first;
+	last = rb_last(root);
+	if (!kxs_path_goes_left(kxs_path_cmp_from(key, len,
+						  (const char *)last + off,
+						  after, &hi), after))
+		return NULL;
+	while (rb) {
+		size_t i = min(lo, hi);
+		int r = kxs_path_cmp_from(key, len, (const char *)rb + off,
+					  after, &i);
+
+		if (kxs_path_goes_left(r, after)) {
+			best = rb;
+			hi = i;
+			rb = rb->rb_left;
+		} else {
+			lo = i;
+			rb = rb->rb_right;
+		}
+	}
+	return best;
 }

@@ -18,4 +18,9 @@ int kxs_path_resolve(const char *in, u16 domid, char *out);
 bool kxs_path_valid(const char *path);
 bool kxs_path_name_valid(const char *name, size_t len);
 
+struct rb_node;
+struct rb_root;
+struct rb_node *kxs_path_bound(const struct rb_root *root, size_t off,
+			       const char *key, size_t len, bool after);
+
 #endif /* _KXS_PATH_H */

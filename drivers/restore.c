@@ -654,7 +654,7 @@ struct kxs_rs_frame {
 	size_t vlen;
 	size_t voff;
 	u32 kid;
-	size_t plen;
+	struct kxs_tx_at at;
 };
 
 /*
@@ -664,12 +664,13 @@ struct kxs_rs_frame {
  */
 static int kxs_rs_node(struct kxs_pstream *ps, struct kxs_tx *tx,
 		       const struct kxs_caller *c, struct kxs_pn *n,
-		       struct kxs_pn *m, bool main)
+		       struct kxs_pn *m, bool main, const struct kxs_tx_at *at)
 {
 	struct kxs_pn *t = n->target;
 	struct kxs_perm *perms;
 	struct kxs_data *d;
 	unsigned int nr;
+	bool written;
 	int ret;
 
 	/* A transaction's subtree shared with the main tree is the live one. */
@@ -679,42 +680,39 @@ static int kxs_rs_node(struct kxs_pstream *ps, struct kxs_tx *tx,
 	if (main && (t->flags & KXS_PN_SAME))
 		return 0;
 	if (t->flags & KXS_CP_DELETED_IN_TX) {
-		d = kxs_tx_view_data(tx, ps->path);
+		d = kxs_tx_view_data(tx, at);
 		kxs_data_put(d);
 		/*
 		 * Made and removed by the transaction: made (with the
 		 * permissions the removal is judged by), then removed.
 		 */
 		if (!d && !main) {
-			ret = t->nr_perms ?
-			      kxs_tx_put_node(tx, c, ps->path, NULL, 0,
-					      t->perms, t->nr_perms) :
-			      kxs_tx_write(tx, c, ps->path, NULL, 0);
+			ret = kxs_tx_put_node(tx, c, at, NULL, 0,
+					      t->nr_perms ? t->perms : NULL,
+					      t->nr_perms, false);
 			if (ret < 0)
 				return ret;
 			d = ERR_PTR(-EEXIST);
 		}
 		if (!d)
 			return 0;
-		ret = kxs_tx_rm(tx, c, ps->path, &perms, &nr);
+		ret = kxs_tx_rm_at(tx, c, at, &perms, &nr);
 		if (!ret)
 			ret = kxs_tx_note(tx, ps->path, true, perms, nr);
 		return ret;
 	}
-	ret = kxs_tx_put_node(tx, c, ps->path, t->value, t->len, t->perms,
-			      t->nr_perms);
+	/*
+	 * A transaction's node is noted as its flags say, written with what
+	 * it had if it must be (its commit still reports it); the main
+	 * tree's when it changes.
+	 */
+	written = !main && (t->flags & KXS_CP_MODIFIED_IN_TX);
+	ret = kxs_tx_put_node(tx, c, at, t->value, t->len, t->perms,
+			      t->nr_perms, written);
 	if (ret < 0)
 		return ret;
-	if (!main && (t->flags & KXS_CP_MODIFIED_IN_TX)) {
-		/* Written with what it had: still reported at commit. */
-		if (!ret)
-			ret = kxs_tx_write(tx, c, ps->path, t->value, t->len);
-		if (ret < 0)
-			return ret;
-		ret = 1;
-	} else if (!main) {
-		ret = 0;
-	}
+	if (!main)
+		ret = written;
 	if (ret) {
 		ret = kxs_tx_note(tx, ps->path, false, NULL, 0);
 		if (ret)
@@ -723,21 +721,25 @@ static int kxs_rs_node(struct kxs_pstream *ps, struct kxs_tx *tx,
 	return 1;
 }
 
-/* Remove the view's child @name of the node at ps->path (@plen bytes). */
+/* Remove the view's child @name of the node @parent (at ps->path). */
 static int kxs_rs_rm_child(struct kxs_pstream *ps, struct kxs_tx *tx,
-			   const struct kxs_caller *c, size_t plen,
-			   const char *name, bool main)
+			   const struct kxs_caller *c,
+			   const struct kxs_tx_at *parent, const char *name,
+			   bool main)
 {
-	size_t off = plen > 1 ? plen + 1 : 1;
+	size_t off = parent->len > 1 ? parent->len + 1 : 1;
+	size_t len = strlen(name);
 	struct kxs_perm *perms;
+	struct kxs_tx_at at;
 	unsigned int nr;
 	int ret;
 
-	if (off + strlen(name) > KXS_PATH_MAX)
+	if (off + len > KXS_PATH_MAX)
 		return -EINVAL;
 	ps->path[off - 1] = '/';
-	strscpy(ps->path + off, name, sizeof(ps->path) - off);
-	ret = kxs_tx_rm(tx, c, ps->path, &perms, &nr);
+	memcpy(ps->path + off, name, len + 1);
+	kxs_tx_at_child(tx, parent, off + len, &at);
+	ret = kxs_tx_rm_at(tx, c, &at, &perms, &nr);
 	if (ret)
 		return ret;
 	if (main)
@@ -748,16 +750,16 @@ static int kxs_rs_rm_child(struct kxs_pstream *ps, struct kxs_tx *tx,
 
 static int kxs_rs_frame_open(struct kxs_pstream *ps, struct kxs_tx *tx,
 			     struct kxs_rs_frame *f, struct kxs_pn *n,
-			     struct kxs_pn *m, size_t plen)
+			     struct kxs_pn *m, const struct kxs_tx_at *at)
 {
 	f->n = n->target;
 	f->m = m;
 	f->kid = 0;
 	f->voff = 0;
-	f->plen = plen;
+	f->at = *at;
 	f->view = NULL;
-	ps->path[plen] = '\0';
-	return kxs_tx_view_children(tx, ps->path, &f->view, &f->vlen);
+	ps->path[at->len] = '\0';
+	return kxs_tx_view_children(tx, at, &f->view, &f->vlen);
 }
 
 /* Make @tx's view of the whole tree that of the parsed tree @root. */
@@ -766,10 +768,13 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 		       bool main)
 {
 	struct kxs_rs_frame *frames;
+	struct kxs_tx_at at;
 	int depth = 0, ret;
 
 	strscpy(ps->path, "/", sizeof(ps->path));
-	ret = kxs_rs_node(ps, tx, c, root, main ? NULL : ps->main.root, main);
+	kxs_tx_at_root(&at, ps->path);
+	ret = kxs_rs_node(ps, tx, c, root, main ? NULL : ps->main.root, main,
+			  &at);
 	if (ret <= 0)
 		return ret;
 	frames = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*frames),
@@ -777,13 +782,13 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 	if (!frames)
 		return -ENOMEM;
 	ret = kxs_rs_frame_open(ps, tx, &frames[0], root,
-				main ? NULL : ps->main.root->target, 1);
+				main ? NULL : ps->main.root->target, &at);
 	while (!ret && depth >= 0) {
 		struct kxs_rs_frame *f = &frames[depth];
 		const char *vname = f->voff < f->vlen ? f->view + f->voff : NULL;
 		struct kxs_pn *k = f->kid < f->n->nr_kids ? f->n->kids[f->kid] :
 			NULL;
-		size_t off = f->plen > 1 ? f->plen + 1 : 1, len;
+		size_t off = f->at.len > 1 ? f->at.len + 1 : 1, len;
 		struct kxs_pn *m = NULL;
 		int r;
 
@@ -798,7 +803,7 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 			f->voff += strlen(vname) + 1;
 		if (r < 0) {
 			/* In the view, not in the stream's tree. */
-			ret = kxs_rs_rm_child(ps, tx, c, f->plen, vname, main);
+			ret = kxs_rs_rm_child(ps, tx, c, &f->at, vname, main);
 			continue;
 		}
 		f->kid++;
@@ -808,15 +813,15 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 		if (f->m)
 			m = kxs_pn_child(f->m, k->name, len);
 		m = m ? m->target : NULL;
-		ret = kxs_rs_node(ps, tx, c, k, m, main);
+		kxs_tx_at_child(tx, &f->at, off + len, &at);
+		ret = kxs_rs_node(ps, tx, c, k, m, main, &at);
 		if (ret <= 0)
 			continue;
 		ret = -EINVAL;
 		if (depth == KXS_RS_DEPTH_MAX)
 			break;
 		depth++;
-		ret = kxs_rs_frame_open(ps, tx, &frames[depth], k, m,
-					off + len);
+		ret = kxs_rs_frame_open(ps, tx, &frames[depth], k, m, &at);
 	}
 	while (depth >= 0)
 		kvfree(frames[depth--].view);

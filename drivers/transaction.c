@@ -22,17 +22,142 @@
  * unique among all live transactions.
  */
 #include <linux/err.h>
+#include <linux/jhash.h>
+#include <linux/once.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
 
 #include "domain.h"
+#include "path.h"
 #include "proto.h"
 #include "stats.h"
 #include "store.h"
 #include "transaction.h"
 #include "watch.h"
+
+/*
+ * Records are found by path through a hash table as well as the ordered
+ * tree: a question about every ancestor of a path (up to 1500 of them)
+ * then costs one pass over the path's bytes, where a search of the tree
+ * compares the whole prefix at every level (cubic in the depth for a walk
+ * down a deep chain).  The hash of a path is chained over its components
+ * with a keyed hash: the hashes of all its prefixes come in one pass, and
+ * a guest cannot choose paths that collide.
+ */
+static siphash_key_t kxs_txn_key __read_mostly;
+
+/* Where a record's path is, from its link in kxs_tx.nodes. */
+#define KXS_TXN_PATH_OFF \
+	(offsetof(struct kxs_txn, path) - offsetof(struct kxs_txn, node))
+
+static struct kxs_txn *kxs_txn_of(struct rb_node *rb)
+{
+	return rb ? rb_entry(rb, struct kxs_txn, node) : NULL;
+}
+
+/* A walk down a canonical path: its prefixes from the root, hashed. */
+struct kxs_txn_walk {
+	const char *path;
+	size_t end;
+	size_t len;
+	u64 hash;
+};
+
+/* Start at the prefix of @len bytes (a node's path) whose hash is @hash. */
+static void kxs_txn_walk_at(struct kxs_txn_walk *w, const char *path,
+			    size_t end, size_t len, u64 hash)
+{
+	w->path = path;
+	w->end = end;
+	w->len = len;
+	w->hash = hash;
+}
+
+/* The root: its hash is 0. */
+static void kxs_txn_walk_start(struct kxs_txn_walk *w, const char *path,
+			       size_t end)
+{
+	kxs_txn_walk_at(w, path, end, 1, 0);
+}
+
+/* One component further down; false at the end of the path. */
+static bool kxs_txn_walk_down(struct kxs_txn_walk *w)
+{
+	size_t from = w->len > 1 ? w->len + 1 : 1;
+	const char *slash;
+	size_t n;
+
+	if (from >= w->end)
+		return false;
+	slash = memchr(w->path + from, '/', w->end - from);
+	n = slash ? slash - (w->path + from) : w->end - from;
+	w->hash = siphash_2u64(w->hash, siphash(w->path + from, n,
+						&kxs_txn_key), &kxs_txn_key);
+	w->len = from + n;
+	return true;
+}
+
+static u64 kxs_txn_hash(const char *path, size_t len)
+{
+	struct kxs_txn_walk w;
+
+	kxs_txn_walk_start(&w, path, len);
+	while (kxs_txn_walk_down(&w))
+		;
+	return w.hash;
+}
+
+struct kxs_txn_key {
+	const char *path;
+	size_t len;
+	u64 hash;
+};
+
+static u32 kxs_txn_bucket(u64 hash, u32 seed)
+{
+	return jhash_2words(lower_32_bits(hash), upper_32_bits(hash), seed);
+}
+
+static u32 kxs_txn_key_hashfn(const void *key, u32 len, u32 seed)
+{
+	return kxs_txn_bucket(((const struct kxs_txn_key *)key)->hash, seed);
+}
+
+static u32 kxs_txn_obj_hashfn(const void *obj, u32 len, u32 seed)
+{
+	return kxs_txn_bucket(((const struct kxs_txn *)obj)->hash, seed);
+}
+
+static int kxs_txn_obj_cmpfn(struct rhashtable_compare_arg *arg,
+			     const void *obj)
+{
+	const struct kxs_txn_key *k = arg->key;
+	const struct kxs_txn *e = obj;
+
+	return e->hash != k->hash || e->len != k->len ||
+	       memcmp(e->path, k->path, k->len);
+}
+
+static const struct rhashtable_params kxs_txn_params = {
+	.head_offset = offsetof(struct kxs_txn, index_node),
+	.hashfn = kxs_txn_key_hashfn,
+	.obj_hashfn = kxs_txn_obj_hashfn,
+	.obj_cmpfn = kxs_txn_obj_cmpfn,
+	.nelem_hint = 4,
+};
+
+/* A new transaction's (empty) records.  Return: 0 or -ENOMEM. */
+static int kxs_tx_records_init(struct kxs_tx *tx)
+{
+	get_random_once(&kxs_txn_key, sizeof(kxs_txn_key));
+	tx->nodes = RB_ROOT;
+	return rhashtable_init(&tx->index, &kxs_txn_params);
+}
 
 void kxs_tx_init(struct kxs_ctx *ctx)
 {
@@ -70,7 +195,12 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 	tx->store = ctx->store;
 	tx->doms = d;
 	tx->domid = ctx->domid;
-	tx->nodes = RB_ROOT;
+	if (kxs_tx_records_init(tx)) {
+		kxs_stat_dec(KXS_STAT_TXS);
+		kfree(tx);
+		ret = -ENOMEM;
+		goto err;
+	}
 	if (!c->priv)
 		tx->max_nodes = c->quota[KXS_QUOTA_TX_NODES];
 	tx->events = RB_ROOT;
@@ -78,6 +208,7 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 			      XA_LIMIT(KXS_TXID_FIRST, U32_MAX),
 			      &d->next_txid, GFP_KERNEL);
 	if (ret < 0) {
+		rhashtable_destroy(&tx->index);
 		kxs_stat_dec(KXS_STAT_TXS);
 		kfree(tx);
 		ret = ret == -EBUSY ? -ENOSPC : ret;
@@ -259,12 +390,16 @@ static void kxs_txn_free(struct kxs_txn *e)
 	kfree(e);
 }
 
-/* Free the records and events of a transaction that is over. */
+/*
+ * Free the records and events of a transaction that is over.
+ * Context: may sleep (the hash table's resizing is waited for).
+ */
 static void kxs_tx_drop(struct kxs_tx *tx)
 {
 	struct kxs_txn *e, *tmp;
 
 	kxs_tx_drop_events(tx);
+	rhashtable_destroy(&tx->index);
 	rbtree_postorder_for_each_entry_safe(e, tmp, &tx->nodes, node)
 		kxs_txn_free(e);
 	tx->nodes = RB_ROOT;
@@ -314,23 +449,14 @@ void kxs_tx_release_all(struct kxs_ctx *ctx)
 		kxs_tx_free(ctx, tx);
 }
 
-/* The record of the @len first bytes of @path, if there is one. */
-struct kxs_txn *kxs_txn_lookup(struct kxs_tx *tx, const char *path,
-			       size_t len)
+/* The record of the prefix @w is at, if there is one. */
+static struct kxs_txn *kxs_txn_find(struct kxs_tx *tx,
+				    const struct kxs_txn_walk *w)
 {
-	struct rb_node *rb = tx->nodes.rb_node;
+	struct kxs_txn_key k = { .path = w->path, .len = w->len,
+				 .hash = w->hash };
 
-	while (rb) {
-		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
-		int r = strncmp(path, e->path, len);
-
-		if (!r && e->path[len])
-			r = -1;
-		if (!r)
-			return e;
-		rb = r < 0 ? rb->rb_left : rb->rb_right;
-	}
-	return NULL;
+	return rhashtable_lookup_fast(&tx->index, &k, kxs_txn_params);
 }
 
 /* Is the node absent, or made by the transaction (no live children)? */
@@ -342,23 +468,19 @@ static bool kxs_txn_hides_below(const struct kxs_txn *e)
 /*
  * The length of the shortest proper ancestor of the @len first bytes of
  * @path whose record hides what is below it, or SIZE_MAX: every prefix
- * of @path longer than that is wiped (kxs_txn_wiped_above()).  One lookup
- * per ancestor, so that a walk along a path asks once, not per step (a
- * path has up to 1500 components).
+ * of @path longer than that is wiped (kxs_txn_wiped_above()).
  */
 static size_t kxs_txn_hidden_from(struct kxs_tx *tx, const char *path,
 				  size_t len)
 {
-	size_t i;
+	struct kxs_txn_walk w;
 
-	for (i = 1; i < len; i++) {
-		struct kxs_txn *e;
+	kxs_txn_walk_start(&w, path, len);
+	while (kxs_txn_walk_down(&w) && w.len < len) {
+		struct kxs_txn *e = kxs_txn_find(tx, &w);
 
-		if (path[i] != '/')
-			continue;
-		e = kxs_txn_lookup(tx, path, i);
 		if (e && kxs_txn_hides_below(e))
-			return i;
+			return w.len;
 	}
 	return SIZE_MAX;
 }
@@ -379,63 +501,85 @@ bool kxs_txn_wiped_above(struct kxs_tx *tx, const char *path)
 	return kxs_txn_hidden_from(tx, path, len) < len;
 }
 
-static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx, const char *path,
-				      size_t len)
+/* A new record of the prefix @w is at, in both indexes. */
+static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx,
+				      const struct kxs_txn_walk *w)
 {
-	struct rb_node **link = &tx->nodes.rb_node, *parent = NULL;
+	struct rb_node **link, *parent, *next;
+	size_t len = w->len;
 	struct kxs_txn *e;
 
-	while (*link) {
-		struct kxs_txn *n = rb_entry(*link, struct kxs_txn, node);
-		int r = strncmp(path, n->path, len);
-
-		if (!r && n->path[len])
-			r = -1;
-		parent = *link;
-		link = r < 0 ? &parent->rb_left : &parent->rb_right;
+	/* Just before the first record after it (it has no record). */
+	next = kxs_path_bound(&tx->nodes, KXS_TXN_PATH_OFF, w->path, len,
+			      false);
+	parent = next ? rb_prev(next) : rb_last(&tx->nodes);
+	if (next && !next->rb_left) {
+		parent = next;
+		link = &next->rb_left;
+	} else if (parent) {
+		link = &parent->rb_right;
+	} else {
+		link = &tx->nodes.rb_node;
 	}
 	e = kzalloc(struct_size(e, path, len + 1), GFP_KERNEL);
 	if (!e)
 		return NULL;
-	kxs_stat_inc(KXS_STAT_TX_RECORDS);
-	memcpy(e->path, path, len);
+	memcpy(e->path, w->path, len);
 	e->path[len] = '\0';
+	e->len = len;
+	e->hash = w->hash;
+	if (rhashtable_insert_fast(&tx->index, &e->index_node,
+				   kxs_txn_params)) {
+		kfree(e);
+		return NULL;
+	}
+	kxs_stat_inc(KXS_STAT_TX_RECORDS);
 	rb_link_node(&e->node, parent, link);
 	rb_insert_color(&e->node, &tx->nodes);
 	tx->nr_nodes++;
 	return e;
 }
 
-/* kxs_txn_get_below(): find out whether an ancestor hides the path */
+/* kxs_txn_get_at(): find out whether an ancestor hides the path */
 #define KXS_HIDDEN_UNKNOWN	(SIZE_MAX - 1)
 
 /*
- * The transaction's record of the first @len bytes of @path, made on the
- * first access: what the live tree has there, unless an ancestor hides it
+ * The transaction's record of the prefix @w is at, made on the first
+ * access: what the live tree has there, unless an ancestor hides it
  * (@hidden: what kxs_txn_hidden_from() answers for it, or
  * KXS_HIDDEN_UNKNOWN).
  */
-static struct kxs_txn *kxs_txn_get_below(struct kxs_tx *tx, const char *path,
-					 size_t len, size_t hidden)
+static struct kxs_txn *kxs_txn_get_at(struct kxs_tx *tx,
+				      const struct kxs_txn_walk *w,
+				      size_t hidden)
 {
-	struct kxs_txn *e = kxs_txn_lookup(tx, path, len);
+	struct kxs_txn *e = kxs_txn_find(tx, w);
 
 	if (e)
 		return e;
 	/* Its records are the kernel memory a guest's transaction holds. */
 	if (tx->max_nodes && tx->nr_nodes >= tx->max_nodes)
 		return ERR_PTR(-ENOSPC);
-	e = kxs_txn_insert(tx, path, len);
+	e = kxs_txn_insert(tx, w);
 	if (!e)
 		return ERR_PTR(-ENOMEM);
 	if (hidden == KXS_HIDDEN_UNKNOWN)
-		hidden = kxs_txn_hidden_from(tx, path, len);
-	if (hidden < len)
+		hidden = kxs_txn_hidden_from(tx, w->path, w->len);
+	if (hidden < w->len)
 		return e;
 	kxs_store_observe(tx->store, e->path, &e->data, &e->dgen,
 			  &e->ogen, &e->clen);
 	e->flags |= KXS_TXN_OBSERVED;
 	return e;
+}
+
+static struct kxs_txn *kxs_txn_get_below(struct kxs_tx *tx, const char *path,
+					 size_t len, size_t hidden)
+{
+	struct kxs_txn_walk w;
+
+	kxs_txn_walk_at(&w, path, len, len, kxs_txn_hash(path, len));
+	return kxs_txn_get_at(tx, &w, hidden);
 }
 
 static struct kxs_txn *kxs_txn_get(struct kxs_tx *tx, const char *path,
@@ -458,7 +602,8 @@ static size_t kxs_parent_len(const char *path, size_t len)
  */
 static struct kxs_txn *kxs_txn_nearest(struct kxs_tx *tx, const char *path)
 {
-	size_t full = strlen(path), len = full, child, hidden, live;
+	size_t full = strlen(path), len = 1, child = 0, hidden, live;
+	struct kxs_txn_walk w;
 	struct kxs_txn *e, *anc;
 
 	/*
@@ -470,16 +615,20 @@ static struct kxs_txn *kxs_txn_nearest(struct kxs_tx *tx, const char *path)
 	 * Find the ancestor without recording the missing levels below it
 	 * (a path has up to 1500): only it and the first missing level
 	 * decide the answer, and a deeper level cannot appear unless that
-	 * one does, which its record sees at commit.
+	 * one does, which its record sees at commit.  Top down, in one
+	 * pass: the deepest level present is the answer.
 	 */
 	live = kxs_store_live_prefix(tx->store, path);
-	do {
-		child = len;
-		len = kxs_parent_len(path, len);
-		e = kxs_txn_lookup(tx, path, len);
-		if (e ? !!e->data : hidden >= len && len <= live)
+	kxs_txn_walk_start(&w, path, full);
+	while (kxs_txn_walk_down(&w)) {
+		if (child <= len)
+			child = w.len;
+		if (w.len == full)
 			break;
-	} while (len > 1);
+		e = kxs_txn_find(tx, &w);
+		if (e ? !!e->data : hidden >= w.len && w.len <= live)
+			len = w.len;
+	}
 	anc = kxs_txn_get_below(tx, path, len, hidden);
 	if (IS_ERR(anc) || !anc->data)
 		goto raced;
@@ -567,36 +716,15 @@ static size_t kxs_txn_children_len(const struct kxs_txn *e)
 static struct kxs_txn *kxs_txn_lower_bound(struct kxs_tx *tx,
 					   const char *path, size_t len)
 {
-	struct rb_node *rb = tx->nodes.rb_node;
-	struct kxs_txn *best = NULL;
-
-	while (rb) {
-		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
-		int r = strncmp(path, e->path, len);
-
-		if (!r && e->path[len])
-			r = -1;
-		if (r <= 0) {
-			best = e;
-			rb = rb->rb_left;
-		} else {
-			rb = rb->rb_right;
-		}
-	}
-	return best;
+	return kxs_txn_of(kxs_path_bound(&tx->nodes, KXS_TXN_PATH_OFF, path,
+					 len, false));
 }
 
 static struct kxs_txn *kxs_txn_next(struct kxs_txn *e)
 {
-	struct rb_node *rb = rb_next(&e->node);
-
-	return rb ? rb_entry(rb, struct kxs_txn, node) : NULL;
+	return kxs_txn_of(rb_next(&e->node));
 }
 
-/*
- * The next record of a child of the node whose path, with its '/', is
- * the @plen bytes at @prefix, from @o on; sets *@name to its name.
- */
 /*
  * The first record after every one whose path starts with the @len bytes
  * at @prefix (all of those are adjacent in the order).
@@ -604,34 +732,23 @@ static struct kxs_txn *kxs_txn_next(struct kxs_txn *e)
 static struct kxs_txn *kxs_txn_after_prefix(struct kxs_tx *tx,
 					    const char *prefix, size_t len)
 {
-	struct rb_node *rb = tx->nodes.rb_node;
-	struct kxs_txn *best = NULL;
-
-	while (rb) {
-		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
-
-		if (strncmp(prefix, e->path, len) < 0) {
-			best = e;
-			rb = rb->rb_left;
-		} else {
-			rb = rb->rb_right;
-		}
-	}
-	return best;
+	return kxs_txn_of(kxs_path_bound(&tx->nodes, KXS_TXN_PATH_OFF, prefix,
+					 len, true));
 }
 
 /*
  * From @o on, the next record of a child of the node whose path and '/'
- * are the @plen bytes at @prefix.  The records below a child are skipped
- * with one search each, not walked: a checkpoint asks this for every node
- * of a chain 1500 deep.
+ * are the @plen bytes at @prefix; @end is the first record after those
+ * that start so.  The records below a child are skipped with one search
+ * each, not walked: a checkpoint asks this for every node of a chain
+ * 1500 deep.
  */
 static struct kxs_txn *kxs_txn_next_child(struct kxs_tx *tx,
 					  struct kxs_txn *o,
-					  const char *prefix, size_t plen,
+					  struct kxs_txn *end, size_t plen,
 					  const char **name)
 {
-	while (o && !strncmp(o->path, prefix, plen)) {
+	while (o && o != end) {
 		const char *rel = o->path + plen;
 		const char *slash = strchr(rel, '/');
 
@@ -660,7 +777,7 @@ static int kxs_txn_merge(struct kxs_tx *tx, const char *path,
 {
 	size_t elen = strlen(path), plen, off = 0, boff = 0, room;
 	const char *oname = NULL;
-	struct kxs_txn *first, *o;
+	struct kxs_txn *first, *end, *o;
 	char *buf, *prefix;
 
 	/* "<path>/", or "/" for the root. */
@@ -673,10 +790,11 @@ static int kxs_txn_merge(struct kxs_tx *tx, const char *path,
 		prefix[plen++] = '/';
 	prefix[plen] = '\0';
 	first = kxs_txn_lower_bound(tx, prefix, plen);
+	end = kxs_txn_after_prefix(tx, prefix, plen);
 
 	room = blen + 1;
-	for (o = kxs_txn_next_child(tx, first, prefix, plen, &oname); o;
-	     o = kxs_txn_next_child(tx, kxs_txn_next(o), prefix, plen, &oname))
+	for (o = kxs_txn_next_child(tx, first, end, plen, &oname); o;
+	     o = kxs_txn_next_child(tx, kxs_txn_next(o), end, plen, &oname))
 		room += strlen(oname) + 1;
 	buf = kvmalloc(room, GFP_KERNEL);
 	if (!buf) {
@@ -684,7 +802,7 @@ static int kxs_txn_merge(struct kxs_tx *tx, const char *path,
 		return -ENOMEM;
 	}
 
-	o = kxs_txn_next_child(tx, first, prefix, plen, &oname);
+	o = kxs_txn_next_child(tx, first, end, plen, &oname);
 	while (o || boff < blen) {
 		const char *bname = boff < blen ? base + boff : NULL;
 		int r = !o ? -1 : !bname ? 1 : strcmp(bname, oname);
@@ -705,8 +823,8 @@ static int kxs_txn_merge(struct kxs_tx *tx, const char *path,
 			off += n;
 		}
 		if (r >= 0)
-			o = kxs_txn_next_child(tx, kxs_txn_next(o), prefix,
-					       plen, &oname);
+			o = kxs_txn_next_child(tx, kxs_txn_next(o), end, plen,
+					       &oname);
 	}
 	kfree(prefix);
 	*out = buf;
@@ -842,22 +960,26 @@ static unsigned long kxs_tx_owned(struct kxs_tx *tx, u16 domid)
  * present ancestor; the last gets @value.  All or nothing.
  */
 static int kxs_tx_create(struct kxs_tx *tx, const struct kxs_caller *c,
-			 const char *path, const void *value, size_t vlen)
+			 const char *path, struct kxs_txn *anc,
+			 const void *value, size_t vlen)
 {
-	struct kxs_txn *anc = kxs_txn_nearest(tx, path), *e;
+	struct kxs_txn *e;
 	size_t alen, len = strlen(path), pos, count = 0, i, size;
 	size_t chain_hidden = KXS_HIDDEN_UNKNOWN;
+	struct kxs_txn_walk w;
 	struct kxs_txn **chain;
 	struct kxs_data **data;
 	u16 owner;
 	int ret;
 
+	if (!anc || !anc->data)
+		anc = kxs_txn_nearest(tx, path);
 	if (IS_ERR(anc))
 		return PTR_ERR(anc);
 	if (!(kxs_txn_access(c, anc) & KXS_PERM_WRITE))
 		return -EACCES;
 	owner = c->priv ? anc->data->perms[0].domid : c->domid;
-	alen = strlen(anc->path);
+	alen = anc->len;
 	for (pos = alen + (alen > 1 ? 1 : 0); pos <= len; pos++)
 		count += pos == len || path[pos] == '/';
 	pos = alen + (alen > 1 ? 1 : 0);
@@ -876,32 +998,36 @@ static int kxs_tx_create(struct kxs_tx *tx, const struct kxs_caller *c,
 	if (!chain || !data)
 		goto out;
 	/* Records and data for each new node, before changing any. */
-	for (i = 0, pos = alen + (alen > 1 ? 1 : 0); i < count; i++) {
-		size_t end = pos + strcspn(path + pos, "/");
-		bool last = end == len;
-		size_t next = last ? 0 : strcspn(path + end + 1, "/") + 1;
+	kxs_txn_walk_at(&w, path, len, alen, anc->hash);
+	for (i = 0; i < count; i++) {
+		bool last;
+		size_t next;
 
+		ret = -EIO;
+		if (WARN_ON_ONCE(!kxs_txn_walk_down(&w)))
+			goto out;
+		last = w.len == len;
+		next = last ? 0 : strcspn(path + w.len + 1, "/") + 1;
 		ret = -ENOSPC;
 		size = kxs_node_quota_size(anc->data->nr_perms,
 					   last ? vlen : 0, next);
 		if (kxs_node_too_big(c, size))
 			goto out;
 		/* Below the first new node, every level is hidden by it. */
-		e = kxs_txn_get_below(tx, path, end, i ? chain_hidden :
-						       KXS_HIDDEN_UNKNOWN);
+		e = kxs_txn_get_at(tx, &w, i ? chain_hidden :
+					       KXS_HIDDEN_UNKNOWN);
 		ret = PTR_ERR_OR_ZERO(e);
 		if (ret)
 			goto out;
 		chain[i] = e;
 		if (!i)
-			chain_hidden = end;
+			chain_hidden = w.len;
 		ret = -ENOMEM;
 		data[i] = kxs_txn_child_data(anc->data, owner,
 					     last ? value : NULL,
 					     last ? vlen : 0);
 		if (!data[i])
 			goto out;
-		pos = end + 1;
 	}
 	anc->cdelta += strlen(strrchr(chain[0]->path, '/') + 1) + 1;
 	anc->changes++;
@@ -936,7 +1062,7 @@ int kxs_tx_write(struct kxs_tx *tx, const struct kxs_caller *c,
 	if (IS_ERR(e))
 		return PTR_ERR(e);
 	if (!e->data)
-		return kxs_tx_create(tx, c, path, value, len);
+		return kxs_tx_create(tx, c, path, NULL, value, len);
 	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
 		return -EACCES;
 	if (kxs_node_too_big(c, kxs_node_quota_size(e->data->nr_perms, len,
@@ -960,43 +1086,27 @@ int kxs_tx_mkdir(struct kxs_tx *tx, const struct kxs_caller *c,
 		return PTR_ERR(e);
 	if (e->data)
 		return kxs_txn_access(c, e) & KXS_PERM_WRITE ? 0 : -EACCES;
-	ret = kxs_tx_create(tx, c, path, NULL, 0);
+	ret = kxs_tx_create(tx, c, path, NULL, NULL, 0);
 	return ret ? ret : 1;
 }
 
 /*
- * Remove @path and its subtree from the view.  *@perms (to kfree()) gets
- * the removed node's permissions, for watches, or NULL when there was no
- * node (not an error when its parent is there).
+ * Remove the node of record @e (present in the view) and its subtree;
+ * @parent is its parent's record.  As kxs_tx_rm().
  */
-int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
-	      const char *path, struct kxs_perm **perms, unsigned int *nr)
+static int kxs_txn_rm(struct kxs_tx *tx, const struct kxs_caller *c,
+		      struct kxs_txn *e, struct kxs_txn *parent,
+		      struct kxs_perm **perms, unsigned int *nr)
 {
-	size_t len = strlen(path), plen = kxs_parent_len(path, len);
-	struct kxs_txn *e, *parent, *o;
+	const char *path = e->path;
+	size_t len = e->len, plen = parent->len;
 	unsigned long live = 0, made = 0;
-	int ret;
+	struct kxs_txn *o;
 
-	*perms = NULL;
-	e = kxs_txn_get(tx, path, len);
-	if (IS_ERR(e))
-		return PTR_ERR(e);
-	if (!e->data) {
-		ret = kxs_txn_missing(tx, c, path, KXS_PERM_WRITE);
-		if (ret != -ENOENT)
-			return ret;
-		parent = kxs_txn_get(tx, path, plen);
-		if (IS_ERR(parent))
-			return PTR_ERR(parent);
-		return parent->data ? 0 : -ENOENT;
-	}
 	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
 		return -EACCES;
 	if (len == 1)
 		return -EINVAL;
-	parent = kxs_txn_get(tx, path, plen);
-	if (IS_ERR(parent))
-		return PTR_ERR(parent);
 	*nr = e->data->nr_perms;
 	*perms = kmemdup(e->data->perms, *nr * sizeof(**perms), GFP_KERNEL);
 	if (!*perms)
@@ -1032,6 +1142,91 @@ int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 	parent->cdelta -= len - plen - (plen > 1) + 1;
 	parent->changes++;
 	return 0;
+}
+
+/*
+ * Remove @path and its subtree from the view.  *@perms (to kfree()) gets
+ * the removed node's permissions, for watches, or NULL when there was no
+ * node (not an error when its parent is there).
+ */
+int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
+	      const char *path, struct kxs_perm **perms, unsigned int *nr)
+{
+	size_t len = strlen(path), plen = kxs_parent_len(path, len);
+	struct kxs_txn *e, *parent;
+	int ret;
+
+	*perms = NULL;
+	e = kxs_txn_get(tx, path, len);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	if (!e->data) {
+		ret = kxs_txn_missing(tx, c, path, KXS_PERM_WRITE);
+		if (ret != -ENOENT)
+			return ret;
+		parent = kxs_txn_get(tx, path, plen);
+		if (IS_ERR(parent))
+			return PTR_ERR(parent);
+		return parent->data ? 0 : -ENOENT;
+	}
+	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
+		return -EACCES;
+	if (len == 1)
+		return -EINVAL;
+	parent = kxs_txn_get(tx, path, plen);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	return kxs_txn_rm(tx, c, e, parent, perms, nr);
+}
+
+/* The record of a node of a walk, made on the first access. */
+static struct kxs_txn *kxs_txn_get_walked(struct kxs_tx *tx,
+					  const struct kxs_tx_at *at)
+{
+	struct kxs_txn_walk w;
+
+	kxs_txn_walk_at(&w, at->path, at->len, at->len, at->hash);
+	return kxs_txn_get_at(tx, &w, at->wiped ? 0 : SIZE_MAX);
+}
+
+/* The record of the parent of a node of a walk (not the root). */
+static struct kxs_txn *kxs_txn_get_walked_parent(struct kxs_tx *tx,
+						 const struct kxs_tx_at *at)
+{
+	struct kxs_txn_walk w;
+
+	kxs_txn_walk_at(&w, at->path, at->len, at->plen, at->phash);
+	return kxs_txn_get_at(tx, &w, KXS_HIDDEN_UNKNOWN);
+}
+
+/**
+ * kxs_tx_rm_at() - kxs_tx_rm() of a node of a walk, present in the view
+ * @tx: the transaction
+ * @c: the caller
+ * @at: the node (not the root)
+ * @perms: as kxs_tx_rm()
+ * @nr: as kxs_tx_rm()
+ *
+ * Return: as kxs_tx_rm().
+ */
+int kxs_tx_rm_at(struct kxs_tx *tx, const struct kxs_caller *c,
+		 const struct kxs_tx_at *at, struct kxs_perm **perms,
+		 unsigned int *nr)
+{
+	struct kxs_txn *e, *parent;
+
+	*perms = NULL;
+	if (!at->plen)
+		return -EINVAL;
+	e = kxs_txn_get_walked(tx, at);
+	if (IS_ERR(e) || !e->data)
+		return kxs_tx_rm(tx, c, at->path, perms, nr);
+	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
+		return -EACCES;
+	parent = kxs_txn_get_walked_parent(tx, at);
+	if (IS_ERR(parent))
+		return PTR_ERR(parent);
+	return kxs_txn_rm(tx, c, e, parent, perms, nr);
 }
 
 int kxs_tx_set_perms(struct kxs_tx *tx, const struct kxs_caller *c,
@@ -1083,12 +1278,15 @@ struct kxs_tx *kxs_tx_new(struct kxs_store *s, struct kxs_domains *d,
 
 	if (!tx)
 		return NULL;
+	if (kxs_tx_records_init(tx)) {
+		kfree(tx);
+		return NULL;
+	}
 	kxs_stat_inc(KXS_STAT_TXS);
 	INIT_LIST_HEAD(&tx->ctx_link);
 	tx->store = s;
 	tx->doms = d;
 	tx->domid = domid;
-	tx->nodes = RB_ROOT;
 	tx->events = RB_ROOT;
 	return tx;
 }
@@ -1163,36 +1361,93 @@ void kxs_tx_free_parked(struct kxs_domains *d, int domid)
 }
 
 /**
+ * kxs_tx_at_root() - start a walk down a transaction's view
+ * @at: set to the root
+ * @path: a buffer holding "/", where the walk writes its paths
+ */
+void kxs_tx_at_root(struct kxs_tx_at *at, const char *path)
+{
+	*at = (struct kxs_tx_at){ .path = path, .len = 1 };
+}
+
+/**
+ * kxs_tx_at_child() - go from a node of a walk to one of its children
+ * @tx: the transaction
+ * @parent: the node
+ * @len: the child's path length: parent->path now holds the child's
+ *	path, the parent's followed by "/" and a name
+ * @at: set to the child
+ */
+void kxs_tx_at_child(struct kxs_tx *tx, const struct kxs_tx_at *parent,
+		     size_t len, struct kxs_tx_at *at)
+{
+	struct kxs_txn_walk w;
+	struct kxs_txn *pe;
+
+	kxs_txn_walk_at(&w, parent->path, len, parent->len, parent->hash);
+	pe = kxs_txn_find(tx, &w);
+	at->path = parent->path;
+	at->plen = parent->len;
+	at->phash = parent->hash;
+	at->wiped = parent->wiped || (pe && kxs_txn_hides_below(pe));
+	if (WARN_ON_ONCE(!kxs_txn_walk_down(&w) || w.len != len)) {
+		/* Not a child: asked in full. */
+		at->plen = kxs_parent_len(at->path, len);
+		at->phash = kxs_txn_hash(at->path, at->plen);
+		at->wiped = kxs_txn_hidden_from(tx, at->path, len) < len;
+		w.hash = kxs_txn_hash(at->path, len);
+	}
+	at->len = len;
+	at->hash = w.hash;
+}
+
+/**
  * kxs_tx_put_node() - make a node of the view exactly so
  * @tx: the transaction
  * @c: a privileged caller acting for the transaction's domain (its
  *	count of owned nodes follows the owners set here)
- * @path: canonical path, whose parent is in the view
+ * @at: the node, a walk's, whose parent is in the view
  * @value: the value
  * @len: its length
- * @perms: the permissions
+ * @perms: the permissions, or NULL: if the node is missing, made as a
+ *	write of @value would make it, else left so
  * @nr: their number, at least one
+ * @written: record the node as written even if it is so already (its
+ *	commit then reports it)
  *
  * Return: 1 if the view changed, 0 if the node was so already, or a
  * negative errno (the transaction is then to be discarded).
  */
 int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
-		    const char *path, const void *value, size_t len,
-		    const struct kxs_perm *perms, unsigned int nr)
+		    const struct kxs_tx_at *at, const void *value, size_t len,
+		    const struct kxs_perm *perms, unsigned int nr,
+		    bool written)
 {
-	struct kxs_txn *e = kxs_txn_get(tx, path, strlen(path));
+	struct kxs_txn *e = kxs_txn_get_walked(tx, at), *parent = NULL;
 	struct kxs_data *d;
 	u16 old;
 	int ret;
 
 	if (IS_ERR(e))
 		return PTR_ERR(e);
-	if (e->data && kxs_data_is(e->data, value, len, perms, nr))
+	if (!perms && e->data)
 		return 0;
+	if (e->data && kxs_data_is(e->data, value, len, perms, nr)) {
+		if (written) {
+			refcount_inc(&e->data->ref);
+			kxs_txn_set(e, e->data);
+		}
+		return 0;
+	}
 	if (!e->data) {
-		ret = kxs_tx_create(tx, c, path, value, len);
-		if (ret)
-			return ret;
+		if (at->plen) {
+			parent = kxs_txn_get_walked_parent(tx, at);
+			if (IS_ERR(parent))
+				return PTR_ERR(parent);
+		}
+		ret = kxs_tx_create(tx, c, at->path, parent, value, len);
+		if (ret || !perms)
+			return ret ? ret : 1;
 	}
 	old = e->data->perms[0].domid;
 	d = kxs_data_new(perms, nr, value, len);
@@ -1206,7 +1461,7 @@ int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
 /**
  * kxs_tx_view_data() - a node's data in the transaction's view
  * @tx: the transaction
- * @path: canonical path
+ * @at: the node, a walk's
  *
  * Records nothing: the transaction's commit depends on no more than it
  * did before.
@@ -1214,28 +1469,32 @@ int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
  * Return: a reference to the data (kxs_data_put() it), NULL if the node
  * is not in the view.
  */
-struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx, const char *path)
+struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx,
+				  const struct kxs_tx_at *at)
 {
-	struct kxs_txn *e = kxs_txn_lookup(tx, path, strlen(path));
+	struct kxs_txn_walk w;
+	struct kxs_txn *e;
 	struct kxs_data *d;
 	u64 dgen, gen;
 	u32 clen;
 
+	kxs_txn_walk_at(&w, at->path, at->len, at->len, at->hash);
+	e = kxs_txn_find(tx, &w);
 	if (e) {
 		if (e->data)
 			refcount_inc(&e->data->ref);
 		return e->data;
 	}
-	if (kxs_txn_wiped_above(tx, path))
+	if (at->wiped)
 		return NULL;
-	kxs_store_observe(tx->store, path, &d, &dgen, &gen, &clen);
+	kxs_store_observe(tx->store, at->path, &d, &dgen, &gen, &clen);
 	return d;
 }
 
 /**
  * kxs_tx_view_children() - a node's child names in the view
  * @tx: the transaction
- * @path: canonical path of a node in the view
+ * @at: a node of a walk, in the view
  * @names: set to the names, sorted (kvfree() them)
  * @len: set to their size
  *
@@ -1243,15 +1502,19 @@ struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx, const char *path)
  *
  * Return: 0 or -ENOMEM.
  */
-int kxs_tx_view_children(struct kxs_tx *tx, const char *path, char **names,
-			 size_t *len)
+int kxs_tx_view_children(struct kxs_tx *tx, const struct kxs_tx_at *at,
+			 char **names, size_t *len)
 {
-	struct kxs_txn *e = kxs_txn_lookup(tx, path, strlen(path));
+	const char *path = at->path;
+	struct kxs_txn_walk w;
+	struct kxs_txn *e;
 	char *live = NULL;
 	u32 llen = 0;
 	u64 gen;
 	int ret;
 
+	kxs_txn_walk_at(&w, path, at->len, at->len, at->hash);
+	e = kxs_txn_find(tx, &w);
 	if (e && (e->flags & KXS_TXN_FRESH))
 		return kxs_txn_merge(tx, path, NULL, 0, names, len);
 	if (e && (e->flags & KXS_TXN_LISTED))
@@ -1265,29 +1528,24 @@ int kxs_tx_view_children(struct kxs_tx *tx, const char *path, char **names,
 	return ret;
 }
 
+/* Where an event's path is, from its link in kxs_tx.events. */
+#define KXS_TX_EVENT_PATH_OFF \
+	(offsetof(struct kxs_tx_event, path) - \
+	 offsetof(struct kxs_tx_event, node))
+
+static struct kxs_tx_event *kxs_tx_event_of(struct rb_node *rb)
+{
+	return rb ? rb_entry(rb, struct kxs_tx_event, node) : NULL;
+}
+
 /* The first event whose path is at or after the @len bytes at @path. */
 static struct kxs_tx_event *kxs_tx_event_lower_bound(struct kxs_tx *tx,
 						     const char *path,
 						     size_t len)
 {
-	struct rb_node *rb = tx->events.rb_node;
-	struct kxs_tx_event *best = NULL;
-
-	while (rb) {
-		struct kxs_tx_event *ev = rb_entry(rb, struct kxs_tx_event,
-						   node);
-		int r = strncmp(path, ev->path, len);
-
-		if (!r && ev->path[len])
-			r = -1;
-		if (r <= 0) {
-			best = ev;
-			rb = rb->rb_left;
-		} else {
-			rb = rb->rb_right;
-		}
-	}
-	return best;
+	return kxs_tx_event_of(kxs_path_bound(&tx->events,
+					      KXS_TX_EVENT_PATH_OFF, path,
+					      len, false));
 }
 
 /* The first event after every one whose path starts with @len bytes. */
@@ -1295,27 +1553,15 @@ static struct kxs_tx_event *kxs_tx_event_after_prefix(struct kxs_tx *tx,
 						      const char *prefix,
 						      size_t len)
 {
-	struct rb_node *rb = tx->events.rb_node;
-	struct kxs_tx_event *best = NULL;
-
-	while (rb) {
-		struct kxs_tx_event *ev = rb_entry(rb, struct kxs_tx_event,
-						   node);
-
-		if (strncmp(prefix, ev->path, len) < 0) {
-			best = ev;
-			rb = rb->rb_left;
-		} else {
-			rb = rb->rb_right;
-		}
-	}
-	return best;
+	return kxs_tx_event_of(kxs_path_bound(&tx->events,
+					      KXS_TX_EVENT_PATH_OFF, prefix,
+					      len, true));
 }
 
 /**
  * kxs_tx_view_removed() - children of a node the transaction removed
  * @tx: the transaction
- * @path: canonical path of a node in the view
+ * @at: a node of a walk, in the view
  * @names: set to their names, sorted (kvfree() them)
  * @len: set to their size
  *
@@ -1324,11 +1570,13 @@ static struct kxs_tx_event *kxs_tx_event_after_prefix(struct kxs_tx *tx,
  *
  * Return: 0 or -ENOMEM.
  */
-int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
-			size_t *len)
+int kxs_tx_view_removed(struct kxs_tx *tx, const struct kxs_tx_at *at,
+			char **names, size_t *len)
 {
-	size_t plen = strlen(path), room = 1, off = 0, pass;
-	struct kxs_tx_event *first, *ev, *next;
+	size_t plen = at->len, room = 1, off = 0, pass;
+	struct kxs_tx_event *first, *end, *ev, *next;
+	const char *path = at->path;
+	struct kxs_txn_walk w;
 	struct kxs_txn *e;
 	struct rb_node *rb;
 	char *buf = NULL;
@@ -1336,8 +1584,10 @@ int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
 	if (plen == 1)
 		plen = 0;
 	first = kxs_tx_event_lower_bound(tx, path, plen);
+	/* The events from the first to @end all start with @path. */
+	end = kxs_tx_event_after_prefix(tx, path, plen);
 	for (pass = 0; pass < 2; pass++) {
-		for (ev = first; ev && !strncmp(ev->path, path, plen);
+		for (ev = first; ev && ev != end;
 		     ev = rb ? rb_entry(rb, struct kxs_tx_event, node) : NULL) {
 			const char *name = ev->path + plen + 1;
 			const char *slash = NULL;
@@ -1356,7 +1606,9 @@ int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
 			if (!ev->rm || ev->path[plen] != '/')
 				continue;
 			/* Made again after the removal: in the view. */
-			e = kxs_txn_lookup(tx, ev->path, strlen(ev->path));
+			kxs_txn_walk_at(&w, ev->path, plen + 1 + strlen(name),
+					at->len, at->hash);
+			e = kxs_txn_walk_down(&w) ? kxs_txn_find(tx, &w) : NULL;
 			if (e && e->data)
 				continue;
 			if (buf)
@@ -1415,9 +1667,43 @@ const struct kxs_perm *kxs_tx_view_removed_perms(struct kxs_tx *tx,
 }
 
 /**
+ * kxs_tx_view_begin() - compare the transaction's records with the live
+ * tree, for kxs_tx_view_differs()
+ * @tx: the transaction
+ *
+ * Each record is compared once, not once per level above it: a
+ * checkpoint asks kxs_tx_view_differs() at every level of a chain up to
+ * 1500 deep.
+ *
+ * Context: requests held off (the domain table's quiesce lock) until
+ * the last kxs_tx_view_differs() for @tx: the live tree stays so.
+ */
+void kxs_tx_view_begin(struct kxs_tx *tx)
+{
+	struct rb_node *rb;
+
+	for (rb = rb_first(&tx->nodes); rb; rb = rb_next(rb)) {
+		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
+		struct kxs_data *d;
+		u64 dgen, gen;
+		u32 clen;
+
+		e->flags &= ~KXS_TXN_STALE;
+		if (!(e->flags & KXS_TXN_OBSERVED))
+			continue;
+		kxs_store_observe(tx->store, e->path, &d, &dgen, &gen, &clen);
+		kxs_data_put(d);
+		if (dgen != e->dgen ||
+		    ((e->flags & KXS_TXN_LISTED) && gen != e->cgen))
+			e->flags |= KXS_TXN_STALE;
+		cond_resched();
+	}
+}
+
+/**
  * kxs_tx_view_differs() - does the view differ from the live tree at or
  * below @path?
- * @tx: the transaction
+ * @tx: the transaction, after kxs_tx_view_begin()
  * @path: canonical path
  *
  * Return: true if the transaction changed something there, or saw
@@ -1426,27 +1712,17 @@ const struct kxs_perm *kxs_tx_view_removed_perms(struct kxs_tx *tx,
 bool kxs_tx_view_differs(struct kxs_tx *tx, const char *path)
 {
 	size_t len = strlen(path);
-	struct kxs_txn *e;
+	struct kxs_txn *e, *end;
 
 	if (len == 1)
 		len = 0;
-	for (e = kxs_txn_lower_bound(tx, path, len);
-	     e && !strncmp(e->path, path, len); e = kxs_txn_next(e)) {
-		struct kxs_data *d;
-		u64 dgen, gen;
-		u32 clen;
-
+	/* The records from the first to @end all start with @path. */
+	end = kxs_txn_after_prefix(tx, path, len);
+	for (e = kxs_txn_lower_bound(tx, path, len); e && e != end;
+	     e = kxs_txn_next(e)) {
 		if (e->path[len] && e->path[len] != '/')
 			continue;
-		if (e->flags & KXS_TXN_WRITTEN)
-			return true;
-		if (!(e->flags & KXS_TXN_OBSERVED))
-			continue;
-		kxs_store_observe(tx->store, e->path, &d, &dgen, &gen, &clen);
-		kxs_data_put(d);
-		if (dgen != e->dgen)
-			return true;
-		if ((e->flags & KXS_TXN_LISTED) && gen != e->cgen)
+		if (e->flags & (KXS_TXN_WRITTEN | KXS_TXN_STALE))
 			return true;
 	}
 	return false;

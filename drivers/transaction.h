@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 
 #include "perms.h"
@@ -25,10 +26,14 @@ struct kxs_watch_plan;
 #define KXS_TXN_WRITTEN		0x04	/* @data (or its absence) is to apply */
 #define KXS_TXN_FRESH		0x08	/* made by it: no live children */
 #define KXS_TXN_SUBTREE		0x10	/* removed by it: @ogen is checked */
+#define KXS_TXN_STALE		0x20	/* see kxs_tx_view_begin() */
 
 /**
  * struct kxs_txn - what a transaction knows of one path
  * @node: link in kxs_tx.nodes, ordered by @path
+ * @index_node: link in kxs_tx.index, by @hash
+ * @hash: kxs_txn_hash() of @path
+ * @len: length of @path
  * @flags: KXS_TXN_*
  * @dgen: with OBSERVED, the live node's data generation at the first
  *	access, 0 if there was no node: the commit fails if it differs
@@ -50,6 +55,9 @@ struct kxs_watch_plan;
  */
 struct kxs_txn {
 	struct rb_node node;
+	struct rhash_head index_node;
+	u64 hash;
+	u32 len;
 	unsigned int flags;
 	u64 dgen;
 	u64 cgen;
@@ -79,6 +87,7 @@ struct kxs_txn {
  *	race before the checkpoint)
  * @id: its id, unique among live transactions, never 0 or 1
  * @nodes: what it touched (struct kxs_txn by path)
+ * @index: the same records by hash of their path
  * @nr_nodes: entries in @nodes
  * @max_nodes: the domain's transaction-nodes quota when it started, 0
  *	for none: touching one path more is ENOSPC
@@ -96,6 +105,7 @@ struct kxs_tx {
 	bool doomed;
 	u32 id;
 	struct rb_root nodes;
+	struct rhashtable index;
 	unsigned long nr_nodes;
 	unsigned long max_nodes;
 	long owned_delta;
@@ -118,6 +128,28 @@ struct kxs_tx_event {
 	struct kxs_perm *perms;
 	struct kxs_watch_plan *plan;
 	char path[];
+};
+
+/**
+ * struct kxs_tx_at - a node of a walk down a transaction's view
+ * @path: its path, canonical, in a buffer that starts with its parent's
+ * @len: the path's length
+ * @hash: the path's hash (transaction.c)
+ * @plen: the parent's path length, 0 for the root
+ * @phash: the parent's hash
+ * @wiped: kxs_txn_wiped_above() of the path
+ *
+ * A walk from nodes to their children (checkpoint, restore) asks about
+ * each with what it learnt at its parent: a node then costs its name,
+ * not its whole path (up to 1500 components).
+ */
+struct kxs_tx_at {
+	const char *path;
+	size_t len;
+	u64 hash;
+	size_t plen;
+	u64 phash;
+	bool wiped;
 };
 
 void kxs_tx_init(struct kxs_ctx *ctx);
@@ -155,23 +187,31 @@ int kxs_tx_commit_detached(struct kxs_tx *tx);
 int kxs_tx_park(struct kxs_tx *tx, u32 id);
 void kxs_tx_free_parked(struct kxs_domains *d, int domid);
 int kxs_tx_put_node(struct kxs_tx *tx, const struct kxs_caller *c,
-		    const char *path, const void *value, size_t len,
-		    const struct kxs_perm *perms, unsigned int nr);
+		    const struct kxs_tx_at *at, const void *value, size_t len,
+		    const struct kxs_perm *perms, unsigned int nr,
+		    bool written);
+
+void kxs_tx_at_root(struct kxs_tx_at *at, const char *path);
+void kxs_tx_at_child(struct kxs_tx *tx, const struct kxs_tx_at *parent,
+		     size_t len, struct kxs_tx_at *at);
+int kxs_tx_rm_at(struct kxs_tx *tx, const struct kxs_caller *c,
+		 const struct kxs_tx_at *at, struct kxs_perm **perms,
+		 unsigned int *nr);
 
 /* The transaction's view, read without recording anything (checkpoint). */
-struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx, const char *path);
-int kxs_tx_view_children(struct kxs_tx *tx, const char *path, char **names,
-			 size_t *len);
-int kxs_tx_view_removed(struct kxs_tx *tx, const char *path, char **names,
-			size_t *len);
+void kxs_tx_view_begin(struct kxs_tx *tx);
+struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx,
+				  const struct kxs_tx_at *at);
+int kxs_tx_view_children(struct kxs_tx *tx, const struct kxs_tx_at *at,
+			 char **names, size_t *len);
+int kxs_tx_view_removed(struct kxs_tx *tx, const struct kxs_tx_at *at,
+			char **names, size_t *len);
 bool kxs_tx_view_differs(struct kxs_tx *tx, const char *path);
 bool kxs_tx_view_changed(struct kxs_tx *tx, const char *path);
 const struct kxs_perm *kxs_tx_view_removed_perms(struct kxs_tx *tx,
 						 const char *path,
 						 unsigned int *nr);
 
-struct kxs_txn *kxs_txn_lookup(struct kxs_tx *tx, const char *path,
-			       size_t len);
 bool kxs_txn_wiped_above(struct kxs_tx *tx, const char *path);
 
 #endif /* _KXS_TRANSACTION_H */
