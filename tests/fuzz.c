@@ -40,9 +40,9 @@
  * Environment: KXS_FUZZ_SECONDS (default 15), KXS_FUZZ_SEED (default
  * from the clock; printed as "# seed N"), KXS_FUZZ_PROCS (default 4, at
  * most 32), KXS_FUZZ_KINDS (default "write,ioctl,checkpoint": what the
- * processes send), KXS_FUZZ_DEEP (default 0: paths of 40 components
- * at most; 1: also of the ~1500 a path can have, which still hang a
- * transaction's request at times: see Documentation/testing.rst).  Process i draws from
+ * processes send), KXS_FUZZ_DEEP (default 1: paths of as many as the
+ * ~1500 components a path can have among the others; 0: of 40 at most,
+ * many more frames a second).  Process i draws from
  * seed + i; the processes run concurrently, so a seed replays each
  * one's choices, not their interleaving.  The case's timeout
  * (KXS_CASE_TIMEOUT) is raised to the run's length plus a margin; for
@@ -2462,7 +2462,7 @@ int main(int argc, char **argv)
 	cfg.seed = xst_env_ul("KXS_FUZZ_SEED",
 			      (ts.tv_sec * 1000003ULL + ts.tv_nsec / 1000) %
 			      1000000000ULL, 0, ULONG_MAX);
-	cfg.deep = xst_env_ul("KXS_FUZZ_DEEP", 0, 0, ULONG_MAX);
+	cfg.deep = xst_env_ul("KXS_FUZZ_DEEP", 1, 0, ULONG_MAX);
 	cfg.kinds = K_WRITE | K_IOCTL | K_CKPT;
 	if (kinds && *kinds)
 		cfg.kinds = (strstr(kinds, "write") ? K_WRITE : 0) |
