@@ -72,12 +72,7 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 	tx->store = ctx->store;
 	tx->doms = d;
 	tx->domid = ctx->domid;
-	if (kxs_tx_records_init(tx)) {
-		kxs_stat_dec(KXS_STAT_TXS);
-		kfree(tx);
-		ret = -ENOMEM;
-		goto err;
-	}
+	kxs_tx_records_init(tx);
 	if (!c->priv)
 		tx->max_nodes = c->quota[KXS_QUOTA_TX_NODES];
 	tx->events = RB_ROOT;
@@ -889,10 +884,7 @@ struct kxs_tx *kxs_tx_new(struct kxs_store *s, struct kxs_domains *d,
 
 	if (!tx)
 		return NULL;
-	if (kxs_tx_records_init(tx)) {
-		kfree(tx);
-		return NULL;
-	}
+	kxs_tx_records_init(tx);
 	kxs_stat_inc(KXS_STAT_TXS);
 	INIT_LIST_HEAD(&tx->ctx_link);
 	tx->store = s;

@@ -87,7 +87,8 @@ struct kxs_txn {
  *	race before the checkpoint)
  * @id: its id, unique among live transactions, never 0 or 1
  * @nodes: what it touched (struct kxs_txn by path)
- * @index: the same records by hash of their path
+ * @index: the same records by hash of their path, once there are a few
+ * @indexed: @index is made
  * @nr_nodes: entries in @nodes
  * @max_nodes: the domain's transaction-nodes quota when it started, 0
  *	for none: touching one path more is ENOSPC
@@ -106,6 +107,7 @@ struct kxs_tx {
 	u32 id;
 	struct rb_root nodes;
 	struct rhashtable index;
+	bool indexed;
 	unsigned long nr_nodes;
 	unsigned long max_nodes;
 	long owned_delta;

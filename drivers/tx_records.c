@@ -123,11 +123,40 @@ static const struct rhashtable_params kxs_txn_params = {
 };
 
 /* A new transaction's (empty) records.  Return: 0 or -ENOMEM. */
-int kxs_tx_records_init(struct kxs_tx *tx)
+/*
+ * A transaction's hash table is made once it holds this many records:
+ * below that, searching the few records costs less than making and
+ * destroying a table for each transaction.
+ */
+#define KXS_TXN_INDEX_MIN	8
+
+void kxs_tx_records_init(struct kxs_tx *tx)
 {
 	get_random_once(&kxs_txn_key, sizeof(kxs_txn_key));
 	tx->nodes = RB_ROOT;
-	return rhashtable_init(&tx->index, &kxs_txn_params);
+	tx->indexed = false;
+}
+
+/*
+ * Make the hash table of @tx's records.  Without memory for it, the
+ * records are searched as before: slower, never wrong.
+ */
+static void kxs_tx_index_records(struct kxs_tx *tx)
+{
+	struct rb_node *rb;
+
+	if (rhashtable_init(&tx->index, &kxs_txn_params))
+		return;
+	for (rb = rb_first(&tx->nodes); rb; rb = rb_next(rb)) {
+		struct kxs_txn *e = kxs_txn_of(rb);
+
+		if (rhashtable_insert_fast(&tx->index, &e->index_node,
+					   kxs_txn_params)) {
+			rhashtable_destroy(&tx->index);
+			return;
+		}
+	}
+	tx->indexed = true;
 }
 
 static void kxs_txn_free(struct kxs_txn *e)
@@ -146,7 +175,9 @@ void kxs_tx_records_free(struct kxs_tx *tx)
 {
 	struct kxs_txn *e, *tmp;
 
-	rhashtable_destroy(&tx->index);
+	if (tx->indexed)
+		rhashtable_destroy(&tx->index);
+	tx->indexed = false;
 	rbtree_postorder_for_each_entry_safe(e, tmp, &tx->nodes, node)
 		kxs_txn_free(e);
 	tx->nodes = RB_ROOT;
@@ -158,8 +189,14 @@ struct kxs_txn *kxs_txn_find(struct kxs_tx *tx,
 {
 	struct kxs_txn_key k = { .path = w->path, .len = w->len,
 				 .hash = w->hash };
+	struct kxs_txn *e;
 
-	return rhashtable_lookup_fast(&tx->index, &k, kxs_txn_params);
+	if (tx->indexed)
+		return rhashtable_lookup_fast(&tx->index, &k, kxs_txn_params);
+	e = kxs_txn_of(kxs_path_bound(&tx->nodes, KXS_TXN_PATH_OFF, w->path,
+				      w->len, false));
+	return e && e->len == w->len && !memcmp(e->path, w->path, w->len) ?
+	       e : NULL;
 }
 
 /* Is the node absent, or made by the transaction (no live children)? */
@@ -177,7 +214,23 @@ size_t kxs_txn_hidden_from(struct kxs_tx *tx, const char *path,
 			   size_t len)
 {
 	struct kxs_txn_walk w;
+	struct rb_node *rb;
+	size_t found;
 
+	if (!tx->indexed) {
+		/* Few records: ask each whether it is such an ancestor. */
+		found = SIZE_MAX;
+		for (rb = rb_first(&tx->nodes); rb; rb = rb_next(rb)) {
+			struct kxs_txn *e = kxs_txn_of(rb);
+
+			if (e->len < len && e->len < found &&
+			    (path[e->len] == '/' || e->len == 1) &&
+			    !memcmp(e->path, path, e->len) &&
+			    kxs_txn_hides_below(e))
+				found = e->len;
+		}
+		return found;
+	}
 	kxs_txn_walk_start(&w, path, len);
 	while (kxs_txn_walk_down(&w) && w.len < len) {
 		struct kxs_txn *e = kxs_txn_find(tx, &w);
@@ -231,8 +284,8 @@ static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx,
 	e->path[len] = '\0';
 	e->len = len;
 	e->hash = w->hash;
-	if (rhashtable_insert_fast(&tx->index, &e->index_node,
-				   kxs_txn_params)) {
+	if (tx->indexed && rhashtable_insert_fast(&tx->index, &e->index_node,
+						  kxs_txn_params)) {
 		kfree(e);
 		return NULL;
 	}
@@ -240,6 +293,8 @@ static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx,
 	rb_link_node(&e->node, parent, link);
 	rb_insert_color(&e->node, &tx->nodes);
 	tx->nr_nodes++;
+	if (!tx->indexed && tx->nr_nodes == KXS_TXN_INDEX_MIN)
+		kxs_tx_index_records(tx);
 	return e;
 }
 

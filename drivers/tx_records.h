@@ -30,7 +30,7 @@ void kxs_txn_walk_at(struct kxs_txn_walk *w, const char *path,
 		     size_t end, size_t len, u64 hash);
 bool kxs_txn_walk_down(struct kxs_txn_walk *w);
 u64 kxs_txn_hash(const char *path, size_t len);
-int kxs_tx_records_init(struct kxs_tx *tx);
+void kxs_tx_records_init(struct kxs_tx *tx);
 void kxs_tx_records_free(struct kxs_tx *tx);
 struct kxs_txn *kxs_txn_find(struct kxs_tx *tx,
 			     const struct kxs_txn_walk *w);
