@@ -2,15 +2,21 @@
 /*
  * The xenstore tree.
  *
- * Every node keeps its children in an rbtree ordered by name, so a lookup
- * costs O(depth * log(children)) and DIRECTORY lists the children in
- * sorted order.  Readers descend without the store lock under RCU; the
- * locking rule is in store.h and Documentation/design.rst.
+ * Every node keeps its children in an rbtree ordered by name, so that
+ * DIRECTORY lists them in sorted order, and every node but the root is in
+ * the store's hash table by parent and name, so that a lookup costs a
+ * probe per path component, not a descent of each directory (a store of
+ * 100000 nodes has directories of thousands).  Readers look up without
+ * the store lock under RCU; the locking rule is in store.h and
+ * Documentation/design.rst.
  */
 #include <linux/err.h>
+#include <linux/hash.h>
+#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/overflow.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -253,10 +259,86 @@ static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 	n->dgen = 0;
 	n->nr_children = 0;
 	n->children_len = 0;
+	n->unhashed = 0;
+	n->hashed = false;
 	n->namelen = len;
 	memcpy(n->name, name, len);
 	n->name[len] = '\0';
 	return n;
+}
+
+/* A child's key in kxs_store.index. */
+struct kxs_child_key {
+	const struct kxs_node *parent;
+	const char *name;
+	size_t len;
+};
+
+static u32 kxs_child_hash(const struct kxs_node *parent, const char *name,
+			  size_t len, u32 seed)
+{
+	return jhash(name, len, seed ^ hash32_ptr(parent));
+}
+
+static u32 kxs_child_key_hashfn(const void *key, u32 len, u32 seed)
+{
+	const struct kxs_child_key *k = key;
+
+	return kxs_child_hash(k->parent, k->name, k->len, seed);
+}
+
+static u32 kxs_child_obj_hashfn(const void *obj, u32 len, u32 seed)
+{
+	const struct kxs_node *n = obj;
+
+	return kxs_child_hash(n->parent, n->name, n->namelen, seed);
+}
+
+static int kxs_child_obj_cmpfn(struct rhashtable_compare_arg *arg,
+			       const void *obj)
+{
+	const struct kxs_child_key *k = arg->key;
+	const struct kxs_node *n = obj;
+
+	return n->parent != k->parent || n->namelen != k->len ||
+	       memcmp(n->name, k->name, k->len);
+}
+
+static const struct rhashtable_params kxs_child_params = {
+	.head_offset = offsetof(struct kxs_node, index_node),
+	.hashfn = kxs_child_key_hashfn,
+	.obj_hashfn = kxs_child_obj_hashfn,
+	.obj_cmpfn = kxs_child_obj_cmpfn,
+	.automatic_shrinking = true,
+};
+
+/*
+ * Put @n (its parent set, for good) in the index.  An insert can fail
+ * (memory, a chain too long while the table grows): the parent then
+ * counts it, and lookups of its children search its rbtree.  Never
+ * sleeps: a commit links nodes with preemption off.
+ */
+static void kxs_child_hash_add(struct kxs_store *s, struct kxs_node *n)
+{
+	if (!s->index_fails &&
+	    !rhashtable_insert_fast(&s->index, &n->index_node,
+				    kxs_child_params)) {
+		n->hashed = true;
+		return;
+	}
+	WRITE_ONCE(n->parent->unhashed, n->parent->unhashed + 1);
+}
+
+/* Take @n out of the index (or out of its parent's count). */
+static void kxs_child_hash_del(struct kxs_store *s, struct kxs_node *n)
+{
+	if (n->hashed) {
+		rhashtable_remove_fast(&s->index, &n->index_node,
+				       kxs_child_params);
+		n->hashed = false;
+	} else if (n->parent && n->parent->unhashed != KXS_UNHASHED_ALL) {
+		WRITE_ONCE(n->parent->unhashed, n->parent->unhashed - 1);
+	}
 }
 
 /* Free a node (not its data) that was never published to readers. */
@@ -313,16 +395,39 @@ static struct kxs_node *kxs_child_descend_rcu(const struct kxs_node *parent,
 	return NULL;
 }
 
-/* Reader-side child lookup; a miss is trusted only if no writer raced. */
-static struct kxs_node *kxs_child_lookup_rcu(struct kxs_node *parent,
+/* Up to this many children, a lookup descends the rbtree (3 levels). */
+#define KXS_FEW_CHILDREN	8
+
+/*
+ * Reader-side child lookup: in the index, or in @parent's rbtree if it
+ * has few children or some of them are not in the index.  A miss is trusted only if no
+ * writer raced.
+ */
+static struct kxs_node *kxs_child_lookup_rcu(struct kxs_store *s,
+					     struct kxs_node *parent,
 					     const char *name, size_t len)
 {
+	struct kxs_child_key k = { .parent = parent, .name = name,
+				   .len = len };
 	struct kxs_node *found;
 	unsigned int seq;
 
 	do {
 		seq = read_seqcount_begin(&parent->children_seq);
-		found = kxs_child_descend_rcu(parent, name, len);
+		found = NULL;
+		/* A few children: their rbtree is as short, and on fewer pages. */
+		if (READ_ONCE(parent->nr_children) > KXS_FEW_CHILDREN) {
+			found = rhashtable_lookup(&s->index, &k,
+						  kxs_child_params);
+			if (found)
+				break;
+			/* Read after the miss: see kxs_subtree_free_rcu(). */
+			smp_rmb();
+		}
+		if (!found && (READ_ONCE(parent->nr_children) <=
+			       KXS_FEW_CHILDREN ||
+			       READ_ONCE(parent->unhashed)))
+			found = kxs_child_descend_rcu(parent, name, len);
 	} while (!found && read_seqcount_retry(&parent->children_seq, seq));
 	return found;
 }
@@ -368,6 +473,7 @@ static void kxs_child_link(struct kxs_store *s, struct kxs_node *parent,
 	kxs_children_write_begin(s, parent);
 	rb_link_node_rcu(&child->rb, rb_parent, link);
 	rb_insert_color(&child->rb, &parent->children);
+	kxs_child_hash_add(s, child);
 	WRITE_ONCE(parent->nr_children, parent->nr_children + 1);
 	WRITE_ONCE(parent->children_len,
 		   parent->children_len + child->namelen + 1);
@@ -382,6 +488,7 @@ static void kxs_child_unlink(struct kxs_store *s, struct kxs_node *child,
 	struct kxs_node *parent = child->parent;
 
 	kxs_children_write_begin(s, parent);
+	kxs_child_hash_del(s, child);
 	rb_erase(&child->rb, &parent->children);
 	WRITE_ONCE(parent->nr_children, parent->nr_children - 1);
 	WRITE_ONCE(parent->children_len,
@@ -417,22 +524,6 @@ static struct kxs_node *kxs_postorder_next(struct kxs_node *n,
 	return n->parent;
 }
 
-/* Free an unlinked subtree once the readers that may see it are gone. */
-static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
-{
-	struct kxs_node *n, *next;
-
-	for (n = kxs_postorder_first(top); n; n = next) {
-		struct kxs_data *d = kxs_data_get(s, n);
-
-		next = kxs_postorder_next(n, top);
-		kxs_node_account(s, n, false);
-		kxs_data_put(d);
-		kxs_stat_dec(KXS_STAT_NODES);
-		kfree_rcu(n, rcu);
-	}
-}
-
 /*
  * Pre-order successor of @n within the subtree @top, without recursion;
  * with @skip, @n's own children are not visited.
@@ -452,6 +543,33 @@ static struct kxs_node *kxs_preorder_next(struct kxs_node *n,
 		n = n->parent;
 	}
 	return NULL;
+}
+
+/*
+ * Free an unlinked subtree once the readers that may see it are gone.
+ * Readers already in it find its nodes as before, in the rbtrees: each
+ * node is marked removed (lookups of its children then search its
+ * rbtree) before any of its children leaves the index.
+ */
+static void kxs_subtree_free_rcu(struct kxs_store *s, struct kxs_node *top)
+{
+	struct kxs_node *n, *next;
+
+	for (n = top; n; n = kxs_preorder_next(n, top, false))
+		WRITE_ONCE(n->unhashed, KXS_UNHASHED_ALL);
+	/* Marks before removals: see kxs_child_lookup_rcu(). */
+	smp_wmb();
+	for (n = kxs_postorder_first(top); n; n = next) {
+		struct kxs_data *d = kxs_data_get(s, n);
+
+		next = kxs_postorder_next(n, top);
+		if (n != top)
+			kxs_child_hash_del(s, n);
+		kxs_node_account(s, n, false);
+		kxs_data_put(d);
+		kxs_stat_dec(KXS_STAT_NODES);
+		kfree_rcu(n, rcu);
+	}
 }
 
 static struct kxs_node *kxs_root(struct kxs_store *s)
@@ -476,6 +594,11 @@ static struct kxs_store *kxs_store_alloc(void)
 		kfree(s);
 		return NULL;
 	}
+	if (rhashtable_init(&s->index, &kxs_child_params)) {
+		kfree(s->owned);
+		kfree(s);
+		return NULL;
+	}
 	xa_init(s->owned);
 	mutex_init(&s->lock);
 	seqcount_init(&s->commit_seq);
@@ -485,6 +608,8 @@ static struct kxs_store *kxs_store_alloc(void)
 static void kxs_store_free(struct kxs_store *s)
 {
 	WARN_ON(!xa_empty(s->owned));
+	WARN_ON(atomic_read(&s->index.nelems));
+	rhashtable_destroy(&s->index);
 	xa_destroy(s->owned);
 	kfree(s->owned);
 	mutex_destroy(&s->lock);
@@ -672,6 +797,8 @@ static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
 err:
 	for (n = top ? kxs_postorder_first(top) : NULL; n; n = next) {
 		next = kxs_postorder_next(n, top);
+		if (n != top)
+			kxs_child_hash_del(s, n);
 		kxs_node_free_unpublished(n);
 	}
 	kxs_owned_unreserve(s, owner);
@@ -1044,7 +1171,7 @@ static struct kxs_node *kxs_lookup_rcu(struct kxs_store *s, const char *path,
 	size_t len;
 
 	while ((name = kxs_next_component(&pos, &len))) {
-		child = kxs_child_lookup_rcu(node, name, len);
+		child = kxs_child_lookup_rcu(s, node, name, len);
 		if (!child) {
 			*anc = node;
 			return NULL;
@@ -1351,6 +1478,7 @@ struct kxs_check {
 	size_t size;
 	size_t off;
 	int problems;
+	unsigned long hashed;
 };
 
 static __printf(2, 3) void kxs_check_report(struct kxs_check *ck,
@@ -1366,16 +1494,30 @@ static __printf(2, 3) void kxs_check_report(struct kxs_check *ck,
 }
 
 /* The links, order and per-parent totals of @n's children. */
-static void kxs_check_children(struct kxs_check *ck, struct kxs_node *n)
+static void kxs_check_children(struct kxs_check *ck, struct kxs_store *s,
+			       struct kxs_node *n)
 {
 	const struct kxs_node *prev = NULL, *c;
-	u32 nr = 0, len = 0;
+	u32 nr = 0, len = 0, unhashed = 0;
 	struct rb_node *rb;
 
 	for (rb = rb_first(&n->children); rb; rb = rb_next(rb)) {
+		struct kxs_child_key k;
+
 		c = rb_entry(rb, struct kxs_node, rb);
 		nr++;
 		len += c->namelen + 1;
+		k = (struct kxs_child_key){ .parent = n, .name = c->name,
+					    .len = c->namelen };
+		if (!c->hashed) {
+			unhashed++;
+		} else {
+			ck->hashed++;
+			if (rhashtable_lookup_fast(&s->index, &k,
+						   kxs_child_params) != c)
+				kxs_check_report(ck, "\"%s\" of \"%s\" not found in the index\n",
+						 c->name, n->name);
+		}
 		if (c->parent != n || !c->namelen ||
 		    strlen(c->name) != c->namelen || strchr(c->name, '/'))
 			kxs_check_report(ck, "bad child \"%s\" of \"%s\"\n",
@@ -1390,6 +1532,9 @@ static void kxs_check_children(struct kxs_check *ck, struct kxs_node *n)
 		kxs_check_report(ck, "\"%s\": %u children of %u bytes, recorded %u of %u\n",
 				 n->name, nr, len, n->nr_children,
 				 n->children_len);
+	if (unhashed != n->unhashed)
+		kxs_check_report(ck, "\"%s\": %u children not indexed, recorded %u\n",
+				 n->name, unhashed, n->unhashed);
 }
 
 /**
@@ -1434,7 +1579,7 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 		if (n->gen > s->gen || n->dgen > n->gen)
 			kxs_check_report(&ck, "\"%s\": generations %llu, %llu > %llu\n",
 					 n->name, n->dgen, n->gen, s->gen);
-		kxs_check_children(&ck, n);
+		kxs_check_children(&ck, s, n);
 		e = xa_load(&owned, kxs_data_owner(d));
 		cnt = e ? xa_to_value(e) + 1 : 1;
 		if (xa_is_err(xa_store(&owned, kxs_data_owner(d),
@@ -1443,6 +1588,9 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 			goto out;
 		}
 	}
+	if (ck.hashed != atomic_read(&s->index.nelems))
+		kxs_check_report(&ck, "index: %lu nodes, holds %d\n", ck.hashed,
+				 atomic_read(&s->index.nelems));
 	if (nodes != s->nr_nodes || bytes != s->bytes)
 		kxs_check_report(&ck, "store: %lu nodes of %zu bytes, recorded %lu of %zu\n",
 				 nodes, bytes, s->nr_nodes, s->bytes);
@@ -1490,7 +1638,7 @@ size_t kxs_store_live_prefix(struct kxs_store *s, const char *path)
 	rcu_read_lock();
 	node = rcu_dereference(s->root);
 	while ((name = kxs_next_component(&pos, &len))) {
-		node = kxs_child_lookup_rcu(node, name, len);
+		node = kxs_child_lookup_rcu(s, node, name, len);
 		if (!node)
 			break;
 		have = pos - path;
@@ -1799,6 +1947,9 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	rb_link_node(&n->rb, rb_parent, link);
 	rb_insert_color(&n->rb, &parent->children);
 	n->parent = parent;
+	/* A child of the root is indexed when it gets the real root. */
+	if (depth > 1)
+		kxs_child_hash_add(s, n);
 	n->gen = ++s->gen;
 	n->dgen = n->gen;
 	parent->nr_children++;
@@ -1843,6 +1994,9 @@ int kxs_store_load_commit(struct kxs_load *l)
 	write_seqcount_begin(&s->commit_seq);
 	if (l->top->nr_children) {
 		kxs_children_write_begin(s, root);
+		for (rb = rb_first(&l->top->children); rb; rb = rb_next(rb))
+			kxs_child_hash_add(s, rb_entry(rb, struct kxs_node,
+						       rb));
 		/* All below is written: readers may follow the pointer now. */
 		smp_store_release(&root->children.rb_node,
 				  l->top->children.rb_node);

@@ -8,9 +8,12 @@
  *    Every node field is written only under it.
  *  - Readers hold rcu_read_lock() and nothing else.  They may follow
  *    kxs_node.children and kxs_node.data, and read the immutable fields
- *    (name, namelen).  A child lookup that misses is retried while the
- *    parent's children_seq shows a concurrent change, because a descent
- *    racing an rbtree rotation can miss a node that is there.
+ *    (name, namelen).  A child is looked up in kxs_store.index, by parent
+ *    and name; the parent's rbtree is searched instead when some of its
+ *    children are not in the index (kxs_node.unhashed).  A lookup that
+ *    misses is retried while the parent's children_seq shows a concurrent
+ *    change, because a descent racing an rbtree rotation can miss a node
+ *    that is there.
  *  - Nodes and node data are freed only after an RCU grace period.
  */
 #ifndef _KXS_STORE_H
@@ -20,6 +23,7 @@
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -51,9 +55,13 @@ static inline const u8 *kxs_data_value(const struct kxs_data *d)
 	return (const u8 *)&d->perms[d->nr_perms];
 }
 
+/* kxs_node.unhashed of a removed node */
+#define KXS_UNHASHED_ALL	U32_MAX
+
 /**
  * struct kxs_node - one node of the tree
  * @rb: link in the parent's @children
+ * @index_node: link in kxs_store.index, by @parent and @name
  * @children: the child nodes, ordered by name; readers under RCU
  * @children_seq: bumped around every change of @children, so that a
  *	lockless lookup can tell a true miss from one caused by a rotation
@@ -67,12 +75,17 @@ static inline const u8 *kxs_data_value(const struct kxs_data *d)
  * @nr_children: number of nodes in @children
  * @children_len: sum over the children of (name length + 1), the size
  *	of the node's DIRECTORY reply
+ * @unhashed: children not in kxs_store.index (an insert that failed), or
+ *	KXS_UNHASHED_ALL once the node is removed: lookups of its children
+ *	then search @children
  * @rcu: frees the node after a grace period once it is unlinked
+ * @hashed: the node is in kxs_store.index
  * @namelen: length of @name
  * @name: the last path component, NUL terminated; "" for the root
  */
 struct kxs_node {
 	struct rb_node rb;
+	struct rhash_head index_node;
 	struct rb_root children;
 	seqcount_t children_seq;
 	struct kxs_node *parent;
@@ -81,7 +94,9 @@ struct kxs_node {
 	u64 dgen;
 	u32 nr_children;
 	u32 children_len;
+	u32 unhashed;
 	struct rcu_head rcu;
+	bool hashed;
 	u16 namelen;
 	char name[];
 };
@@ -90,6 +105,8 @@ struct kxs_node {
  * struct kxs_store - a whole xenstore tree
  * @lock: serialises every writer; see the rule at the top of this file
  * @root: the node "/"; readers under RCU
+ * @index: every node but the root, by parent and name: a lookup costs a
+ *	probe per path component, whatever the size of the directories
  * @commit_seq: written around the whole of a transaction's commit, so
  *	that readers, who retry when it moved, see all of it or none
  * @owned: nodes owned by each domain, by domid (xa_mk_value()); under
@@ -99,16 +116,20 @@ struct kxs_node {
  * @gen: last generation handed out; under @lock
  * @nr_nodes: nodes in the tree; under @lock
  * @bytes: bytes allocated for nodes and their data; under @lock
+ * @index_fails: set by KUnit only: every insert into @index fails, as
+ *	when memory runs out; under @lock
  */
 struct kxs_store {
 	struct mutex lock;	/* every writer; see the rule above */
 	struct kxs_node __rcu *root;
+	struct rhashtable index;
 	seqcount_t commit_seq;
 	struct xarray *owned;
 	bool committing;
 	u64 gen;
 	unsigned long nr_nodes;
 	size_t bytes;
+	bool index_fails;
 };
 
 struct kxs_store *kxs_store_create(void);

@@ -363,6 +363,61 @@ static void kxs_store_drop_grants_removes_a_domains_entries(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
 }
 
+/*
+ * Nodes whose insert into the store's index failed (memory) are found
+ * through their parent's rbtree, listed, removed and counted; the check
+ * sees the index and the counts agree.
+ */
+static void kxs_store_lookups_without_the_index(struct kunit *test)
+{
+	char *list = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	struct kxs_store *s = test->priv;
+	char path[32], buf[64];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, list);
+	/* 20 children, more than a lookup descends, none in the index. */
+	s->index_fails = true;
+	for (i = 0; i < 20; i++) {
+		snprintf(path, sizeof(path), "/big/c%d", i);
+		KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), path, "u", 1),
+				0);
+	}
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/big/c3/x/y", "d",
+					      1), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+	/* 10 more, in the index. */
+	s->index_fails = false;
+	for (i = 20; i < 30; i++) {
+		snprintf(path, sizeof(path), "/big/c%d", i);
+		KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), path, "h", 1),
+				0);
+	}
+	for (i = 0; i < 30; i++) {
+		snprintf(path, sizeof(path), "/big/c%d", i);
+		kxs_expect_value(test, path, i < 20 ? "u" : "h", 1);
+	}
+	kxs_expect_value(test, "/big/c3/x/y", "d", 1);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/big/c30", buf,
+					     sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+	/* Removals of both kinds, and of a subtree with both kinds. */
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/big/c5"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/big/c25"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/big/c5", buf,
+					     sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/big/c25", buf,
+					     sizeof(buf)), -ENOENT);
+	/* c0..c29 but c5 and c25: 9 names of 3 bytes, 19 of 4 */
+	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, KXS_AS(0), "/big", list,
+						  4096), 9 * 3 + 19 * 4);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/big"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/big/c3/x/y", buf,
+					     sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+}
+
 static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_starts_with_empty_root),
 	KUNIT_CASE(kxs_store_write_creates_missing_parents_empty),
@@ -381,6 +436,7 @@ static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_new_nodes_inherit_permissions),
 	KUNIT_CASE(kxs_store_generation_tracks_changes),
 	KUNIT_CASE(kxs_store_drop_grants_removes_a_domains_entries),
+	KUNIT_CASE(kxs_store_lookups_without_the_index),
 	{}
 };
 
