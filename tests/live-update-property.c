@@ -394,19 +394,6 @@ static void t_new_module_gives_back_transactions_and_watches(void)
 	close(d0);
 }
 
-/* @top then "/c" @n times, into @buf (4096 bytes); returns its length. */
-static size_t deep_path(char *buf, const char *top, int n)
-{
-	size_t len = strlen(top);
-	int i;
-
-	memcpy(buf, top, len);
-	for (i = 0; i < n; i++, len += 2)
-		memcpy(buf + len, "/c", 2);
-	buf[len] = 0;
-	return len;
-}
-
 /* WRITE @path (@len bytes) = @val in transaction @tx. */
 static void write_at(int fd, uint32_t tx, const char *path, size_t len,
 		     const char *val)
@@ -431,7 +418,7 @@ static void write_at(int fd, uint32_t tx, const char *path, size_t len,
  */
 static void t_deep_transactions_survive_a_round_trip(void)
 {
-	static char m[4096], t[4096], p[4096];
+	static char m[4096], t[4096], p[4200];
 	size_t mlen, tlen, len1, len2;
 	uint32_t tx1, tx2;
 	char *ck1, *ck2;
@@ -440,13 +427,13 @@ static void t_deep_transactions_survive_a_round_trip(void)
 	d0 = xst_open(0);
 	xst_rm_any(d0, "/kxs-deep");
 	/* 3031 bytes: "/kxs-deep/m" and 1510 "/c" (3072 at most) */
-	mlen = deep_path(m, "/kxs-deep/m", 1510);
+	mlen = xst_deep_path(m, "/kxs-deep/m", 1510);
 	write_at(d0, 0, m, mlen, "main");
 	for (i = 0; i < 20; i++) {
 		snprintf(p, sizeof(p), "%s/x%d", m, i);
 		write_at(d0, 0, p, strlen(p), "leaf");
 	}
-	tlen = deep_path(t, "/kxs-deep/t", 1510);
+	tlen = xst_deep_path(t, "/kxs-deep/t", 1510);
 
 	a = xst_open(0);
 	tx1 = xst_tx_start(a);

@@ -435,19 +435,6 @@ static void commit_is_atomic_for_readers(void)
 	close(fd);
 }
 
-/* @prefix then "/c" @n times, into @buf */
-static const char *deep_path(char *buf, const char *prefix, int n)
-{
-	size_t len = strlen(prefix);
-	int i;
-
-	memcpy(buf, prefix, len);
-	for (i = 0; i < n; i++, len += 2)
-		memcpy(buf + len, "/c", 2);
-	buf[len] = 0;
-	return buf;
-}
-
 /*
  * Paths of up to 1525 components in a transaction: each step along one
  * used to ask again about every ancestor (cubic in the depth: a minute
@@ -464,7 +451,7 @@ static void deep_paths_in_a_transaction_are_answered(void)
 
 	xst_rm_any(d0, top);
 	/* 3057 bytes: "/kxs-test/tx/deep" and 1520 "/c" (3072 at most) */
-	deep_path(path, top, 1520);
+	xst_deep_path(path, top, 1520);
 	tx = tx_start(d0);
 	tx_read_err(d0, tx, path, "ENOENT");
 	xst_rpc_tx(d0, XS_GET_PERMS, tx, path, strlen(path) + 1, XS_ERROR,
@@ -489,7 +476,7 @@ static void deep_paths_in_a_transaction_are_answered(void)
 	xst_rpc(d0, XS_SET_PERMS, XST_STRS(xst_home(71), "n71")->b,
 		strlen(xst_home(71)) + 5, XS_SET_PERMS, OK_REPLY);
 	g = xst_open_domain(71);
-	deep_path(path, "d", 900);
+	xst_deep_path(path, "d", 900);
 	tx = tx_start(g);
 	tx_read_err(g, tx, path, "ENOENT");
 	tx_end(g, tx, "F", NULL);

@@ -395,6 +395,18 @@ const struct xst_buf *xst_strs_(const char *first, ...)
 	return b;
 }
 
+size_t xst_deep_path(char *buf, const char *prefix, int n)
+{
+	size_t len = strlen(prefix);
+	int i;
+
+	memcpy(buf, prefix, len);
+	for (i = 0; i < n; i++, len += 2)
+		memcpy(buf + len, "/c", 2);
+	buf[len] = 0;
+	return len;
+}
+
 const char *xst_fmt(const char *fmt, ...)
 {
 	static __thread char bufs[8][XST_PAYLOAD_MAX];

@@ -153,6 +153,9 @@ const char *xst_u(unsigned int v);
 const char *xst_home(unsigned int domid);
 const char *xst_at(unsigned int domid, const char *path);
 
+/* @prefix then "/c" @n times into @buf (big enough); returns its length */
+size_t xst_deep_path(char *buf, const char *prefix, int n);
+
 /* printf into one of eight rotating static buffers */
 const char *xst_fmt(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
