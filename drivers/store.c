@@ -411,12 +411,14 @@ static struct kxs_node *kxs_child_lookup_rcu(struct kxs_store *s,
 				   .len = len };
 	struct kxs_node *found;
 	unsigned int seq;
+	bool few;
 
 	do {
 		seq = read_seqcount_begin(&parent->children_seq);
-		found = NULL;
 		/* A few children: their rbtree is as short, and on fewer pages. */
-		if (READ_ONCE(parent->nr_children) > KXS_FEW_CHILDREN) {
+		few = READ_ONCE(parent->nr_children) <= KXS_FEW_CHILDREN;
+		found = NULL;
+		if (!few) {
 			found = rhashtable_lookup(&s->index, &k,
 						  kxs_child_params);
 			if (found)
@@ -424,9 +426,7 @@ static struct kxs_node *kxs_child_lookup_rcu(struct kxs_store *s,
 			/* Read after the miss: see kxs_subtree_free_rcu(). */
 			smp_rmb();
 		}
-		if (!found && (READ_ONCE(parent->nr_children) <=
-			       KXS_FEW_CHILDREN ||
-			       READ_ONCE(parent->unhashed)))
+		if (few || READ_ONCE(parent->unhashed))
 			found = kxs_child_descend_rcu(parent, name, len);
 	} while (!found && read_seqcount_retry(&parent->children_seq, seq));
 	return found;

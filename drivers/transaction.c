@@ -697,8 +697,9 @@ int kxs_tx_mkdir(struct kxs_tx *tx, const struct kxs_caller *c,
 }
 
 /*
- * Remove the node of record @e (present in the view) and its subtree;
- * @parent is its parent's record.  As kxs_tx_rm().
+ * Remove the node of record @e (present in the view, not the root, which
+ * @c may write) and its subtree; @parent is its parent's record.  As
+ * kxs_tx_rm().
  */
 static int kxs_txn_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 		      struct kxs_txn *e, struct kxs_txn *parent,
@@ -709,10 +710,6 @@ static int kxs_txn_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 	unsigned long live = 0, made = 0;
 	struct kxs_txn *o;
 
-	if (!(kxs_txn_access(c, e) & KXS_PERM_WRITE))
-		return -EACCES;
-	if (len == 1)
-		return -EINVAL;
 	*nr = e->data->nr_perms;
 	*perms = kmemdup(e->data->perms, *nr * sizeof(**perms), GFP_KERNEL);
 	if (!*perms)
@@ -785,13 +782,20 @@ int kxs_tx_rm(struct kxs_tx *tx, const struct kxs_caller *c,
 	return kxs_txn_rm(tx, c, e, parent, perms, nr);
 }
 
+/* A walk down a path, at the node of @at. */
+static void kxs_txn_walk_of(struct kxs_txn_walk *w,
+			    const struct kxs_tx_at *at)
+{
+	kxs_txn_walk_at(w, at->path, at->len, at->len, at->hash);
+}
+
 /* The record of a node of a walk, made on the first access. */
 static struct kxs_txn *kxs_txn_get_walked(struct kxs_tx *tx,
 					  const struct kxs_tx_at *at)
 {
 	struct kxs_txn_walk w;
 
-	kxs_txn_walk_at(&w, at->path, at->len, at->len, at->hash);
+	kxs_txn_walk_of(&w, at);
 	return kxs_txn_get_at(tx, &w, at->wiped ? 0 : SIZE_MAX);
 }
 
@@ -1081,7 +1085,7 @@ struct kxs_data *kxs_tx_view_data(struct kxs_tx *tx,
 	u64 dgen, gen;
 	u32 clen;
 
-	kxs_txn_walk_at(&w, at->path, at->len, at->len, at->hash);
+	kxs_txn_walk_of(&w, at);
 	e = kxs_txn_find(tx, &w);
 	if (e) {
 		if (e->data)
@@ -1116,7 +1120,7 @@ int kxs_tx_view_children(struct kxs_tx *tx, const struct kxs_tx_at *at,
 	u64 gen;
 	int ret;
 
-	kxs_txn_walk_at(&w, path, at->len, at->len, at->hash);
+	kxs_txn_walk_of(&w, at);
 	e = kxs_txn_find(tx, &w);
 	if (e && (e->flags & KXS_TXN_FRESH))
 		return kxs_txn_merge(tx, path, NULL, 0, names, len);
