@@ -853,15 +853,24 @@ static void got_msg(struct conn *c, const unsigned char *msg)
 	me->replies++;
 }
 
+/* Bytes to the end of the header, or of the message, of @len so far. */
+static size_t frame_want(const unsigned char *hdr, size_t len)
+{
+	return len < 16 ? 16 - len : 16 + get32(hdr + 12) - len;
+}
+
+/* Are the @len bytes at @buf one whole message? */
+static bool frame_whole(const unsigned char *buf, size_t len)
+{
+	return len >= 16 && len == 16 + get32(buf + 12);
+}
+
 static void conn_feed(struct conn *c, const unsigned char *p, size_t n)
 {
 	size_t want, k;
 
 	while (n) {
-		if (c->rd_len < 16)
-			want = 16 - c->rd_len;
-		else
-			want = 16 + get32(c->rd + 12) - c->rd_len;
+		want = frame_want(c->rd, c->rd_len);
 		k = min_z(want, n);
 		memcpy(c->rd + c->rd_len, p, k);
 		c->rd_len += k;
@@ -870,7 +879,7 @@ static void conn_feed(struct conn *c, const unsigned char *p, size_t n)
 		if (c->rd_len == 16 && get32(c->rd + 12) > XST_PAYLOAD_MAX)
 			FAIL("%s: a message read announces %u payload bytes",
 			     conn_name(c), get32(c->rd + 12));
-		if (c->rd_len >= 16 && c->rd_len == 16 + get32(c->rd + 12)) {
+		if (frame_whole(c->rd, c->rd_len)) {
 			got_msg(c, c->rd);
 			c->rd_len = 0;
 		}
@@ -985,10 +994,7 @@ static ssize_t framer_predict(const struct conn *c, const unsigned char *p,
 	while (i < n) {
 		if (!in_len)
 			msg_start = i;
-		if (in_len < 16)
-			want = 16 - in_len;
-		else
-			want = 16 + get32(hdr + 12) - in_len;
+		want = frame_want(hdr, in_len);
 		k = min_z(want, n - i);
 		if (in_len < 16)
 			memcpy(hdr + in_len, p + i, k);
@@ -996,7 +1002,7 @@ static ssize_t framer_predict(const struct conn *c, const unsigned char *p,
 		i += k;
 		if (in_len == 16 && get32(hdr + 12) > XST_PAYLOAD_MAX)
 			return msg_start ? (ssize_t)msg_start : -E2BIG;
-		if (in_len >= 16 && in_len == 16 + get32(hdr + 12))
+		if (frame_whole(hdr, in_len))
 			in_len = 0;
 	}
 	return n;
@@ -1012,10 +1018,7 @@ static bool framer_take(struct conn *c, const unsigned char *p, size_t n)
 	size_t want, k;
 
 	while (n) {
-		if (c->in_len < 16)
-			want = 16 - c->in_len;
-		else
-			want = 16 + get32(c->in + 12) - c->in_len;
+		want = frame_want(c->in, c->in_len);
 		k = min_z(want, n);
 		memcpy(c->in + c->in_len, p, k);
 		c->in_len += k;
@@ -1023,7 +1026,7 @@ static bool framer_take(struct conn *c, const unsigned char *p, size_t n)
 		n -= k;
 		if (c->in_len == 16 && get32(c->in + 12) > XST_PAYLOAD_MAX)
 			return false;
-		if (c->in_len >= 16 && c->in_len == 16 + get32(c->in + 12)) {
+		if (frame_whole(c->in, c->in_len)) {
 			owe(c, c->in);
 			c->in_len = 0;
 		}
