@@ -402,6 +402,15 @@ static bool reply_err(const struct xst_msg *m, const char *err)
 	return reply_is(m, XS_ERROR, err, strlen(err) + 1);
 }
 
+/* @m must be @want's "OK"; the failure names the request by @fmt. */
+#define EXPECT_OK(w, m, want, fmt, ...)					\
+	do {								\
+		if (!reply_is(m, want, OK_REPLY))			\
+			WFAIL(w, fmt ": %s %s", ##__VA_ARGS__,		\
+			      xst_type_name((m)->hdr.type),		\
+			      xst_esc((m)->body, (m)->hdr.len));	\
+	} while (0)
+
 /* "<path>\0<value>" into @buf; returns the length. */
 static size_t path_value(char *buf, const char *path, const void *v,
 			 size_t len)
@@ -833,9 +842,7 @@ static void op_watch(struct worker *w)
 		p = XST_STRS(mw->path, tok);
 	trace(w, "WATCH %s", xst_bars(p->b, p->len));
 	call(w, &w->main, XS_WATCH, 0, p->b, p->len, &m);
-	if (!reply_is(&m, XS_WATCH, OK_REPLY))
-		WFAIL(w, "WATCH %s: %s %s", xst_bars(p->b, p->len),
-		      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	EXPECT_OK(w, &m, XS_WATCH, "WATCH %s", xst_bars(p->b, p->len));
 	mw->state = MW_ACTIVE;
 	w->nactive++;
 }
@@ -848,9 +855,7 @@ static void unwatch(struct worker *w, unsigned int i)
 
 	trace(w, "UNWATCH %s", xst_bars(p->b, p->len));
 	call(w, &w->main, XS_UNWATCH, 0, p->b, p->len, &m);
-	if (!reply_is(&m, XS_UNWATCH, OK_REPLY))
-		WFAIL(w, "UNWATCH %s: %s %s", xst_bars(p->b, p->len),
-		      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	EXPECT_OK(w, &m, XS_UNWATCH, "UNWATCH %s", xst_bars(p->b, p->len));
 	mw->state = MW_GONE;
 	w->nactive--;
 	if (!mw->initial && !mw->lossy)
@@ -960,9 +965,7 @@ static void op_own_write(struct worker *w, struct conn *c, int e)
 	push_group(w, must, may, xst_fmt("WRITE %s", ename[e]));
 	n = path_value(buf, path, v, len);
 	call_any(w, c, XS_WRITE, 0, buf, n, &m);
-	if (!reply_is(&m, XS_WRITE, OK_REPLY))
-		WFAIL(w, "WRITE %s: %s %s", path, xst_type_name(m.hdr.type),
-		      xst_esc(m.body, m.hdr.len));
+	EXPECT_OK(w, &m, XS_WRITE, "WRITE %s", path);
 }
 
 static void op_own(struct worker *w, enum op op)
@@ -999,10 +1002,7 @@ static void op_own(struct worker *w, enum op op)
 		model_mkdir(&w->model, e, &must, &may);
 		push_group(w, must, may, xst_fmt("MKDIR %s", ename[e]));
 		call(w, &w->main, XS_MKDIR, 0, path, strlen(path) + 1, &m);
-		if (!reply_is(&m, XS_MKDIR, OK_REPLY))
-			WFAIL(w, "MKDIR %s: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_MKDIR, "MKDIR %s", path);
 		break;
 	default:
 		e = below(w, NS + 1) ? (int)(NK + below(w, NS)) : -1;
@@ -1085,10 +1085,7 @@ static void op_shared(struct worker *w, enum op op)
 		trace(w, "WRITE %s (%zu bytes)", path, len);
 		call_any(w, &w->main, XS_WRITE, 0, buf,
 			 path_value(buf, path, v, len), &m);
-		if (!reply_is(&m, XS_WRITE, OK_REPLY))
-			WFAIL(w, "WRITE %s: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_WRITE, "WRITE %s", path);
 		break;
 	case OP_SH_READ:
 		trace(w, "READ %s", path);
@@ -1109,10 +1106,7 @@ static void op_shared(struct worker *w, enum op op)
 	case OP_SH_MKDIR:
 		trace(w, "MKDIR %s", path);
 		call(w, &w->main, XS_MKDIR, 0, path, strlen(path) + 1, &m);
-		if (!reply_is(&m, XS_MKDIR, OK_REPLY))
-			WFAIL(w, "MKDIR %s: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_MKDIR, "MKDIR %s", path);
 		break;
 	default:
 		trace(w, "DIRECTORY " AREA);
@@ -1193,10 +1187,7 @@ static void tx_own_op(struct worker *w)
 		model_write(s, e, v, len, &must, &may);
 		call_any(w, &w->main, XS_WRITE, t->id, buf,
 			 path_value(buf, path, v, len), &m);
-		if (!reply_is(&m, XS_WRITE, OK_REPLY))
-			WFAIL(w, "WRITE %s in a transaction: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_WRITE, "WRITE %s in a transaction", path);
 		t->x |= BIT(e);
 		t->m = (t->m | must) & ~(may & ~BIT(e));
 		t->w |= must | may;
@@ -1218,10 +1209,7 @@ static void tx_own_op(struct worker *w)
 		trace(w, "  tx %u: MKDIR %s", t->id, path);
 		model_mkdir(s, e, &must, &may);
 		call(w, &w->main, XS_MKDIR, t->id, path, strlen(path) + 1, &m);
-		if (!reply_is(&m, XS_MKDIR, OK_REPLY))
-			WFAIL(w, "MKDIR %s in a transaction: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_MKDIR, "MKDIR %s in a transaction", path);
 		t->x |= BIT(e);
 		t->m = (t->m | must) & ~(may & ~BIT(e));
 		t->w |= must | (may & ~BIT(e));
@@ -1278,19 +1266,13 @@ static void tx_shared_op(struct worker *w)
 		trace(w, "  tx %u: WRITE %s (%zu bytes)", t->id, path, len);
 		call_any(w, &w->main, XS_WRITE, t->id, buf,
 			 path_value(buf, path, t->shval[j], len), &m);
-		if (!reply_is(&m, XS_WRITE, OK_REPLY))
-			WFAIL(w, "WRITE %s in a transaction: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_WRITE, "WRITE %s in a transaction", path);
 		t->sh[j] = SH_PRESENT;
 		t->shlen[j] = len;
 	} else {
 		trace(w, "  tx %u: RM %s", t->id, path);
 		call(w, &w->main, XS_RM, t->id, path, strlen(path) + 1, &m);
-		if (!reply_is(&m, XS_RM, OK_REPLY))
-			WFAIL(w, "RM %s in a transaction: %s %s", path,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_RM, "RM %s in a transaction", path);
 		t->sh[j] = SH_ABSENT;
 	}
 }
@@ -1571,18 +1553,13 @@ static void worker_start(struct worker *w)
 			      xst_esc(m.body, m.hdr.len));
 		call(w, &w->main, XS_MKDIR, 0, w->rroot, strlen(w->rroot) + 1,
 		     &m);
-		if (!reply_is(&m, XS_MKDIR, OK_REPLY))
-			WFAIL(w, "MKDIR %s: %s %s", w->rroot,
-			      xst_type_name(m.hdr.type),
-			      xst_esc(m.body, m.hdr.len));
+		EXPECT_OK(w, &m, XS_MKDIR, "MKDIR %s", w->rroot);
 	}
 	wp = w->own_rel ? w->rroot : w->root;
 	push_group(w, BIT(E_ROOT), 0, "the own watch's initial event");
 	call(w, &w->side, XS_WATCH, 0, XST_STRS(wp, "own")->b,
 	     strlen(wp) + 5, &m);
-	if (!reply_is(&m, XS_WATCH, OK_REPLY))
-		WFAIL(w, "WATCH %s own: %s %s", wp, xst_type_name(m.hdr.type),
-		      xst_esc(m.body, m.hdr.len));
+	EXPECT_OK(w, &m, XS_WATCH, "WATCH %s own", wp);
 	settle(w);
 }
 
@@ -1606,9 +1583,7 @@ static void worker_finish(struct worker *w)
 	push_group(w, BIT(E_END), 0, "WRITE end");
 	call(w, &w->main, XS_WRITE, 0, buf,
 	     path_value(buf, xst_fmt("%s/end", w->root), "end", 3), &m);
-	if (!reply_is(&m, XS_WRITE, OK_REPLY))
-		WFAIL(w, "WRITE %s/end: %s %s", w->root,
-		      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	EXPECT_OK(w, &m, XS_WRITE, "WRITE %s/end", w->root);
 	until = xst_now_ms() + 5000;
 	while (w->nq && (w->q[w->nq - 1].seen & BIT(E_END)) == 0 &&
 	       xst_now_ms() < until) {
