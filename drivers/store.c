@@ -357,15 +357,31 @@ static void kxs_node_free_unpublished(struct kxs_node *n)
 	kxs_node_kfree(n);
 }
 
-/* Writer-side child lookup: the store lock keeps the tree still. */
+/* Up to this many children, a lookup descends the rbtree (3 levels). */
+#define KXS_FEW_CHILDREN	8
+
+/*
+ * Writer-side child lookup: the store lock keeps the tree and the index
+ * still, so a miss in the index is the answer unless @parent has
+ * children the index lacks.
+ */
 static struct kxs_node *kxs_child_find(struct kxs_store *s,
 				       const struct kxs_node *parent,
 				       const char *name, size_t len)
 {
+	struct kxs_child_key k = { .parent = parent, .name = name,
+				   .len = len };
 	struct kxs_name key = { .name = name, .len = len };
+	struct kxs_node *found;
 	struct rb_node *rb;
 
 	lockdep_assert_held(&s->lock);
+	if (parent->nr_children > KXS_FEW_CHILDREN) {
+		found = rhashtable_lookup_fast(&s->index, &k,
+					       kxs_child_params);
+		if (found || !parent->unhashed)
+			return found;
+	}
 	rb = rb_find(&key, &parent->children, kxs_node_key_cmp);
 	return rb ? rb_entry(rb, struct kxs_node, rb) : NULL;
 }
@@ -395,13 +411,10 @@ static struct kxs_node *kxs_child_descend_rcu(const struct kxs_node *parent,
 	return NULL;
 }
 
-/* Up to this many children, a lookup descends the rbtree (3 levels). */
-#define KXS_FEW_CHILDREN	8
-
 /*
  * Reader-side child lookup: in the index, or in @parent's rbtree if it
- * has few children or some of them are not in the index.  A miss is trusted only if no
- * writer raced.
+ * has few children or some of them are not in the index.  A miss is
+ * trusted only if no writer raced.
  */
 static struct kxs_node *kxs_child_lookup_rcu(struct kxs_store *s,
 					     struct kxs_node *parent,

@@ -398,6 +398,13 @@ static void kxs_store_lookups_without_the_index(struct kunit *test)
 		kxs_expect_value(test, path, i < 20 ? "u" : "h", 1);
 	}
 	kxs_expect_value(test, "/big/c3/x/y", "d", 1);
+	/* Writes find both kinds: they replace the value, never add a twin. */
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/big/c3", "w", 1),
+			0);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/big/c25", "w", 1),
+			0);
+	kxs_expect_value(test, "/big/c3", "w", 1);
+	kxs_expect_value(test, "/big/c25", "w", 1);
 	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/big/c30", buf,
 					     sizeof(buf)), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
