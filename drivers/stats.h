@@ -8,7 +8,7 @@
 #ifndef _KXS_STATS_H
 #define _KXS_STATS_H
 
-#include <linux/atomic.h>
+#include <linux/percpu.h>
 
 enum kxs_stat {
 	KXS_STAT_NODES,		/* struct kxs_node */
@@ -21,22 +21,28 @@ enum kxs_stat {
 	KXS_STAT_NR,
 };
 
-extern atomic_long_t kxs_stats[KXS_STAT_NR];
+/*
+ * Per CPU: the counts change on every write and every request's reply,
+ * on every CPU, and a shared counter would bounce its cache line between
+ * them.  One CPU's count can go negative; only the sum means anything.
+ */
+struct kxs_stat_counts {
+	long n[KXS_STAT_NR];
+};
+
+DECLARE_PER_CPU(struct kxs_stat_counts, kxs_stats);
 extern const char *const kxs_stat_names[KXS_STAT_NR];
 
 static inline void kxs_stat_inc(enum kxs_stat s)
 {
-	atomic_long_inc(&kxs_stats[s]);
+	this_cpu_inc(kxs_stats.n[s]);
 }
 
 static inline void kxs_stat_dec(enum kxs_stat s)
 {
-	atomic_long_dec(&kxs_stats[s]);
+	this_cpu_dec(kxs_stats.n[s]);
 }
 
-static inline long kxs_stat(enum kxs_stat s)
-{
-	return atomic_long_read(&kxs_stats[s]);
-}
+long kxs_stat(enum kxs_stat s);
 
 #endif /* _KXS_STATS_H */
