@@ -77,19 +77,36 @@ static size_t kxs_node_size(const struct kxs_node *n)
 	return struct_size(n, name, n->namelen + 1);
 }
 
-static struct kxs_data *kxs_data_alloc(const struct kxs_perm *perms,
-				       u16 nr_perms, const void *value,
-				       size_t len)
+/*
+ * Data for @nr_perms entries and a value of @len bytes, the entries and
+ * value left to fill.  It takes the whole of the slab object kmalloc()
+ * would give anyway, so that a later value up to that size can be
+ * rewritten in place (kxs_data_rewrite()).
+ */
+static struct kxs_data *kxs_data_alloc_raw(u16 nr_perms, size_t len)
 {
+	size_t size = kmalloc_size_roundup(kxs_data_size(nr_perms, len));
 	struct kxs_data *d;
 
-	d = kmalloc(kxs_data_size(nr_perms, len), GFP_KERNEL);
+	d = kmalloc(size, GFP_KERNEL);
 	if (!d)
 		return NULL;
 	kxs_stat_inc(KXS_STAT_DATA);
 	refcount_set(&d->ref, 1);
 	d->len = len;
+	d->size = size;
 	d->nr_perms = nr_perms;
+	return d;
+}
+
+static struct kxs_data *kxs_data_alloc(const struct kxs_perm *perms,
+				       u16 nr_perms, const void *value,
+				       size_t len)
+{
+	struct kxs_data *d = kxs_data_alloc_raw(nr_perms, len);
+
+	if (!d)
+		return NULL;
 	memcpy(d->perms, perms, nr_perms * sizeof(*perms));
 	if (len)
 		memcpy((u8 *)kxs_data_value(d), value, len);
@@ -253,6 +270,7 @@ static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 	RB_CLEAR_NODE(&n->rb);
 	n->children = RB_ROOT;
 	seqcount_init(&n->children_seq);
+	seqcount_init(&n->data_seq);
 	n->parent = NULL;
 	RCU_INIT_POINTER(n->data, data);
 	n->gen = 0;
@@ -818,6 +836,13 @@ err:
 	return ret;
 }
 
+/* @node's value or permissions changed: a new generation. */
+static void kxs_node_data_changed(struct kxs_store *s, struct kxs_node *node)
+{
+	WRITE_ONCE(node->gen, ++s->gen);
+	WRITE_ONCE(node->dgen, node->gen);
+}
+
 /* Give @node new data (value and permissions) and a new generation. */
 static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
 			      struct kxs_data *d)
@@ -832,8 +857,35 @@ static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
 	}
 	rcu_assign_pointer(node->data, d);
 	kxs_data_put(old);
-	WRITE_ONCE(node->gen, ++s->gen);
-	WRITE_ONCE(node->dgen, node->gen);
+	kxs_node_data_changed(s, node);
+}
+
+/*
+ * Rewrite the value of @node's data @d in place, if the node alone holds
+ * @d and the new value fits: no allocation, no grace period to wait for
+ * before the old one can go.  Its reference count is 0 meanwhile, so that
+ * kxs_store_observe() cannot take a reference to a value being rewritten,
+ * and readers copying the value see @data_seq move and copy again.
+ *
+ * Return: true if done (the caller then gives the node a generation).
+ */
+static bool kxs_data_rewrite(struct kxs_store *s, struct kxs_node *node,
+			     struct kxs_data *d, const void *value,
+			     size_t len)
+{
+	if (kxs_data_size(d->nr_perms, len) > d->size ||
+	    !refcount_dec_if_one(&d->ref))
+		return false;
+	kxs_data_account(s, d, false);
+	preempt_disable();	/* a seqcount_t writer: see children_seq */
+	write_seqcount_begin(&node->data_seq);
+	WRITE_ONCE(d->len, len);
+	memcpy((u8 *)kxs_data_value(d), value, len);
+	write_seqcount_end(&node->data_seq);
+	preempt_enable();
+	refcount_set(&d->ref, 1);
+	kxs_data_account(s, d, true);
+	return true;
 }
 
 static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
@@ -841,8 +893,7 @@ static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
 			    bool set_value)
 {
 	struct kxs_node *node, *anc;
-	const struct kxs_data *old;
-	struct kxs_data *d;
+	struct kxs_data *old, *d;
 	const char *rest;
 	int ret = 0;
 
@@ -863,6 +914,10 @@ static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
 	if (kxs_node_too_big(c, kxs_node_quota_size(old->nr_perms, len,
 						    node->children_len))) {
 		ret = -ENOSPC;
+		goto out;
+	}
+	if (kxs_data_rewrite(s, node, old, value, len)) {
+		kxs_node_data_changed(s, node);
 		goto out;
 	}
 	d = kxs_data_alloc(old->perms, old->nr_perms, value, len);
@@ -1121,12 +1176,9 @@ static struct kxs_data *kxs_data_without(const struct kxs_data *old,
 		nr += old->perms[i].domid != domid;
 	if (nr == old->nr_perms)
 		return NULL;
-	d = kmalloc(kxs_data_size(nr, old->len), GFP_KERNEL);
+	d = kxs_data_alloc_raw(nr, old->len);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
-	kxs_stat_inc(KXS_STAT_DATA);
-	refcount_set(&d->ref, 1);
-	d->len = old->len;
 	d->nr_perms = 0;
 	for (i = 0; i < old->nr_perms; i++)
 		if (!i || old->perms[i].domid != domid)
@@ -1232,36 +1284,48 @@ typedef int (*kxs_data_fn)(const struct kxs_data *d, void *buf,
 
 /*
  * @fn on the data of the node at @path, if @c may read it: under RCU,
- * again if a commit ran meanwhile (readers see commits whole).
+ * again if a commit ran meanwhile (readers see commits whole) or the value
+ * was rewritten in place.  The access is checked on the data @fn reads.
  */
 static int kxs_store_with_data(struct kxs_store *s,
 			       const struct kxs_caller *c, const char *path,
 			       kxs_data_fn fn, void *buf, size_t size)
 {
+	const struct kxs_data *d;
 	struct kxs_node *node;
-	unsigned int cseq;
+	unsigned int cseq, dseq;
 	int ret;
 
 	do {
 		cseq = read_seqcount_begin(&s->commit_seq);
 		rcu_read_lock();
 		node = kxs_readable_rcu(s, c, path);
-		if (IS_ERR(node))
+		if (IS_ERR(node)) {
 			ret = PTR_ERR(node);
-		else
-			ret = fn(rcu_dereference(node->data), buf, size);
+		} else {
+			do {
+				dseq = read_seqcount_begin(&node->data_seq);
+				d = rcu_dereference(node->data);
+				ret = kxs_access(c, d) & KXS_PERM_READ ?
+				      fn(d, buf, size) : -EACCES;
+			} while (read_seqcount_retry(&node->data_seq, dseq));
+		}
 		rcu_read_unlock();
 	} while (read_seqcount_retry(&s->commit_seq, cseq));
 	return ret;
 }
 
+/* Under RCU: @d's value may be rewritten meanwhile (see data_seq). */
 static int kxs_data_copy_value(const struct kxs_data *d, void *buf,
 			       size_t size)
 {
-	if (d->len > size)
+	u32 len = READ_ONCE(d->len);
+
+	if (len > size)
 		return -E2BIG;
-	memcpy(buf, kxs_data_value(d), d->len);
-	return d->len;
+	/* Torn if rewritten meanwhile, and then copied again. */
+	data_race(memcpy(buf, kxs_data_value(d), len));
+	return len;
 }
 
 static int kxs_data_format_perms(const struct kxs_data *d, void *buf,
@@ -1678,16 +1742,21 @@ bool kxs_store_observe(struct kxs_store *s, const char *path,
 {
 	struct kxs_node *node;
 	struct kxs_data *d;
-	unsigned int cseq;
+	unsigned int cseq, dseq = 0;
 
 	for (;;) {
+		bool again;
+
 		cseq = read_seqcount_begin(&s->commit_seq);
 		rcu_read_lock();
 		node = kxs_store_lookup_rcu(s, path);
+		if (node)
+			dseq = read_seqcount_begin(&node->data_seq);
 		d = node ? rcu_dereference(node->data) : NULL;
 		/*
-		 * Data whose last reference is gone belongs to a node being
-		 * replaced or removed (unlinked first): look again.
+		 * Data without references belongs to a node being replaced or
+		 * removed (unlinked first), or has its value rewritten in
+		 * place right now: look again.
 		 */
 		if (d && !refcount_inc_not_zero(&d->ref)) {
 			rcu_read_unlock();
@@ -1697,8 +1766,10 @@ bool kxs_store_observe(struct kxs_store *s, const char *path,
 		*dgen = d ? READ_ONCE(node->dgen) : 0;
 		*gen = d ? READ_ONCE(node->gen) : 0;
 		*children_len = d ? READ_ONCE(node->children_len) : 0;
+		/* A reference taken after a rewrite must see its value. */
+		again = d && read_seqcount_retry(&node->data_seq, dseq);
 		rcu_read_unlock();
-		if (!read_seqcount_retry(&s->commit_seq, cseq))
+		if (!again && !read_seqcount_retry(&s->commit_seq, cseq))
 			break;
 		kxs_data_put(d);
 	}

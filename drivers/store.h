@@ -13,7 +13,8 @@
  *    children are not in the index (kxs_node.unhashed).  A lookup that
  *    misses is retried while the parent's children_seq shows a concurrent
  *    change, because a descent racing an rbtree rotation can miss a node
- *    that is there.
+ *    that is there.  A reader copying a value copies again when the
+ *    node's data_seq moved: a WRITE may rewrite a value in place.
  *  - Nodes and node data are freed only after an RCU grace period.
  */
 #ifndef _KXS_STORE_H
@@ -34,18 +35,25 @@
  * struct kxs_data - a node's value and permissions
  * @rcu: frees the data after a grace period once the last reference goes
  * @ref: one for the node that holds it, one per transaction that saw or
- *	made it (kxs_data_get_rcu(), kxs_data_put())
+ *	made it (kxs_store_observe(), kxs_data_put()); 0 while a WRITE
+ *	rewrites the value in place (kxs_data_rewrite())
  * @len: length of the value in bytes
+ * @size: bytes allocated, the most kxs_data_size() may grow to in place
  * @nr_perms: number of permission entries (at least one)
- * @buf: @nr_perms struct kxs_perm, then @len bytes of value
+ * @perms: @nr_perms entries, then @len bytes of value
  *
- * Immutable once published through kxs_node.data: a writer replaces the
- * whole object, so a reader sees value and permissions of one instant.
+ * The permissions never change once published through kxs_node.data: a
+ * SET_PERMS replaces the whole object.  The value does not either while
+ * anyone but the node holds a reference; a WRITE of a node whose data
+ * only the node holds rewrites the value in place inside the node's
+ * @data_seq, which a reader copying the value checks (so it sees the
+ * value of one instant), instead of allocating new data.
  */
 struct kxs_data {
 	struct rcu_head rcu;
 	refcount_t ref;
 	u32 len;
+	u32 size;
 	u16 nr_perms;
 	struct kxs_perm perms[];
 };
@@ -65,6 +73,8 @@ static inline const u8 *kxs_data_value(const struct kxs_data *d)
  * @children: the child nodes, ordered by name; readers under RCU
  * @children_seq: bumped around every change of @children, so that a
  *	lockless lookup can tell a true miss from one caused by a rotation
+ * @data_seq: bumped around a rewrite of @data's value in place, so that
+ *	a lockless reader copies the value of one instant
  * @parent: the parent node, NULL for the root; writers only
  * @data: value and permissions; readers under RCU
  * @gen: store generation of the last change to the node, its value,
@@ -88,6 +98,7 @@ struct kxs_node {
 	struct rhash_head index_node;
 	struct rb_root children;
 	seqcount_t children_seq;
+	seqcount_t data_seq;
 	struct kxs_node *parent;
 	struct kxs_data __rcu *data;
 	u64 gen;

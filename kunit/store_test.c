@@ -364,6 +364,44 @@ static void kxs_store_drop_grants_removes_a_domains_entries(struct kunit *test)
 }
 
 /*
+ * A WRITE of a value that fits where the old one was rewrites it there,
+ * a new generation and all; a longer one gets new data.
+ */
+static void kxs_store_write_rewrites_a_value_in_place(struct kunit *test)
+{
+	char *big = kunit_kzalloc(test, 2000, GFP_KERNEL);
+	struct kxs_store *s = test->priv;
+	const struct kxs_data *d;
+	long nr;
+	u64 gen;
+
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	memset(big, 'b', 2000);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/v", "0123456789",
+					      10), 0);
+	d = kxs_test_data(test, "/v");
+	gen = kxs_test_gen(test, "/v");
+	nr = kxs_stat(KXS_STAT_DATA);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/v", "abc", 3), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kxs_test_data(test, "/v"), d);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), nr);
+	KUNIT_EXPECT_GT(test, kxs_test_gen(test, "/v"), gen);
+	kxs_expect_value(test, "/v", "abc", 3);
+	/* Back to 10 bytes: still the same allocation. */
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/v", "9876543210",
+					      10), 0);
+	KUNIT_EXPECT_PTR_EQ(test, kxs_test_data(test, "/v"), d);
+	kxs_expect_value(test, "/v", "9876543210", 10);
+	/* 2000 bytes do not fit: new data, the old freed. */
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/v", big, 2000),
+			0);
+	KUNIT_EXPECT_PTR_NE(test, kxs_test_data(test, "/v"), d);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), nr);
+	kxs_expect_value(test, "/v", big, 2000);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, big, 64), 0);
+}
+
+/*
  * Nodes whose insert into the store's index failed (memory) are found
  * through their parent's rbtree, listed, removed and counted; the check
  * sees the index and the counts agree.
@@ -444,6 +482,7 @@ static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_generation_tracks_changes),
 	KUNIT_CASE(kxs_store_drop_grants_removes_a_domains_entries),
 	KUNIT_CASE(kxs_store_lookups_without_the_index),
+	KUNIT_CASE(kxs_store_write_rewrites_a_value_in_place),
 	{}
 };
 
