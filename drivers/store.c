@@ -128,7 +128,6 @@ struct kxs_data *kxs_data_new(const struct kxs_perm *perms, u16 nr_perms,
 	return kxs_data_alloc(perms, nr_perms, value, len);
 }
 
-/* Drop a reference; the last one frees the data after a grace period. */
 /**
  * kxs_data_is() - does node data hold exactly this?
  * @d: the data
@@ -154,6 +153,7 @@ bool kxs_data_is(const struct kxs_data *d, const void *value, size_t len,
 	return true;
 }
 
+/* Drop a reference; the last one frees the data after a grace period. */
 void kxs_data_put(struct kxs_data *d)
 {
 	if (d && refcount_dec_and_test(&d->ref)) {
