@@ -1291,17 +1291,18 @@ static int kxs_store_with_data(struct kxs_store *s,
 			       const struct kxs_caller *c, const char *path,
 			       kxs_data_fn fn, void *buf, size_t size)
 {
+	struct kxs_node *node, *anc;
 	const struct kxs_data *d;
-	struct kxs_node *node;
 	unsigned int cseq, dseq;
 	int ret;
 
 	do {
 		cseq = read_seqcount_begin(&s->commit_seq);
 		rcu_read_lock();
-		node = kxs_readable_rcu(s, c, path);
-		if (IS_ERR(node)) {
-			ret = PTR_ERR(node);
+		node = kxs_lookup_rcu(s, path, &anc);
+		if (!node) {
+			ret = kxs_missing_err(c, rcu_dereference(anc->data),
+					      KXS_PERM_READ);
 		} else {
 			do {
 				dseq = read_seqcount_begin(&node->data_seq);
