@@ -464,19 +464,20 @@ static struct kxs_node *kxs_child_lookup_rcu(struct kxs_store *s,
 }
 
 /*
- * The children_seq write side.  seqcount_t writers must not be preempted
- * (readers would spin on an odd count); the store mutex serialises them.
+ * The write side of a node's children_seq or data_seq.  seqcount_t
+ * writers must not be preempted (readers would spin on an odd count); the
+ * store mutex serialises them.
  */
-static void kxs_children_write_begin(struct kxs_store *s, struct kxs_node *n)
+static void kxs_seq_write_begin(struct kxs_store *s, seqcount_t *seq)
 {
 	lockdep_assert_held(&s->lock);
 	preempt_disable();
-	write_seqcount_begin(&n->children_seq);
+	write_seqcount_begin(seq);
 }
 
-static void kxs_children_write_end(struct kxs_node *n)
+static void kxs_seq_write_end(seqcount_t *seq)
 {
-	write_seqcount_end(&n->children_seq);
+	write_seqcount_end(seq);
 	preempt_enable();
 }
 
@@ -501,7 +502,7 @@ static void kxs_child_link(struct kxs_store *s, struct kxs_node *parent,
 			link = &(*link)->rb_right;
 	}
 	child->parent = parent;
-	kxs_children_write_begin(s, parent);
+	kxs_seq_write_begin(s, &parent->children_seq);
 	rb_link_node_rcu(&child->rb, rb_parent, link);
 	rb_insert_color(&child->rb, &parent->children);
 	kxs_child_hash_add(s, child);
@@ -510,7 +511,7 @@ static void kxs_child_link(struct kxs_store *s, struct kxs_node *parent,
 		   parent->children_len + child->namelen + 1);
 	if (gen)
 		WRITE_ONCE(parent->gen, gen);
-	kxs_children_write_end(parent);
+	kxs_seq_write_end(&parent->children_seq);
 }
 
 static void kxs_child_unlink(struct kxs_store *s, struct kxs_node *child,
@@ -518,14 +519,14 @@ static void kxs_child_unlink(struct kxs_store *s, struct kxs_node *child,
 {
 	struct kxs_node *parent = child->parent;
 
-	kxs_children_write_begin(s, parent);
+	kxs_seq_write_begin(s, &parent->children_seq);
 	kxs_child_hash_del(s, child);
 	rb_erase(&child->rb, &parent->children);
 	WRITE_ONCE(parent->nr_children, parent->nr_children - 1);
 	WRITE_ONCE(parent->children_len,
 		   parent->children_len - child->namelen - 1);
 	WRITE_ONCE(parent->gen, gen);
-	kxs_children_write_end(parent);
+	kxs_seq_write_end(&parent->children_seq);
 }
 
 /*
@@ -877,12 +878,10 @@ static bool kxs_data_rewrite(struct kxs_store *s, struct kxs_node *node,
 	    !refcount_dec_if_one(&d->ref))
 		return false;
 	kxs_data_account(s, d, false);
-	preempt_disable();	/* a seqcount_t writer: see children_seq */
-	write_seqcount_begin(&node->data_seq);
+	kxs_seq_write_begin(s, &node->data_seq);
 	WRITE_ONCE(d->len, len);
 	memcpy((u8 *)kxs_data_value(d), value, len);
-	write_seqcount_end(&node->data_seq);
-	preempt_enable();
+	kxs_seq_write_end(&node->data_seq);
 	refcount_set(&d->ref, 1);
 	kxs_data_account(s, d, true);
 	return true;
@@ -2078,7 +2077,7 @@ int kxs_store_load_commit(struct kxs_load *l)
 	preempt_disable();
 	write_seqcount_begin(&s->commit_seq);
 	if (l->top->nr_children) {
-		kxs_children_write_begin(s, root);
+		kxs_seq_write_begin(s, &root->children_seq);
 		for (rb = rb_first(&l->top->children); rb; rb = rb_next(rb))
 			kxs_child_hash_add(s, rb_entry(rb, struct kxs_node,
 						       rb));
@@ -2088,7 +2087,7 @@ int kxs_store_load_commit(struct kxs_load *l)
 		WRITE_ONCE(root->nr_children, l->top->nr_children);
 		WRITE_ONCE(root->children_len, l->top->children_len);
 		WRITE_ONCE(root->gen, ++s->gen);
-		kxs_children_write_end(root);
+		kxs_seq_write_end(&root->children_seq);
 	}
 	/* The root's data only if it differs: generations say what changed. */
 	if (!kxs_data_is(kxs_data_get(s, root), kxs_data_value(l->root_data),
