@@ -201,8 +201,19 @@ static ssize_t kxs_scan(struct kxs_scan *sc, const u8 *p, size_t len)
 
 		switch (sc->state) {
 		case KXS_SCAN_U32:
-			sc->val = sc->val << 8 | c;
-			if (++sc->nbytes == 4)
+			/* Whole when it is (the usual case), else bytewise. */
+			if (!sc->nbytes && len - i >= 4) {
+				__be32 be;
+
+				memcpy(&be, p + i, sizeof(be));
+				sc->val = be32_to_cpu(be);
+				sc->nbytes = 4;
+				i += 3;
+			} else {
+				sc->val = sc->val << 8 | c;
+				sc->nbytes++;
+			}
+			if (sc->nbytes == 4)
 				ret = kxs_scan_u32_done(sc);
 			break;
 		case KXS_SCAN_FLAGS:
