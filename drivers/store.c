@@ -1943,7 +1943,9 @@ static bool kxs_commit_conflicts(struct kxs_store *s, struct kxs_tx *tx)
  * @len: its length
  *
  * A restore into a freshly loaded module: the nodes are made and linked
- * out of the readers' sight, in path order, and kxs_store_load_commit()
+ * out of the readers' sight, in path order (siblings in name order, so
+ * that each is linked after the last without a descent of the parent's
+ * rbtree), and kxs_store_load_commit()
  * publishes them in one step, without the records and lookups a
  * transaction needs.  The store lock is held until the commit or abort.
  *
@@ -1970,6 +1972,7 @@ int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
 		return -ENOMEM;
 	}
 	l->stack[0] = l->top;
+	l->stack[1] = NULL;
 	return 0;
 }
 
@@ -1991,14 +1994,15 @@ static void kxs_load_count(struct kxs_load *l, int owner)
  * @l: the load
  * @depth: its depth, 1 for a child of the root; at most one more than
  *	the node before
- * @name: its name
+ * @name: its name, after the name of the sibling before it
  * @nlen: the name's length
  * @perms: its permissions
  * @nr: their number, at least one
  * @value: its value
  * @len: the value's length
  *
- * Return: 0, -EINVAL for a depth out of order, -ENOMEM (then abort).
+ * Return: 0, -EINVAL for a depth or a name out of order, -ENOMEM (then
+ * abort).
  */
 int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 			const char *name, size_t nlen,
@@ -2006,29 +2010,33 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 			const void *value, size_t len)
 {
 	struct kxs_store *s = l->s;
-	struct kxs_node *parent, *n;
-	struct rb_node **link, *rb_parent = NULL;
+	struct kxs_node *parent, *prev, *n;
 	struct kxs_data *d;
+	u16 owner;
 
 	if (!depth || depth > KXS_LOAD_DEPTH_MAX || !l->stack[depth - 1])
 		return -EINVAL;
 	parent = l->stack[depth - 1];
+	/* The parent's last child so far (made since the parent was). */
+	prev = l->stack[depth];
+	if (prev && kxs_name_cmp(name, nlen, prev->name, prev->namelen) <= 0)
+		return -EINVAL;
 	d = kxs_data_alloc(perms, nr, value, len);
 	n = d ? kxs_node_alloc(name, nlen, d) : NULL;
-	if (!n || kxs_owned_reserve(s, kxs_data_owner(d))) {
-		kxs_node_kfree(n);
-		kxs_data_kfree(d);
-		return -ENOMEM;
-	}
-	/* Not published yet: no readers, no seqcount. */
-	for (link = &parent->children.rb_node; *link;) {
-		struct kxs_node *o = rb_entry(*link, struct kxs_node, rb);
-
-		rb_parent = *link;
-		link = kxs_name_cmp(name, nlen, o->name, o->namelen) < 0 ?
-		       &(*link)->rb_left : &(*link)->rb_right;
-	}
-	rb_link_node(&n->rb, rb_parent, link);
+	if (!n)
+		goto nomem;
+	/* The slot of the owner of the current run is reserved already. */
+	owner = kxs_data_owner(d);
+	if ((!l->owned || owner != l->owner) && kxs_owned_reserve(s, owner))
+		goto nomem;
+	/*
+	 * Not published yet: no readers, no seqcount.  The largest child
+	 * has no right child: the new one goes there.
+	 */
+	if (prev)
+		rb_link_node(&n->rb, &prev->rb, &prev->rb.rb_right);
+	else
+		rb_link_node(&n->rb, NULL, &parent->children.rb_node);
 	rb_insert_color(&n->rb, &parent->children);
 	n->parent = parent;
 	/* A child of the root is indexed when it gets the real root. */
@@ -2043,11 +2051,16 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	s->nr_nodes++;
 	s->bytes += kxs_node_size(n);
 	kxs_data_account(s, d, true);
-	kxs_load_count(l, kxs_data_owner(d));
+	kxs_load_count(l, owner);
 	l->stack[depth] = n;
 	if (depth < KXS_LOAD_DEPTH_MAX)
 		l->stack[depth + 1] = NULL;
 	return 0;
+
+nomem:
+	kxs_node_kfree(n);
+	kxs_data_kfree(d);
+	return -ENOMEM;
 }
 
 /**

@@ -463,6 +463,94 @@ static void kxs_store_lookups_without_the_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
 }
 
+/* Load one node of @depth named @name, whose value is its name. */
+static int kxs_test_load(struct kxs_load *l, unsigned int depth,
+			 const char *name)
+{
+	static const struct kxs_perm p = { .domid = 0,
+					   .access = KXS_PERM_NONE };
+
+	return kxs_store_load_node(l, depth, name, strlen(name), &p, 1, name,
+				   strlen(name));
+}
+
+/*
+ * A load takes nodes in pre-order with siblings in name order, refuses
+ * anything else (a twin included) and builds the tree the bookkeeping
+ * agrees with, children of large directories in the index too.
+ */
+static void kxs_store_load_wants_names_in_order(struct kunit *test)
+{
+	static const struct kxs_perm root = { .domid = 0,
+					      .access = KXS_PERM_READ };
+	struct kxs_store *s = test->priv;
+	char name[8], buf[64];
+	struct kxs_load l;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_load_begin(s, &l, &root, 1, "r", 1),
+			0);
+	/* No node at depth 1 yet. */
+	KUNIT_EXPECT_EQ(test, kxs_test_load(&l, 2, "x"), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 1, "b"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_test_load(&l, 1, "a"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kxs_test_load(&l, 1, "b"), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 2, "z"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 1, "ba"), 0);
+	/* A new parent's first child may sort before the last one seen. */
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 2, "a"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_test_load(&l, 2, "a"), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 1, "c"), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "%02d", i);
+		KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 2, name), 0);
+	}
+	KUNIT_EXPECT_EQ(test, kxs_test_load(&l, 2, "1"), -EINVAL);
+	KUNIT_ASSERT_EQ(test, kxs_store_load_commit(&l), 0);
+
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+	kxs_expect_value(test, "/", "r", 1);
+	kxs_expect_children(test, "/", "b\0ba\0c", 7);
+	kxs_expect_value(test, "/b/z", "z", 1);
+	kxs_expect_children(test, "/ba", "a", 2);
+	for (i = 0; i < 40; i++) {
+		snprintf(buf, sizeof(buf), "/c/%02d", i);
+		kxs_expect_value(test, buf, buf + 3, 2);
+	}
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/c/40", buf,
+					     sizeof(buf)), -ENOENT);
+	/* Only into a store that has nothing but its root. */
+	KUNIT_EXPECT_EQ(test, kxs_store_load_begin(s, &l, &root, 1, "", 0),
+			-EBUSY);
+}
+
+/* An aborted load leaves the store as it was. */
+static void kxs_store_load_abort_changes_nothing(struct kunit *test)
+{
+	static const struct kxs_perm root = { .domid = 0,
+					      .access = KXS_PERM_READ };
+	struct kxs_store *s = test->priv;
+	unsigned long nodes = s->nr_nodes;
+	size_t bytes = s->bytes;
+	char buf[64];
+	struct kxs_load l;
+
+	KUNIT_ASSERT_EQ(test, kxs_store_load_begin(s, &l, &root, 1, "r", 1),
+			0);
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 1, "a"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_test_load(&l, 2, "b"), 0);
+	kxs_store_load_abort(&l);
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, nodes);
+	KUNIT_EXPECT_EQ(test, s->bytes, bytes);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/a", buf,
+					     sizeof(buf)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/", buf,
+					     sizeof(buf)), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_check(s, buf, sizeof(buf)), 0);
+	/* The store lock was given back: a write goes through. */
+	KUNIT_EXPECT_EQ(test, kxs_store_write(s, KXS_AS(0), "/w", "v", 1), 0);
+}
+
 static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_starts_with_empty_root),
 	KUNIT_CASE(kxs_store_write_creates_missing_parents_empty),
@@ -483,6 +571,8 @@ static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_drop_grants_removes_a_domains_entries),
 	KUNIT_CASE(kxs_store_lookups_without_the_index),
 	KUNIT_CASE(kxs_store_write_rewrites_a_value_in_place),
+	KUNIT_CASE(kxs_store_load_wants_names_in_order),
+	KUNIT_CASE(kxs_store_load_abort_changes_nothing),
 	{}
 };
 
