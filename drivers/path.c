@@ -15,12 +15,20 @@
 
 #include "path.h"
 
-/* ASCII only: the kernel's isalnum() also accepts Latin-1 letters. */
+/*
+ * The characters of a path, ASCII only: the kernel's isalnum() also
+ * accepts Latin-1 letters.  A table: paths are checked on every request.
+ */
+static const bool kxs_path_chars[128] = {
+	['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['0' ... '9'] = true,
+	['-'] = true, ['/'] = true, ['_'] = true, ['@'] = true,
+};
+
 static bool kxs_path_char_valid(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-	       c == '@';
+	unsigned char u = c;
+
+	return u < ARRAY_SIZE(kxs_path_chars) && kxs_path_chars[u];
 }
 
 /**
@@ -65,6 +73,27 @@ bool kxs_path_valid(const char *path)
 	return true;
 }
 
+/*
+ * Copy the absolute path @in to @out (KXS_PATH_BUF bytes), checking it
+ * on the way: one pass, as every request makes one.
+ */
+static int kxs_path_copy_abs(const char *in, char *out)
+{
+	size_t i;
+	char c;
+
+	for (i = 0; (c = in[i]); i++) {
+		if (i == KXS_PATH_MAX || !kxs_path_char_valid(c) ||
+		    (c == '/' && i && out[i - 1] == '/'))
+			return -EINVAL;
+		out[i] = c;
+	}
+	if (i > 1 && out[i - 1] == '/')
+		return -EINVAL;
+	out[i] = '\0';
+	return 0;
+}
+
 /**
  * kxs_path_resolve() - turn a path from a request into a canonical one
  * @in: NUL-terminated path as the client sent it
@@ -75,21 +104,17 @@ bool kxs_path_valid(const char *path)
  */
 int kxs_path_resolve(const char *in, u16 domid, char *out)
 {
-	size_t len = strnlen(in, KXS_PATH_BUF);
+	size_t len;
 	int n;
 
-	if (in[0] == '/') {
-		if (len > KXS_PATH_MAX)
-			return -EINVAL;
-		memcpy(out, in, len + 1);
-	} else {
-		if (!len || len > KXS_REL_PATH_MAX || in[0] == '@')
-			return -EINVAL;
-		n = snprintf(out, KXS_PATH_BUF, "/local/domain/%u/%s",
-			     domid, in);
-		if (n > KXS_PATH_MAX)
-			return -EINVAL;
-	}
+	if (in[0] == '/')
+		return kxs_path_copy_abs(in, out);
+	len = strnlen(in, KXS_PATH_BUF);
+	if (!len || len > KXS_REL_PATH_MAX || in[0] == '@')
+		return -EINVAL;
+	n = snprintf(out, KXS_PATH_BUF, "/local/domain/%u/%s", domid, in);
+	if (n > KXS_PATH_MAX)
+		return -EINVAL;
 	return kxs_path_valid(out) ? 0 : -EINVAL;
 }
 

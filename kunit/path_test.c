@@ -49,7 +49,8 @@ static void kxs_path_rejects_malformed_paths(struct kunit *test)
 {
 	static const char * const bad[] = {
 		"", "//", "/a/", "/a//b", "a//b", "/a b", "/a.b", "/a:b",
-		"/a\\b", "/\xe4", "/a\x01", "@introduceDomain", "@",
+		"/a\\b", "/\xe4", "/a\x01", "/a\x7f", "/\x80",
+		"@introduceDomain", "@",
 		"@releaseDomain/1", "rel/", "/a/b/",
 	};
 	char *out = kxs_test_path_buf(test);
