@@ -83,7 +83,7 @@ struct kxs_conn_ioc {
  * @path: scratch for the canonical path of the request being handled
  * @read_lock: serialises readers, the only ones that remove from @out
  * @out_lock: protects @out, @held, @holding, @out_bytes, @ev_bytes and
- *	@events_dropped
+ *	@events_dropped (@out_bytes is read without it by writers)
  *	(spinlock: appended to from any context that produces replies or
  *	events)
  * @out: queued messages, oldest first
