@@ -50,6 +50,26 @@ bool kxs_path_name_valid(const char *name, size_t len)
 	return true;
 }
 
+/*
+ * The length of @path if it is a canonical absolute path, else -EINVAL:
+ * one pass over its bytes, as every request that names a path makes one.
+ */
+static int kxs_path_check(const char *path)
+{
+	size_t i;
+	char c;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	for (i = 0; (c = path[i]); i++)
+		if (i == KXS_PATH_MAX || !kxs_path_char_valid(c) ||
+		    (c == '/' && path[i + 1] == '/'))
+			return -EINVAL;
+	if (i > 1 && path[i - 1] == '/')
+		return -EINVAL;
+	return i;
+}
+
 /**
  * kxs_path_valid() - is @path a canonical absolute path?
  * @path: NUL-terminated path
@@ -58,40 +78,7 @@ bool kxs_path_name_valid(const char *name, size_t len)
  */
 bool kxs_path_valid(const char *path)
 {
-	size_t i, len = strlen(path);
-
-	if (!len || len > KXS_PATH_MAX || path[0] != '/')
-		return false;
-	if (len > 1 && path[len - 1] == '/')
-		return false;
-	for (i = 0; i < len; i++) {
-		if (!kxs_path_char_valid(path[i]))
-			return false;
-		if (path[i] == '/' && path[i + 1] == '/')
-			return false;
-	}
-	return true;
-}
-
-/*
- * Copy the absolute path @in to @out (KXS_PATH_BUF bytes), checking it
- * on the way: one pass, as every request makes one.
- */
-static int kxs_path_copy_abs(const char *in, char *out)
-{
-	size_t i;
-	char c;
-
-	for (i = 0; (c = in[i]); i++) {
-		if (i == KXS_PATH_MAX || !kxs_path_char_valid(c) ||
-		    (c == '/' && i && out[i - 1] == '/'))
-			return -EINVAL;
-		out[i] = c;
-	}
-	if (i > 1 && out[i - 1] == '/')
-		return -EINVAL;
-	out[i] = '\0';
-	return 0;
+	return kxs_path_check(path) >= 0;
 }
 
 /**
@@ -107,8 +94,13 @@ int kxs_path_resolve(const char *in, u16 domid, char *out)
 	size_t len;
 	int n;
 
-	if (in[0] == '/')
-		return kxs_path_copy_abs(in, out);
+	if (in[0] == '/') {
+		n = kxs_path_check(in);
+		if (n < 0)
+			return n;
+		memcpy(out, in, n + 1);
+		return 0;
+	}
 	len = strnlen(in, KXS_PATH_BUF);
 	if (!len || len > KXS_REL_PATH_MAX || in[0] == '@')
 		return -EINVAL;
