@@ -320,33 +320,38 @@ int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
 			u16 guest, u8 **buf, size_t *len)
 {
 	struct kxs_sbuf b = { };
-	unsigned long id;
-	struct kxs_tx *tx;
+	struct kxs_tx **txs;
+	unsigned int nr, i;
 	u32 last;
 	int ret = 0;
 
 	percpu_down_write(&d->quiesce);
+	txs = kxs_tx_all(d, &nr);
+	if (IS_ERR(txs)) {
+		percpu_up_write(&d->quiesce);
+		return PTR_ERR(txs);
+	}
 	/* The last id handed out: ids go on from there after a restore. */
-	last = max_t(u32, d->next_txid, KXS_TXID_FIRST) - 1;
-	xa_for_each(&d->txs, id, tx)
-		last = max_t(u32, last, id);
+	last = max_t(u32, atomic_read(&d->next_txid), KXS_TXID_FIRST) - 1;
+	if (nr)
+		last = max_t(u32, last, txs[nr - 1]->id);
 	kxs_sbuf_be32(&b, last);
 	kxs_sbuf_be32(&b, KXS_CP_MAIN_TX);
 	kxs_cp_main_tree(s, &b);
-	xa_for_each(&d->txs, id, tx) {
+	for (i = 0; i < nr && !ret; i++) {
+		struct kxs_tx *tx = txs[i];
 		bool stale = tx->doomed || kxs_store_tx_conflicts(s, tx);
 
 		kxs_sbuf_be32(&b, stale ? KXS_CP_STALE_BASE : KXS_CP_MAIN_TX);
 		kxs_sbuf_be32(&b, tx->domid);
-		kxs_sbuf_be32(&b, id);
+		kxs_sbuf_be32(&b, tx->id);
 		ret = kxs_cp_tx_tree(&b, tx);
-		if (ret)
-			break;
 	}
 	kxs_sbuf_be32(&b, 0);
 	if (!ret)
 		ret = kxs_watch_save(d, guest, &b);
 	percpu_up_write(&d->quiesce);
+	kvfree(txs);
 	if (!ret)
 		ret = b.err;
 	if (ret) {

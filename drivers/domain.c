@@ -111,12 +111,15 @@ int kxs_domains_init(struct kxs_domains *d, u32 *quota)
 
 	if (percpu_init_rwsem(&d->quiesce))
 		return -ENOMEM;
+	if (kxs_tx_table_init(d)) {
+		percpu_free_rwsem(&d->quiesce);
+		return -ENOMEM;
+	}
 	mutex_init(&d->lock);
 	seqcount_mutex_init(&d->caller_seq, &d->lock);
 	kxs_watch_table_init(&d->watches);
 	xa_init(&d->doms);
-	xa_init_flags(&d->txs, XA_FLAGS_ALLOC1);
-	d->next_txid = KXS_TXID_FIRST;
+	atomic_set(&d->next_txid, KXS_TXID_FIRST);
 	INIT_LIST_HEAD(&d->parked_txs);
 	INIT_LIST_HEAD(&d->parked_watches);
 	d->quota = quota;
@@ -164,8 +167,7 @@ void kxs_domains_destroy(struct kxs_domains *d)
 		kfree(d->special[sp]);
 		d->special[sp] = NULL;
 	}
-	WARN_ON(!xa_empty(&d->txs));
-	xa_destroy(&d->txs);
+	kxs_tx_table_destroy(d);
 	kxs_watch_table_destroy(&d->watches);
 	percpu_free_rwsem(&d->quiesce);
 	mutex_destroy(&d->lock);

@@ -26,6 +26,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/percpu-rwsem.h>
+#include <linux/rhashtable-types.h>
 #include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -98,9 +99,10 @@ struct kxs_domain {
  * @special: permission entries of each special path
  * @nr_special: their number, at least one
  * @events_dropped: watch events dropped on full queues, all connections
- * @txs: every open transaction by id (ids unique among live ones)
- * @next_txid: where the search for a free transaction id starts; ids
- *	start at 2, because checkpoint streams call the main tree 1
+ * @txs: every open transaction by id (ids unique among live ones;
+ *	transaction.c)
+ * @next_txid: the next transaction id to try (as a u32); ids start at 2,
+ *	because checkpoint streams call the main tree 1
  * @quiesce: see the rule at the top of this file
  * @parked_txs: transactions a restore brought back that no connection
  *	adopted yet (kxs_tx.ctx_link)
@@ -117,8 +119,8 @@ struct kxs_domains {
 	struct kxs_perm *special[KXS_SPECIAL_NR];
 	unsigned int nr_special[KXS_SPECIAL_NR];
 	unsigned long events_dropped;
-	struct xarray txs;
-	u32 next_txid;
+	struct rhashtable txs;
+	atomic_t next_txid;
 	struct list_head parked_txs;
 	struct list_head parked_watches;
 };

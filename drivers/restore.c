@@ -941,7 +941,7 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 	/* What is live already, and ids held by another domain. */
 	for (i = 0; i < ps->nr_txs; i++) {
 		struct kxs_ptree *t = &ps->txs[i];
-		struct kxs_tx *live = xa_load(&d->txs, t->id);
+		struct kxs_tx *live = kxs_tx_lookup(d, t->id);
 
 		if (live && live->domid != t->domid)
 			return -EBUSY;
@@ -999,8 +999,9 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 		ps->watches[i].w = NULL;
 	}
 	mutex_lock(&d->lock);
-	if (ps->last_tx >= d->next_txid && ps->last_tx < U32_MAX)
-		d->next_txid = ps->last_tx + 1;
+	if (ps->last_tx >= (u32)atomic_read(&d->next_txid) &&
+	    ps->last_tx < U32_MAX)
+		atomic_set(&d->next_txid, ps->last_tx + 1);
 	mutex_unlock(&d->lock);
 	if (ret)
 		pr_warn("restore: transactions of the stream lost: %d\n",

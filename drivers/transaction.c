@@ -23,9 +23,10 @@
  */
 #include <linux/err.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
-#include <linux/xarray.h>
 
 #include "domain.h"
 #include "path.h"
@@ -35,6 +36,111 @@
 #include "transaction.h"
 #include "tx_records.h"
 #include "watch.h"
+
+/*
+ * The domain table's transactions by id.  A hash table rather than an
+ * allocating xarray: ids go up cyclically, so each new one lands where
+ * no live transaction is, and an xarray built and freed a chain of
+ * nodes for almost every TRANSACTION_START and its end.  Linking a
+ * transaction here allocates nothing.
+ */
+static const struct rhashtable_params kxs_txid_params = {
+	.key_len = sizeof(u32),
+	.key_offset = offsetof(struct kxs_tx, id),
+	.head_offset = offsetof(struct kxs_tx, id_node),
+	.automatic_shrinking = true,
+};
+
+int kxs_tx_table_init(struct kxs_domains *d)
+{
+	return rhashtable_init(&d->txs, &kxs_txid_params);
+}
+
+/* At unload: every transaction is gone by then. */
+void kxs_tx_table_destroy(struct kxs_domains *d)
+{
+	WARN_ON(atomic_read(&d->txs.nelems));
+	rhashtable_destroy(&d->txs);
+}
+
+/**
+ * kxs_tx_lookup() - the live or parked transaction with an id
+ * @d: the domain table
+ * @id: the id
+ *
+ * Context: under rcu_read_lock(), or with @d's lock or quiesce held.
+ * Return: the transaction, or NULL.
+ */
+struct kxs_tx *kxs_tx_lookup(struct kxs_domains *d, u32 id)
+{
+	return rhashtable_lookup_fast(&d->txs, &id, kxs_txid_params);
+}
+
+static int kxs_tx_id_cmp(const void *a, const void *b)
+{
+	u32 x = (*(struct kxs_tx * const *)a)->id;
+	u32 y = (*(struct kxs_tx * const *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/**
+ * kxs_tx_all() - every transaction of the domain table, by id
+ * @d: the domain table
+ * @nr: set to their number
+ *
+ * Context: @d's quiesce lock held for writing (nothing starts or ends).
+ * Return: an array for kvfree() (NULL when @nr is 0), or an ERR_PTR().
+ */
+struct kxs_tx **kxs_tx_all(struct kxs_domains *d, unsigned int *nr)
+{
+	unsigned int n = atomic_read(&d->txs.nelems), i = 0;
+	struct rhashtable_iter iter;
+	struct kxs_tx **all, *tx;
+
+	*nr = 0;
+	if (!n)
+		return NULL;
+	all = kvmalloc_array(n, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return ERR_PTR(-ENOMEM);
+	rhashtable_walk_enter(&d->txs, &iter);
+	rhashtable_walk_start(&iter);
+	while ((tx = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(tx)) {
+			/* A resize: the walk starts over. */
+			i = 0;
+			continue;
+		}
+		if (!WARN_ON_ONCE(i == n))
+			all[i++] = tx;
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	sort(all, i, sizeof(*all), kxs_tx_id_cmp, NULL);
+	*nr = i;
+	return all;
+}
+
+/*
+ * Link @tx under the next free id, going on cyclically from where the
+ * last search ended (after U32_MAX, KXS_TXID_FIRST again).
+ */
+static int kxs_tx_link_new(struct kxs_domains *d, struct kxs_tx *tx)
+{
+	/* Of as many ids as there are live ones and one, one is free. */
+	unsigned int tries = atomic_read(&d->txs.nelems) + 1;
+	int ret;
+
+	do {
+		do
+			tx->id = (u32)atomic_fetch_inc(&d->next_txid);
+		while (tx->id < KXS_TXID_FIRST);
+		ret = rhashtable_lookup_insert_fast(&d->txs, &tx->id_node,
+						    kxs_txid_params);
+	} while (ret == -EEXIST && tries--);
+	return ret == -EEXIST ? -ENOSPC : ret;
+}
 
 void kxs_tx_init(struct kxs_ctx *ctx)
 {
@@ -76,14 +182,11 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 	if (!c->priv)
 		tx->max_nodes = c->quota[KXS_QUOTA_TX_NODES];
 	tx->events = RB_ROOT;
-	ret = xa_alloc_cyclic(&d->txs, &tx->id, tx,
-			      XA_LIMIT(KXS_TXID_FIRST, U32_MAX),
-			      &d->next_txid, GFP_KERNEL);
-	if (ret < 0) {
+	ret = kxs_tx_link_new(d, tx);
+	if (ret) {
 		kxs_tx_records_free(tx);
 		kxs_stat_dec(KXS_STAT_TXS);
 		kfree(tx);
-		ret = ret == -EBUSY ? -ENOSPC : ret;
 		goto err;
 	}
 	list_add_tail(&tx->ctx_link, &ctx->txs);
@@ -107,7 +210,7 @@ static struct kxs_tx *kxs_tx_adopt(struct kxs_ctx *ctx, u32 id)
 	struct kxs_tx *tx;
 
 	mutex_lock(&d->lock);
-	tx = xa_load(&d->txs, id);
+	tx = kxs_tx_lookup(d, id);
 	if (tx && !tx->ctx && tx->domid == ctx->domid) {
 		list_move_tail(&tx->ctx_link, &ctx->txs);
 		WRITE_ONCE(tx->ctx, ctx);
@@ -136,7 +239,7 @@ struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id)
 	bool parked;
 
 	rcu_read_lock();
-	tx = xa_load(&ctx->doms->txs, id);
+	tx = kxs_tx_lookup(ctx->doms, id);
 	parked = tx && !READ_ONCE(tx->ctx);
 	/* Only its own context frees it, so a match stays valid. */
 	if (tx && READ_ONCE(tx->ctx) != ctx)
@@ -267,7 +370,8 @@ static void kxs_tx_drop(struct kxs_tx *tx)
 static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 {
 	kxs_tx_drop(tx);
-	xa_erase(&ctx->doms->txs, tx->id);
+	rhashtable_remove_fast(&ctx->doms->txs, &tx->id_node,
+			       kxs_txid_params);
 	list_del(&tx->ctx_link);
 	ctx->nr_txs--;
 	kxs_domain_tx_put(ctx->doms, ctx);
@@ -935,10 +1039,11 @@ int kxs_tx_park(struct kxs_tx *tx, u32 id)
 	struct kxs_domains *d = tx->doms;
 	int ret;
 
-	ret = xa_insert(&d->txs, id, tx, GFP_KERNEL);
-	if (ret)
-		return ret;
 	tx->id = id;
+	ret = rhashtable_lookup_insert_fast(&d->txs, &tx->id_node,
+					    kxs_txid_params);
+	if (ret)
+		return ret == -EEXIST ? -EBUSY : -ENOMEM;
 	mutex_lock(&d->lock);
 	list_add_tail(&tx->ctx_link, &d->parked_txs);
 	mutex_unlock(&d->lock);
@@ -959,7 +1064,8 @@ void kxs_tx_free_parked(struct kxs_domains *d, int domid)
 		if (domid >= 0 && tx->domid != domid)
 			continue;
 		list_del(&tx->ctx_link);
-		xa_erase(&d->txs, tx->id);
+		rhashtable_remove_fast(&d->txs, &tx->id_node,
+				       kxs_txid_params);
 		kxs_tx_drop(tx);
 		kxs_stat_dec(KXS_STAT_TXS);
 		kfree_rcu(tx, rcu);

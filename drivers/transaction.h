@@ -86,6 +86,7 @@ struct kxs_txn {
  * @doomed: its commit fails (a restored transaction that had lost a
  *	race before the checkpoint)
  * @id: its id, unique among live transactions, never 0 or 1
+ * @id_node: link in the domain table's transactions, by @id
  * @nodes: what it touched (struct kxs_txn by path)
  * @index: the same records by hash of their path, once there are a few
  * @indexed: @index is made
@@ -105,6 +106,7 @@ struct kxs_tx {
 	u16 domid;
 	bool doomed;
 	u32 id;
+	struct rhash_head id_node;
 	struct rb_root nodes;
 	struct rhashtable index;
 	bool indexed;
@@ -154,6 +156,10 @@ struct kxs_tx_at {
 	bool wiped;
 };
 
+int kxs_tx_table_init(struct kxs_domains *d);
+void kxs_tx_table_destroy(struct kxs_domains *d);
+struct kxs_tx *kxs_tx_lookup(struct kxs_domains *d, u32 id);
+struct kxs_tx **kxs_tx_all(struct kxs_domains *d, unsigned int *nr);
 void kxs_tx_init(struct kxs_ctx *ctx);
 int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id);
 int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit);

@@ -531,6 +531,44 @@ static void kxs_tx_ids_are_distinct_and_nonzero(struct kunit *test)
 		  "OK\0");
 }
 
+/*
+ * Ids go on from the last one handed out, skip those still in use, and
+ * after U32_MAX start again at 2 (0 is no transaction, 1 the main tree
+ * of checkpoint streams).
+ */
+static void kxs_tx_ids_cycle_and_skip_live_ones(struct kunit *test)
+{
+	struct kxs_conn_test *t = test->priv;
+	u32 a, b, c, d, e;
+
+	a = kxs_tx_begin(test);
+	b = kxs_tx_begin(test);
+	KUNIT_EXPECT_EQ(test, b, a + 1);
+	/* An ended id is not handed out again at once. */
+	KXS_TX_RT(test, a, XS_TRANSACTION_END, "F\0", XS_TRANSACTION_END,
+		  "OK\0");
+	c = kxs_tx_begin(test);
+	KUNIT_EXPECT_EQ(test, c, b + 1);
+	/* The next id is b's, still live: skipped. */
+	atomic_set(&t->doms.next_txid, b);
+	d = kxs_tx_begin(test);
+	KUNIT_EXPECT_EQ(test, d, c + 1);
+	/* Round the end of the id space. */
+	atomic_set(&t->doms.next_txid, U32_MAX);
+	e = kxs_tx_begin(test);
+	KUNIT_EXPECT_EQ(test, e, U32_MAX);
+	e = kxs_tx_begin(test);
+	KUNIT_EXPECT_EQ(test, e, 2U);
+	KXS_TX_RT(test, b, XS_WRITE, "/b\0", XS_WRITE, "OK\0");
+	KXS_TX_RT(test, d, XS_READ, "/b\0", XS_ERROR, "ENOENT\0");
+	KXS_TX_RT(test, b, XS_TRANSACTION_END, "T\0", XS_TRANSACTION_END,
+		  "OK\0");
+	KXS_TX_RT(test, U32_MAX, XS_TRANSACTION_END, "F\0",
+		  XS_TRANSACTION_END, "OK\0");
+	KXS_TX_RT(test, U32_MAX, XS_TRANSACTION_END, "F\0", XS_ERROR,
+		  "ENOENT\0");
+}
+
 static void kxs_tx_bad_requests_get_errors(struct kunit *test)
 {
 	struct kxs_conn_test *t = test->priv;
@@ -564,6 +602,7 @@ static struct kunit_case kxs_tx_cases[] = {
 	KUNIT_CASE(kxs_tx_abort_discards_everything),
 	KUNIT_CASE(kxs_tx_commit_fails_after_intervening_write),
 	KUNIT_CASE(kxs_tx_ids_are_distinct_and_nonzero),
+	KUNIT_CASE(kxs_tx_ids_cycle_and_skip_live_ones),
 	KUNIT_CASE(kxs_tx_bad_requests_get_errors),
 	{}
 };
