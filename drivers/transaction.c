@@ -139,7 +139,10 @@ static int kxs_tx_link_new(struct kxs_domains *d, struct kxs_tx *tx)
 		ret = rhashtable_lookup_insert_fast(&d->txs, &tx->id_node,
 						    kxs_txid_params);
 	} while (ret == -EEXIST && tries--);
-	return ret == -EEXIST ? -ENOSPC : ret;
+	/* The table's own errors (no memory, a resize due) read ENOMEM. */
+	if (ret == -EEXIST)
+		return -ENOSPC;
+	return ret ? -ENOMEM : 0;
 }
 
 void kxs_tx_init(struct kxs_ctx *ctx)
