@@ -68,8 +68,10 @@ void kxs_tx_table_destroy(struct kxs_domains *d)
  * @d: the domain table
  * @id: the id
  *
- * Context: under rcu_read_lock(), or with @d's lock or quiesce held.
- * Return: the transaction, or NULL.
+ * Return: the transaction, or NULL.  It stays valid under
+ * rcu_read_lock(), or while @d's quiesce lock is held for writing (every
+ * end of a transaction holds it for reading); a parked one also while
+ * @d's lock is held.
  */
 struct kxs_tx *kxs_tx_lookup(struct kxs_domains *d, u32 id)
 {
@@ -213,16 +215,22 @@ static struct kxs_tx *kxs_tx_adopt(struct kxs_ctx *ctx, u32 id)
 	struct kxs_tx *tx;
 
 	mutex_lock(&d->lock);
+	/*
+	 * Another connection may end the transaction that has @id (RCU
+	 * frees it); a parked one ends only under d->lock, held here.
+	 */
+	rcu_read_lock();
 	tx = kxs_tx_lookup(d, id);
-	if (tx && !tx->ctx && tx->domid == ctx->domid) {
+	if (tx && (READ_ONCE(tx->ctx) || tx->domid != ctx->domid))
+		tx = NULL;
+	rcu_read_unlock();
+	if (tx) {
 		list_move_tail(&tx->ctx_link, &ctx->txs);
 		WRITE_ONCE(tx->ctx, ctx);
 		kxs_domain_adopt_locked(ctx, 1, 0);
 		/* From now on, as bounded as one the guest started. */
 		tx->max_nodes = kxs_domain_quota_locked(ctx,
 							KXS_QUOTA_TX_NODES);
-	} else {
-		tx = NULL;
 	}
 	mutex_unlock(&d->lock);
 	return tx;
