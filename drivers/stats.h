@@ -11,7 +11,7 @@
 #include <linux/percpu.h>
 
 enum kxs_stat {
-	KXS_STAT_NODES,		/* struct kxs_node */
+	KXS_STAT_NODES,		/* struct kxs_node, until its memory goes */
 	KXS_STAT_DATA,		/* struct kxs_data */
 	KXS_STAT_CONNS,		/* struct kxs_conn */
 	KXS_STAT_MSGS,		/* struct kxs_msg: replies, events, spares */

@@ -40,6 +40,8 @@
  * @len: length of the value in bytes
  * @size: bytes allocated, the most kxs_data_size() may grow to in place
  * @nr_perms: number of permission entries (at least one)
+ * @node_off: for data made with its node, in the node's allocation, its
+ *	offset from the node's start; 0 for data allocated on its own
  * @perms: @nr_perms entries, then @len bytes of value
  *
  * The permissions never change once published through kxs_node.data: a
@@ -55,6 +57,7 @@ struct kxs_data {
 	u32 len;
 	u32 size;
 	u16 nr_perms;
+	u16 node_off;
 	struct kxs_perm perms[];
 };
 
@@ -75,7 +78,8 @@ static inline const u8 *kxs_data_value(const struct kxs_data *d)
  *	lockless lookup can tell a true miss from one caused by a rotation
  * @data_seq: bumped around a rewrite of @data's value in place, so that
  *	a lockless reader copies the value of one instant
- * @parent: the parent node, NULL for the root; writers only
+ * @parent: the parent node, NULL for the root; set before the node is
+ *	linked and never changed after (the index compares it locklessly)
  * @data: value and permissions; readers under RCU
  * @gen: store generation of the last change to the node, its value,
  *	permissions or list of children; written under the store lock
@@ -88,7 +92,11 @@ static inline const u8 *kxs_data_value(const struct kxs_data *d)
  * @unhashed: children not in kxs_store.index (an insert that failed), or
  *	KXS_UNHASHED_ALL once the node is removed: lookups of its children
  *	then search @children
- * @rcu: frees the node after a grace period once it is unlinked
+ * @mem: references to the node's memory: one for the node until it is
+ *	unlinked, one for the data made with it (kxs_data.node_off) until
+ *	that data's last reference goes, which a transaction may hold
+ *	after the node is gone
+ * @rcu: frees the node's memory after a grace period once @mem is 0
  * @hashed: the node is in kxs_store.index
  * @namelen: length of @name
  * @name: the last path component, NUL terminated; "" for the root
@@ -106,6 +114,7 @@ struct kxs_node {
 	u32 nr_children;
 	u32 children_len;
 	u32 unhashed;
+	refcount_t mem;
 	struct rcu_head rcu;
 	bool hashed;
 	u16 namelen;

@@ -402,6 +402,69 @@ static void kxs_store_write_rewrites_a_value_in_place(struct kunit *test)
 }
 
 /*
+ * A node's first data is made in the node's allocation.  A reference to
+ * it (a transaction's) keeps that memory after the node is removed, and
+ * the last reference lets it go; KASAN reports a read of it after the
+ * node's removal if the memory went with the node.  New data of its own
+ * allocation leaves the node's.
+ */
+static void kxs_store_data_made_with_a_node_outlives_it(struct kunit *test)
+{
+	long nodes = kxs_stat(KXS_STAT_NODES), data = kxs_stat(KXS_STAT_DATA);
+	char *big = kunit_kzalloc(test, 2000, GFP_KERNEL);
+	struct kxs_store *s = test->priv;
+	const struct kxs_data *made;
+	struct kxs_data *d;
+	struct kxs_node *n;
+	u32 children_len;
+	u64 dgen, gen;
+
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "held", 4), 0);
+	rcu_read_lock();
+	n = kxs_store_lookup_rcu(s, "/a");
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	made = rcu_dereference(n->data);
+	KUNIT_EXPECT_NE(test, made->node_off, 0);
+	KUNIT_EXPECT_PTR_EQ(test, (const u8 *)made, (u8 *)n + made->node_off);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_NODES), nodes + 1);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), data + 1);
+
+	KUNIT_ASSERT_TRUE(test, kxs_store_observe(s, "/a", &d, &dgen, &gen,
+						  &children_len));
+	KUNIT_EXPECT_PTR_EQ(test, (const struct kxs_data *)d, made);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/a"), 0);
+	rcu_barrier();
+	kvfree_rcu_barrier();
+	/* Gone from the tree; its memory stays for @d. */
+	KUNIT_EXPECT_EQ(test, s->nr_nodes, 1);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_NODES), nodes + 1);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), data + 1);
+	KUNIT_EXPECT_EQ(test, d->len, 4);
+	KUNIT_EXPECT_MEMEQ(test, kxs_data_value(d), "held", 4);
+	kxs_data_put(d);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_NODES), nodes);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), data);
+
+	/* Data made with the node and replaced: the node's memory stays. */
+	memset(big, 'b', 2000);
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/b", "x", 1), 0);
+	made = kxs_test_data(test, "/b");
+	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/b", big, 2000),
+			0);
+	d = (struct kxs_data *)kxs_test_data(test, "/b");
+	KUNIT_EXPECT_PTR_NE(test, (const struct kxs_data *)d, made);
+	KUNIT_EXPECT_EQ(test, d->node_off, 0);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_NODES), nodes + 1);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), data + 1);
+	kxs_expect_value(test, "/b", big, 2000);
+	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/b"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_NODES), nodes);
+	KUNIT_EXPECT_EQ(test, kxs_stat(KXS_STAT_DATA), data);
+}
+
+/*
  * Nodes whose insert into the store's index failed (memory) are found
  * through their parent's rbtree, listed, removed and counted; the check
  * sees the index and the counts agree.
@@ -571,6 +634,7 @@ static struct kunit_case kxs_store_cases[] = {
 	KUNIT_CASE(kxs_store_drop_grants_removes_a_domains_entries),
 	KUNIT_CASE(kxs_store_lookups_without_the_index),
 	KUNIT_CASE(kxs_store_write_rewrites_a_value_in_place),
+	KUNIT_CASE(kxs_store_data_made_with_a_node_outlives_it),
 	KUNIT_CASE(kxs_store_load_wants_names_in_order),
 	KUNIT_CASE(kxs_store_load_abort_changes_nothing),
 	{}
