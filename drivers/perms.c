@@ -14,32 +14,6 @@
 
 #include "perms.h"
 
-static bool kxs_caller_is(const struct kxs_caller *c, u16 domid)
-{
-	return domid == c->domid || domid == c->target;
-}
-
-/**
- * kxs_perm_access() - what a caller may do to a node
- * @c: the caller
- * @perms: the node's permission entries
- * @nr: their number, at least one
- *
- * Return: KXS_PERM_* bits, KXS_PERM_OWNER included for owners.
- */
-unsigned int kxs_perm_access(const struct kxs_caller *c,
-			     const struct kxs_perm *perms, unsigned int nr)
-{
-	unsigned int i;
-
-	if (c->priv || kxs_caller_is(c, perms[0].domid))
-		return KXS_PERM_ALL;
-	for (i = 1; i < nr; i++)
-		if (kxs_caller_is(c, perms[i].domid))
-			return perms[i].access;
-	return perms[0].access;
-}
-
 /**
  * kxs_domid_parse() - a domain id in decimal, as the wire carries it
  * @s: NUL-terminated string

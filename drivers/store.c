@@ -31,13 +31,19 @@ struct kxs_name {
 	size_t len;
 };
 
-/* Byte order of names; for names without NULs it is strcmp() order. */
-static int kxs_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+/*
+ * Byte order of names; for names without NULs it is strcmp() order.
+ * Inline, and a loop rather than memcmp(), as the dcache compares names:
+ * a descent compares a few short names per path component.
+ */
+static __always_inline int kxs_name_cmp(const char *a, size_t alen,
+					const char *b, size_t blen)
 {
-	int r = memcmp(a, b, min(alen, blen));
+	size_t i, n = min(alen, blen);
 
-	if (r)
-		return r;
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (u8)a[i] - (u8)b[i];
 	return (alen > blen) - (alen < blen);
 }
 
@@ -385,8 +391,8 @@ static u32 kxs_child_obj_hashfn(const void *obj, u32 len, u32 seed)
 	return kxs_child_hash(n->parent, n->name, n->namelen, seed);
 }
 
-static int kxs_child_obj_cmpfn(struct rhashtable_compare_arg *arg,
-			       const void *obj)
+static __always_inline int
+kxs_child_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 {
 	const struct kxs_child_key *k = arg->key;
 	const struct kxs_node *n = obj;
@@ -488,8 +494,9 @@ static struct kxs_node *kxs_child_find(struct kxs_store *s,
  * tree code publishes child pointers with WRITE_ONCE() and nodes are
  * freed only after a grace period.
  */
-static struct kxs_node *kxs_child_descend_rcu(const struct kxs_node *parent,
-					      const char *name, size_t len)
+static __always_inline struct kxs_node *
+kxs_child_descend_rcu(const struct kxs_node *parent, const char *name,
+		      size_t len)
 {
 	struct rb_node *rb = rcu_dereference_raw(parent->children.rb_node);
 
@@ -512,9 +519,9 @@ static struct kxs_node *kxs_child_descend_rcu(const struct kxs_node *parent,
  * has few children or some of them are not in the index.  A miss is
  * trusted only if no writer raced.
  */
-static struct kxs_node *kxs_child_lookup_rcu(struct kxs_store *s,
-					     struct kxs_node *parent,
-					     const char *name, size_t len)
+static __always_inline struct kxs_node *
+kxs_child_lookup_rcu(struct kxs_store *s, struct kxs_node *parent,
+		     const char *name, size_t len)
 {
 	struct kxs_child_key k = { .parent = parent, .name = name,
 				   .len = len };
@@ -1359,10 +1366,12 @@ typedef int (*kxs_data_fn)(const struct kxs_data *d, void *buf,
  * @fn on the data of the node at @path, if @c may read it: under RCU,
  * again if a commit ran meanwhile (readers see commits whole) or the value
  * was rewritten in place.  The access is checked on the data @fn reads.
+ * Inline, so that each caller's @fn is a direct call.
  */
-static int kxs_store_with_data(struct kxs_store *s,
-			       const struct kxs_caller *c, const char *path,
-			       kxs_data_fn fn, void *buf, size_t size)
+static __always_inline int kxs_store_with_data(struct kxs_store *s,
+					       const struct kxs_caller *c,
+					       const char *path, kxs_data_fn fn,
+					       void *buf, size_t size)
 {
 	struct kxs_node *node, *anc;
 	const struct kxs_data *d;
