@@ -303,14 +303,14 @@ static void kxs_conn_dispatch(struct kxs_conn *c, const struct xsd_sockmsg *hdr,
  * After a WATCH's reply: its initial event, then the events held while it
  * was handled.
  */
-static void kxs_conn_watch_done(struct kxs_conn *c)
+static void kxs_conn_watch_done_slow(struct kxs_conn *c)
 {
 	bool wake;
 
 	if (c->watch_path)
 		kxs_conn_queue_event(c, c->watch_path, c->watch_token, true);
 	c->watch_path = NULL;
-	if (!c->holding)	/* set and cleared under our in_lock */
+	if (!c->holding)
 		return;
 	spin_lock(&c->out_lock);
 	wake = !list_empty(&c->held);
@@ -319,6 +319,14 @@ static void kxs_conn_watch_done(struct kxs_conn *c)
 	spin_unlock(&c->out_lock);
 	if (wake)
 		kxs_conn_wake_readers(c);
+}
+
+/* Every request ends here; only a WATCH has more to do. */
+static inline void kxs_conn_watch_done(struct kxs_conn *c)
+{
+	/* holding is set and cleared under our in_lock */
+	if (unlikely(c->watch_path || c->holding))
+		kxs_conn_watch_done_slow(c);
 }
 
 /* Handle the complete message in c->in and queue its reply. */

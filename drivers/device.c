@@ -72,6 +72,31 @@ static ssize_t kxs_dev_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			      file->f_flags & O_NONBLOCK);
 }
 
+/*
+ * read() and write() of one buffer, the usual client's one of each per
+ * request, without the kiocb that read_iter() and write_iter() (readv(),
+ * writev(), io_uring) take: as /dev/zero and /dev/null do.
+ */
+static ssize_t kxs_dev_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	struct iov_iter to;
+
+	iov_iter_ubuf(&to, ITER_DEST, buf, len);
+	return kxs_conn_read(file->private_data, &to,
+			     file->f_flags & O_NONBLOCK);
+}
+
+static ssize_t kxs_dev_write(struct file *file, const char __user *buf,
+			     size_t len, loff_t *ppos)
+{
+	struct iov_iter from;
+
+	iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)buf, len);
+	return kxs_conn_write(file->private_data, &from,
+			      file->f_flags & O_NONBLOCK);
+}
+
 static __poll_t kxs_dev_poll(struct file *file, poll_table *wait)
 {
 	return kxs_conn_poll(file->private_data, file, wait);
@@ -126,6 +151,8 @@ static const struct file_operations kxs_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= kxs_dev_open,
 	.release	= kxs_dev_release,
+	.read		= kxs_dev_read,
+	.write		= kxs_dev_write,
 	.read_iter	= kxs_dev_read_iter,
 	.write_iter	= kxs_dev_write_iter,
 	.poll		= kxs_dev_poll,

@@ -54,7 +54,7 @@ bool kxs_path_name_valid(const char *name, size_t len)
  * The length of @path if it is a canonical absolute path, else -EINVAL:
  * one pass over its bytes, as every request that names a path makes one.
  */
-static int kxs_path_check(const char *path)
+static __always_inline int kxs_path_check(const char *path)
 {
 	size_t i;
 	char c;

@@ -60,14 +60,17 @@ static int kxs_node_key_cmp(const void *key, const struct rb_node *rb)
  * *@len, advancing *@pos past it; NULL when there is none left.  Start with
  * *@pos at the path ("/" has no components).
  */
-static const char *kxs_next_component(const char **pos, size_t *len)
+static __always_inline const char *
+kxs_next_component(const char **pos, size_t *len)
 {
 	const char *p = *pos, *end;
 
 	if (p[0] != '/' || p[1] == '\0')
 		return NULL;
 	p++;
-	end = strchrnul(p, '/');
+	/* strchrnul(), inline: components are short. */
+	for (end = p; *end && *end != '/'; end++)
+		;
 	*len = end - p;
 	*pos = end;
 	return p;
@@ -397,8 +400,8 @@ kxs_child_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 	const struct kxs_child_key *k = arg->key;
 	const struct kxs_node *n = obj;
 
-	return n->parent != k->parent || n->namelen != k->len ||
-	       memcmp(n->name, k->name, k->len);
+	return n->parent != k->parent ||
+	       kxs_name_cmp(n->name, n->namelen, k->name, k->len);
 }
 
 static const struct rhashtable_params kxs_child_params = {

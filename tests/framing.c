@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lib/xstest.h"
@@ -468,6 +469,50 @@ static void large_read_buffer_gets_queued_replies(void)
 	close(fd);
 }
 
+/*
+ * writev() and readv() (the device's read_iter and write_iter, beside the
+ * read() and write() of one buffer) frame the stream the same way: two
+ * requests cut across four iovecs, inside a header and inside a payload,
+ * and their replies read into three.
+ */
+static void readv_and_writev_frame_like_read_and_write(void)
+{
+	unsigned char exp[256], got[256];
+	int fd = xst_open(0);
+	struct iovec iov[4];
+	size_t n, e;
+	ssize_t r;
+
+	xst_mkdir(fd, BASE);
+	n = xst_build(msgbuf, XS_WRITE, 0x501, 0, S(BASE "/vec\0vector") - 1);
+	n += xst_build(msgbuf + n, XS_READ, 0x502, 0, S(BASE "/vec"));
+	iov[0] = (struct iovec){ msgbuf, 5 };
+	iov[1] = (struct iovec){ msgbuf + 5, XST_HDR_LEN + 3 - 5 };
+	iov[2] = (struct iovec){ msgbuf + XST_HDR_LEN + 3, 20 };
+	iov[3] = (struct iovec){ msgbuf + XST_HDR_LEN + 23,
+				 n - XST_HDR_LEN - 23 };
+	r = writev(fd, iov, 4);
+	CHECK(r == (ssize_t)n, "writev of %zu bytes returned %zd (%s)", n, r,
+	      r < 0 ? strerror(errno) : "");
+	e = expected_reply(exp, XS_WRITE, 0x501, 0, OK_REPLY);
+	e += expected_reply(exp + e, XS_READ, 0x502, 0, "vector", 6);
+	memset(got, 0, sizeof(got));
+	iov[0] = (struct iovec){ got, 7 };
+	iov[1] = (struct iovec){ got + 7, XST_HDR_LEN };
+	iov[2] = (struct iovec){ got + 7 + XST_HDR_LEN, sizeof(got) - 7 -
+				 XST_HDR_LEN };
+	r = readv(fd, iov, 3);
+	CHECK(r > 0 && (size_t)r <= e, "readv returned %zd (%s)", r,
+	      r < 0 ? strerror(errno) : "");
+	if (r > 0 && (size_t)r < e)
+		xst_read_exact(fd, got + r, e - r, 5000);
+	CHECK(!memcmp(got, exp, e), "stream %s, expected %s", xst_esc(got, e),
+	      xst_esc(exp, e));
+	xst_expect_silence(fd, 0);
+	xst_rm(fd, BASE "/vec");
+	close(fd);
+}
+
 static const struct xst_case cases[] = {
 	{ "header-split-byte-by-byte-is-reassembled",
 	  header_split_byte_by_byte_is_reassembled },
@@ -495,6 +540,8 @@ static const struct xst_case cases[] = {
 	  read_buffer_smaller_than_header_works },
 	{ "large-read-buffer-gets-queued-replies",
 	  large_read_buffer_gets_queued_replies },
+	{ "readv-and-writev-frame-like-read-and-write",
+	  readv_and_writev_frame_like_read_and_write },
 };
 
 int main(int argc, char **argv)
