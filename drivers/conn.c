@@ -466,17 +466,53 @@ static bool kxs_conn_readable(struct kxs_conn *c)
 	return kxs_conn_first(c) || kxs_conn_dead(c);
 }
 
+/*
+ * Take @m, the head of @c->out, off the queue.  Return: whether the
+ * queue was full (writers wait only for a full one, kxs_conn_prepare()).
+ */
+static bool kxs_conn_unqueue(struct kxs_conn *c, struct kxs_msg *m)
+{
+	bool was_full = c->out_bytes >= KXS_CONN_OUT_MAX;
+
+	lockdep_assert_held(&c->out_lock);
+	list_del(&m->list);
+	if (m->event)
+		c->ev_bytes -= m->size;
+	else
+		WRITE_ONCE(c->out_bytes, c->out_bytes - m->size);
+	return was_full;
+}
+
+/* Put @m back at the head, as if never taken (a copy out faulted). */
+static void kxs_conn_requeue(struct kxs_conn *c, struct kxs_msg *m)
+{
+	spin_lock(&c->out_lock);
+	list_add(&m->list, &c->out);
+	if (m->event)
+		c->ev_bytes += m->size;
+	else
+		WRITE_ONCE(c->out_bytes, c->out_bytes + m->size);
+	spin_unlock(&c->out_lock);
+	/* A poller may have found the queue empty meanwhile. */
+	kxs_conn_wake_readers(c);
+}
+
 /**
  * kxs_conn_read() - read queued replies as a byte stream
  * @c: the connection
  * @to: where to copy them
  * @nonblock: fail with -EAGAIN instead of waiting for a reply
  *
+ * A message that fits in the rest of @to is taken off the queue in the
+ * same locked section that finds it, then copied out (and put back if
+ * the copy faults); a bigger one is copied in part where it stays: only
+ * readers remove messages, and read_lock serialises them.
+ *
  * Return: bytes read, or a negative errno if none were.
  */
 ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 {
-	struct kxs_msg *m, *next;
+	struct kxs_msg *m;
 	size_t done = 0;
 	int ret = 0;
 
@@ -485,48 +521,44 @@ ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock)
 	if (mutex_lock_interruptible(&c->read_lock))
 		return -ERESTARTSYS;
 
-	while (!(m = kxs_conn_first(c))) {
-		mutex_unlock(&c->read_lock);
-		if (kxs_conn_dead(c))
-			return 0;
-		if (nonblock)
-			return -EAGAIN;
-		if (wait_event_interruptible(c->read_wq, kxs_conn_readable(c)))
-			return -ERESTARTSYS;
-		if (mutex_lock_interruptible(&c->read_lock))
-			return -ERESTARTSYS;
-	}
+	while (iov_iter_count(to)) {
+		bool whole, was_full = false;
+		size_t n;
 
-	/*
-	 * Only readers remove messages and read_lock serialises them, so the
-	 * head stays put while it is copied out without the spinlock.
-	 */
-	while (m && iov_iter_count(to)) {
-		size_t n = copy_to_iter(m->buf + m->off, m->len - m->off, to);
-		bool was_full;
-
-		if (!n) {
-			ret = -EFAULT;
-			break;
+		spin_lock(&c->out_lock);
+		m = list_first_entry_or_null(&c->out, struct kxs_msg, list);
+		whole = m && m->len - m->off <= iov_iter_count(to);
+		if (whole)
+			was_full = kxs_conn_unqueue(c, m);
+		spin_unlock(&c->out_lock);
+		if (!m) {
+			if (done)
+				break;
+			mutex_unlock(&c->read_lock);
+			if (kxs_conn_dead(c))
+				return 0;
+			if (nonblock)
+				return -EAGAIN;
+			if (wait_event_interruptible(c->read_wq,
+						     kxs_conn_readable(c)))
+				return -ERESTARTSYS;
+			if (mutex_lock_interruptible(&c->read_lock))
+				return -ERESTARTSYS;
+			continue;
 		}
+		n = copy_to_iter(m->buf + m->off, m->len - m->off, to);
 		done += n;
 		m->off += n;
-		if (m->off < m->len)
+		if (m->off < m->len) {
+			if (whole)
+				kxs_conn_requeue(c, m);
+			if (!n)
+				ret = -EFAULT;
 			break;
-		spin_lock(&c->out_lock);
-		list_del(&m->list);
-		/* Writers wait only for a full queue (kxs_conn_prepare()). */
-		was_full = c->out_bytes >= KXS_CONN_OUT_MAX;
-		if (m->event)
-			c->ev_bytes -= m->size;
-		else
-			WRITE_ONCE(c->out_bytes, c->out_bytes - m->size);
-		next = list_first_entry_or_null(&c->out, struct kxs_msg, list);
-		spin_unlock(&c->out_lock);
+		}
 		kxs_conn_recycle(c, m);
 		if (was_full)
 			kxs_conn_wake_writers(c);
-		m = next;
 	}
 	mutex_unlock(&c->read_lock);
 	return done ? done : ret;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -513,6 +514,51 @@ static void readv_and_writev_frame_like_read_and_write(void)
 	close(fd);
 }
 
+/*
+ * A read() whose buffer ends at an unmapped page gets the reply up to
+ * the fault (or EFAULT if not a byte fitted); the next read() goes on
+ * where it stopped, and nothing is lost or repeated.
+ */
+static void reply_cut_by_a_fault_goes_on_where_it_stopped(void)
+{
+	static const char val[] = "a value long enough to be cut by a fault";
+	static const int room[] = { 20, 10, 1 };	/* in payload, header */
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char exp[128], got[128];
+	int fd = xst_open(0);
+	unsigned char *map;
+	size_t n, have = 0;
+	ssize_t r;
+	int i;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(map != MAP_FAILED, "mmap: %s", strerror(errno));
+	CHECK(!mprotect(map + page, page, PROT_NONE), "mprotect: %s",
+	      strerror(errno));
+	xst_write_str(fd, BASE "/cut", val, sizeof(val) - 1);
+	for (i = 0; i < 3; i++) {
+		xst_send(fd, XS_READ, 0x600 + i, 0, S(BASE "/cut"));
+		n = expected_reply(exp, XS_READ, 0x600 + i, 0, val,
+				   sizeof(val) - 1);
+		/* room[i] bytes before the hole, more asked for */
+		r = read(fd, map + page - room[i], 100);
+		CHECK((r >= 0 && r <= room[i]) ||
+		      (r == -1 && errno == EFAULT),
+		      "read across the hole after %d bytes returned %zd (%s)",
+		      room[i], r, r < 0 ? strerror(errno) : "");
+		have = r > 0 ? r : 0;
+		memcpy(got, map + page - room[i], have);
+		xst_read_exact(fd, got + have, n - have, 5000);
+		CHECK(!memcmp(got, exp, n), "reply %s, expected %s",
+		      xst_esc(got, n), xst_esc(exp, n));
+		xst_expect_silence(fd, 0);
+	}
+	munmap(map, 2 * page);
+	xst_rm(fd, BASE "/cut");
+	close(fd);
+}
+
 static const struct xst_case cases[] = {
 	{ "header-split-byte-by-byte-is-reassembled",
 	  header_split_byte_by_byte_is_reassembled },
@@ -542,6 +588,8 @@ static const struct xst_case cases[] = {
 	  large_read_buffer_gets_queued_replies },
 	{ "readv-and-writev-frame-like-read-and-write",
 	  readv_and_writev_frame_like_read_and_write },
+	{ "reply-cut-by-a-fault-goes-on-where-it-stopped",
+	  reply_cut_by_a_fault_goes_on_where_it_stopped },
 };
 
 int main(int argc, char **argv)
