@@ -91,36 +91,52 @@ static int kxs_tx_id_cmp(const void *a, const void *b)
  * @d: the domain table
  * @nr: set to their number
  *
+ * The table may be resizing meanwhile (its worker runs on its own): a
+ * walk then goes from the old table on to the new one, where it can see
+ * again what the rehash has moved already, and finds in the old one only
+ * what the rehash has not.  So it keeps all it sees, and the duplicates
+ * go after the sort.
+ *
  * Context: @d's quiesce lock held for writing (nothing starts or ends).
  * Return: an array for kvfree() (NULL when @nr is 0), or an ERR_PTR().
  */
 struct kxs_tx **kxs_tx_all(struct kxs_domains *d, unsigned int *nr)
 {
-	unsigned int n = atomic_read(&d->txs.nelems), i = 0;
+	unsigned int room = atomic_read(&d->txs.nelems), seen, i, j;
 	struct rhashtable_iter iter;
 	struct kxs_tx **all, *tx;
 
 	*nr = 0;
-	if (!n)
+	if (!room)
 		return NULL;
-	all = kvmalloc_array(n, sizeof(*all), GFP_KERNEL);
-	if (!all)
-		return ERR_PTR(-ENOMEM);
-	rhashtable_walk_enter(&d->txs, &iter);
-	rhashtable_walk_start(&iter);
-	while ((tx = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(tx)) {
-			/* A resize: the walk starts over. */
-			i = 0;
-			continue;
+	for (;;) {
+		all = kvmalloc_array(room, sizeof(*all), GFP_KERNEL);
+		if (!all)
+			return ERR_PTR(-ENOMEM);
+		seen = 0;
+		rhashtable_walk_enter(&d->txs, &iter);
+		rhashtable_walk_start(&iter);
+		while ((tx = rhashtable_walk_next(&iter))) {
+			/* -EAGAIN: on to the new table; what was seen stays. */
+			if (IS_ERR(tx))
+				continue;
+			if (seen < room)
+				all[seen] = tx;
+			seen++;
 		}
-		if (!WARN_ON_ONCE(i == n))
-			all[i++] = tx;
+		rhashtable_walk_stop(&iter);
+		rhashtable_walk_exit(&iter);
+		if (seen <= room)
+			break;
+		/* Seen twice more often than there was room for: again. */
+		kvfree(all);
+		room = seen;
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
-	sort(all, i, sizeof(*all), kxs_tx_id_cmp, NULL);
-	*nr = i;
+	sort(all, seen, sizeof(*all), kxs_tx_id_cmp, NULL);
+	for (i = 0, j = 0; i < seen; i++)
+		if (!j || all[j - 1] != all[i])
+			all[j++] = all[i];
+	*nr = j;
 	return all;
 }
 

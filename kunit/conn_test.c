@@ -569,6 +569,55 @@ static void kxs_tx_ids_cycle_and_skip_live_ones(struct kunit *test)
 		  "ENOENT\0");
 }
 
+/*
+ * kxs_tx_all(), which a checkpoint lists the transactions with, finds
+ * each live one once while the id table resizes.  The table's worker
+ * grows it after the starts and shrinks it after the ends, and yields
+ * between buckets: a walk may then find some transactions in the old
+ * table and the rest in the new one, some in both.  (A version that
+ * dropped what it had seen in the old table on reaching the new one lost
+ * transactions so: the fuzz caught a checkpoint without one.)
+ */
+static void kxs_tx_all_finds_each_one_while_the_table_resizes(struct kunit *test)
+{
+	struct kxs_conn_test *t = test->priv;
+	unsigned int round, i, k, n, nr;
+	struct kxs_tx **all;
+	char end[KXS_HDR_SIZE + 3];
+	u32 *ids;
+
+	ids = kunit_kcalloc(test, 2048, sizeof(*ids), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ids);
+	for (round = 0; round < 24; round++) {
+		n = 64 + (round * 331) % 1984;
+		for (i = 0; i < n; i++)
+			ids[i] = kxs_tx_begin(test);
+		for (k = 0; k < 4; k++) {
+			percpu_down_write(&t->doms.quiesce);
+			all = kxs_tx_all(&t->doms, &nr);
+			percpu_up_write(&t->doms.quiesce);
+			KUNIT_ASSERT_FALSE(test, IS_ERR(all));
+			KUNIT_EXPECT_EQ_MSG(test, nr, n, "round %u", round);
+			/* Each once, by id: the ids were handed out in order. */
+			for (i = 0; i < min(nr, n); i++)
+				KUNIT_EXPECT_EQ(test, all[i]->id, ids[i]);
+			kvfree(all);
+			schedule();
+		}
+		for (i = 0; i < n; i++) {
+			size_t len = kxs_test_msg(t->buf, XS_TRANSACTION_END, 3,
+						  ids[i], "F", 2);
+
+			KUNIT_ASSERT_EQ(test, kxs_test_write(t->conn, t->buf,
+							     len),
+					(ssize_t)len);
+			KUNIT_ASSERT_EQ(test, kxs_test_read(t->conn, end,
+							    KXS_HDR_SIZE + 3),
+					(ssize_t)(KXS_HDR_SIZE + 3));
+		}
+	}
+}
+
 static void kxs_tx_bad_requests_get_errors(struct kunit *test)
 {
 	struct kxs_conn_test *t = test->priv;
@@ -603,6 +652,7 @@ static struct kunit_case kxs_tx_cases[] = {
 	KUNIT_CASE(kxs_tx_commit_fails_after_intervening_write),
 	KUNIT_CASE(kxs_tx_ids_are_distinct_and_nonzero),
 	KUNIT_CASE(kxs_tx_ids_cycle_and_skip_live_ones),
+	KUNIT_CASE(kxs_tx_all_finds_each_one_while_the_table_resizes),
 	KUNIT_CASE(kxs_tx_bad_requests_get_errors),
 	{}
 };
