@@ -221,7 +221,9 @@ static void kxs_conn_queue(struct kxs_conn *c, struct kxs_msg *m)
 /*
  * Without the lock: only the writer (under in_lock) adds to out_bytes,
  * so a stale value is one a reader has lowered since; the reader then
- * wakes space_wq, which a waiting writer checks again after.
+ * wakes space_wq, which a waiting writer checks again after.  (A reader
+ * whose copy out faulted puts back a message it took off a moment
+ * before: a writer that saw the lower count lets in one message more.)
  */
 static bool kxs_conn_has_space(struct kxs_conn *c)
 {

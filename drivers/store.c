@@ -333,11 +333,10 @@ static struct kxs_node *kxs_node_alloc(const char *name, size_t len,
 
 /*
  * A node and its data in one allocation, the data after the name: a
- * lookup finds the value beside the key it compared, on the same page (a
- * READ of a random node of a big store touches one page fewer), and a
- * restore makes one allocation per node, not two.  The data keeps the
- * node's memory (kxs_node.mem) while it has references, and a new value
- * up to the rest of the slab object is rewritten in place there.
+ * lookup finds the value beside the key it compared, and a restore makes
+ * one allocation per node, not two.  The data keeps the node's memory
+ * (kxs_node.mem) while it has references, and a new value up to the rest
+ * of the slab object is rewritten in place there.
  */
 static struct kxs_node *kxs_node_alloc_with_data(const char *name,
 						 size_t len,

@@ -34,6 +34,8 @@
 /**
  * struct kxs_data - a node's value and permissions
  * @rcu: frees the data after a grace period once the last reference goes
+ *	(data of its own allocation; data made with its node lets the node's
+ *	memory go instead, kxs_node.mem)
  * @ref: one for the node that holds it, one per transaction that saw or
  *	made it (kxs_store_observe(), kxs_data_put()); 0 while a WRITE
  *	rewrites the value in place (kxs_data_rewrite())
