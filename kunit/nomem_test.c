@@ -164,18 +164,28 @@ static void kxs_nm_expect_counts(struct kunit *test, const long *was,
 				    kxs_stat_names[i]);
 }
 
-/* A checkpoint of the fixture, store, transactions and watches. */
+/* Domains whose node counts (quota usage) are compared. */
+#define KXS_NM_DOMS	2
+
+/*
+ * A checkpoint of the fixture (store, transactions, guest 1's watches)
+ * and the number of nodes domains 0 and 1 own, which it does not hold.
+ */
 struct kxs_nm_state {
 	u8 *buf;
 	size_t len;
+	unsigned long owned[KXS_NM_DOMS];
 };
 
 static void kxs_nm_save(struct kunit *test, struct kxs_nm_state *st)
 {
 	struct kxs_fx *fx = kxs_fx(test);
+	int i;
 
 	KUNIT_ASSERT_EQ(test, kxs_checkpoint_save(fx->store, &fx->doms, 1,
 						  &st->buf, &st->len), 0);
+	for (i = 0; i < KXS_NM_DOMS; i++)
+		st->owned[i] = kxs_fx_owned(test, i);
 }
 
 static void kxs_nm_drop(struct kxs_nm_state *st)
@@ -198,7 +208,8 @@ static size_t kxs_nm_diff(struct kunit *test, const struct kxs_nm_state *st,
 	while (i < min(now.len, st->len) && now.buf[i] == st->buf[i])
 		i++;
 	*len = now.len;
-	if (now.len == st->len && i == now.len)
+	if (now.len == st->len && i == now.len &&
+	    !memcmp(now.owned, st->owned, sizeof(now.owned)))
 		i = SIZE_MAX;
 	kxs_nm_drop(&now);
 	return i;
@@ -225,6 +236,9 @@ static void kxs_nm_expect_state(struct kunit *test,
 	KUNIT_EXPECT_TRUE_MSG(test, i == SIZE_MAX,
 			      "%s, allocation %u failing: changed the store (%zu and %zu bytes, first difference at %zu)",
 			      what, nth, st->len, len, i);
+	KUNIT_EXPECT_EQ_MSG(test, kxs_fx_owned(test, 1), st->owned[1],
+			    "%s, allocation %u failing: nodes guest 1 owns",
+			    what, nth);
 	kxs_fx_expect_check(test, kxs_fx(test)->store);
 }
 
@@ -499,6 +513,23 @@ static void kxs_nm_write_bigger_value(struct kunit *test)
 	kxs_nm_populate(test);
 	KXS_NM_SEND(test, &r, "write of a longer value", XS_WRITE,
 		    "/a/b/c\0a value too long for the allocation of the first one");
+}
+
+/* A guest's write under its home: its node count is its quota's. */
+static void kxs_nm_guest_write(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_nm_req r = { };
+
+	kxs_nm_populate(test);
+	KXS_W_RT(test, fx->conn, XS_MKDIR, "/local/domain/1\0", XS_MKDIR,
+		 "OK\0");
+	KXS_W_RT(test, fx->conn, XS_SET_PERMS, "/local/domain/1\0n1\0",
+		 XS_SET_PERMS, "OK\0");
+	fx->quota[KXS_QUOTA_NODES] = 100;
+	r.c = kxs_fx_guest(test, 1);
+	KXS_NM_SEND(test, &r, "write of a guest", XS_WRITE,
+		    "data/x/y\0value");
 }
 
 static void kxs_nm_mkdir(struct kunit *test)
@@ -843,6 +874,7 @@ static void kxs_nm_open(struct kunit *test)
 static struct kunit_case kxs_nm_cases[] = {
 	KUNIT_CASE(kxs_nm_write_new_path),
 	KUNIT_CASE(kxs_nm_write_bigger_value),
+	KUNIT_CASE(kxs_nm_guest_write),
 	KUNIT_CASE(kxs_nm_mkdir),
 	KUNIT_CASE(kxs_nm_rm),
 	KUNIT_CASE(kxs_nm_set_perms),
