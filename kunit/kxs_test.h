@@ -197,6 +197,24 @@ static inline size_t kxs_w_msg(void *buf, u32 type, u32 req_id, u32 tx_id,
 }
 
 /*
+ * Read the next message queued for @c, whole: its header in *@hdr, its
+ * payload in fx->reply (NUL-terminated one byte past it).
+ */
+static inline void kxs_w_next(struct kunit *test, struct kxs_conn *c,
+			      struct xsd_sockmsg *hdr)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+
+	KUNIT_ASSERT_EQ(test, kxs_w_read(c, hdr, sizeof(*hdr)),
+			(ssize_t)sizeof(*hdr));
+	KUNIT_ASSERT_LE(test, hdr->len, (u32)KXS_PAYLOAD_MAX);
+	if (hdr->len)
+		KUNIT_ASSERT_EQ(test, kxs_w_read(c, fx->reply, hdr->len),
+				(ssize_t)hdr->len);
+	fx->reply[hdr->len] = '\0';
+}
+
+/*
  * Send one request on @c in transaction @tx and read its reply: returns
  * the reply's type, its payload in fx->reply (NUL-terminated one byte
  * past it, for string checks) and its length in *@rlen.
@@ -211,15 +229,9 @@ static inline u32 kxs_w_call(struct kunit *test, struct kxs_conn *c, u32 tx,
 	u8 extra;
 
 	KUNIT_ASSERT_EQ(test, kxs_w_write(c, fx->buf, n), (ssize_t)n);
-	KUNIT_ASSERT_EQ(test, kxs_w_read(c, &hdr, sizeof(hdr)),
-			(ssize_t)sizeof(hdr));
+	kxs_w_next(test, c, &hdr);
 	KUNIT_EXPECT_EQ(test, hdr.req_id, req_id);
 	KUNIT_EXPECT_EQ(test, hdr.tx_id, tx);
-	KUNIT_ASSERT_LE(test, hdr.len, (u32)KXS_PAYLOAD_MAX);
-	if (hdr.len)
-		KUNIT_ASSERT_EQ(test, kxs_w_read(c, fx->reply, hdr.len),
-				(ssize_t)hdr.len);
-	fx->reply[hdr.len] = '\0';
 	/* One reply per request: nothing else is queued. */
 	KUNIT_EXPECT_EQ(test, kxs_w_read(c, &extra, 1), (ssize_t)-EAGAIN);
 	*rlen = hdr.len;

@@ -287,20 +287,11 @@ static void kxs_nm_tx_abort(struct kunit *test, struct kxs_conn *c, u32 tx)
  */
 static u32 kxs_nm_reply(struct kunit *test, struct kxs_conn *c, u32 *len)
 {
-	struct kxs_fx *fx = kxs_fx(test);
 	struct xsd_sockmsg hdr;
 
-	for (;;) {
-		KUNIT_ASSERT_EQ(test, kxs_w_read(c, &hdr, sizeof(hdr)),
-				(ssize_t)sizeof(hdr));
-		KUNIT_ASSERT_LE(test, hdr.len, (u32)KXS_PAYLOAD_MAX);
-		if (hdr.len)
-			KUNIT_ASSERT_EQ(test, kxs_w_read(c, fx->reply, hdr.len),
-					(ssize_t)hdr.len);
-		if (hdr.type != XS_WATCH_EVENT)
-			break;
-	}
-	fx->reply[hdr.len] = '\0';
+	do
+		kxs_w_next(test, c, &hdr);
+	while (hdr.type == XS_WATCH_EVENT);
 	*len = hdr.len;
 	kxs_nm_drain(c);
 	return hdr.type;

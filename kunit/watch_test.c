@@ -73,13 +73,7 @@ static void kxs_wt_req(struct kunit *test, struct kxs_conn *c, u32 tx,
 	for (;;) {
 		struct kxs_wt_pending *pe;
 
-		KUNIT_ASSERT_EQ(test, kxs_w_read(c, &hdr, sizeof(hdr)),
-				(ssize_t)sizeof(hdr));
-		KUNIT_ASSERT_LE(test, hdr.len, (u32)KXS_PAYLOAD_MAX);
-		if (hdr.len)
-			KUNIT_ASSERT_EQ(test, kxs_w_read(c, fx->reply, hdr.len),
-					(ssize_t)hdr.len);
-		fx->reply[hdr.len] = '\0';
+		kxs_w_next(test, c, &hdr);
 		if (hdr.type != XS_WATCH_EVENT)
 			break;
 		/* An event the request caused, before its reply. */
