@@ -92,7 +92,8 @@ static void kxs_conn_wake_writers(struct kxs_conn *c)
 
 /*
  * Queue a watch event, or drop it when the connection has
- * KXS_CONN_EVENTS_MAX bytes of events waiting (or memory is short).
+ * KXS_CONN_EVENTS_MAX bytes of events waiting (or memory is short, or it
+ * would not fit a message), counted and logged with the reason.
  * While a WATCH is handled, events wait in @held, but for its initial
  * event (@initial).
  */
@@ -100,11 +101,15 @@ static void kxs_conn_queue_event(struct kxs_conn *c, const char *path,
 				 const char *token, bool initial)
 {
 	size_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
+	const char *why = "it is too long for a message";
 	struct kxs_msg *m = NULL;
 	bool queued = false, held = false;
 
-	if (plen + tlen <= KXS_PAYLOAD_MAX)
+	if (plen + tlen <= KXS_PAYLOAD_MAX) {
 		m = kxs_msg_alloc(KXS_HDR_SIZE + plen + tlen);
+		why = m ? "its connection's event queue is full" :
+		      "no memory for it";
+	}
 	if (m) {
 		m->event = true;
 		m->hdr.type = XS_WATCH_EVENT;
@@ -129,7 +134,7 @@ static void kxs_conn_queue_event(struct kxs_conn *c, const char *path,
 			kxs_conn_wake_readers(c);
 	} else {
 		kxs_msg_free(m);
-		kxs_domain_event_dropped(c->ctx.doms, &c->ctx);
+		kxs_domain_event_dropped(c->ctx.doms, &c->ctx, why);
 	}
 }
 

@@ -354,14 +354,16 @@ void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx)
 }
 
 /**
- * kxs_domain_event_dropped() - count a watch event a full queue dropped
+ * kxs_domain_event_dropped() - count a watch event a connection lost
  * @d: the domain table
- * @ctx: the connection whose queue was full
+ * @ctx: the connection
+ * @why: what the log line gives as the reason
  */
-void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx)
+void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx,
+			      const char *why)
 {
-	pr_warn_ratelimited("domain %u: watch event dropped, its connection's event queue is full\n",
-			    ctx->domid);
+	pr_warn_ratelimited("domain %u: watch event dropped, %s\n", ctx->domid,
+			    why);
 	mutex_lock(&d->lock);
 	d->events_dropped++;
 	if (ctx->dom)

@@ -68,7 +68,8 @@ enum kxs_special {
  * @nr_txs: open transactions, over all bound connections
  * @nr_watches: registered watches, over all bound connections
  * @nr_conns: entries in @conns
- * @events_dropped: watch events its connections' full queues dropped
+ * @events_dropped: watch events its connections lost (full queues, no
+ *	memory)
  */
 struct kxs_domain {
 	struct kref ref;
@@ -98,7 +99,8 @@ struct kxs_domain {
  *	caller of kxs_domains_init() (the module parameters)
  * @special: permission entries of each special path
  * @nr_special: their number, at least one
- * @events_dropped: watch events dropped on full queues, all connections
+ * @events_dropped: watch events lost (full queues, no memory), all
+ *	connections
  * @txs: every open transaction by id (ids unique among live ones;
  *	transaction.c)
  * @next_txid: the next transaction id to try (as a u32); ids start at 2,
@@ -144,7 +146,8 @@ void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx);
 int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 			 const struct kxs_caller *c);
 void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx);
-void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx);
+void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx,
+			      const char *why);
 
 int kxs_domain_tx_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 		      const struct kxs_caller *c);

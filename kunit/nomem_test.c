@@ -694,6 +694,52 @@ static void kxs_nm_release(struct kunit *test)
 	KXS_NM_SEND(test, &r, "release", XS_RELEASE, "5\0");
 }
 
+/*
+ * A watch event with no memory for it is lost, but counted where an
+ * event a full queue drops is: the write it follows still succeeds.
+ */
+static void kxs_nm_event_lost_is_counted(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *w = kxs_nm_populate(test);
+	unsigned long dropped = 0, lost = 0, heard = 0;
+	struct xsd_sockmsg hdr;
+	unsigned int nth;
+	bool hit = true;
+	ssize_t got;
+	size_t n;
+	u32 len;
+
+	for (nth = 1; hit && nth <= KXS_NM_RUNS; nth++) {
+		n = kxs_w_msg(fx->buf, XS_WRITE, ++fx->req_id, 0,
+			      "/a/b/e\0v", 8);
+		kxs_nm_arm(nth);
+		KUNIT_ASSERT_EQ(test, kxs_w_write(fx->conn, fx->buf, n),
+				(ssize_t)n);
+		hit = kxs_nm_disarm();
+		if (kxs_nm_reply(test, fx->conn, &len) != XS_WRITE)
+			continue;	/* the write itself failed */
+		got = kxs_w_read(w, &hdr, sizeof(hdr));
+		if (got == sizeof(hdr)) {
+			KUNIT_EXPECT_EQ(test, hdr.type, (u32)XS_WATCH_EVENT);
+			KUNIT_EXPECT_EQ_MSG(test, w->events_dropped, dropped,
+					    "allocation %u failing", nth);
+			heard++;
+		} else {
+			KUNIT_EXPECT_EQ(test, got, (ssize_t)-EAGAIN);
+			KUNIT_EXPECT_EQ_MSG(test, w->events_dropped, dropped + 1,
+					    "allocation %u failing", nth);
+			lost++;
+		}
+		dropped = w->events_dropped;
+		kxs_nm_drain(w);
+	}
+	KUNIT_EXPECT_FALSE(test, hit);
+	/* Some runs lost the event, at least the last heard it. */
+	KUNIT_EXPECT_GT(test, lost, 0);
+	KUNIT_EXPECT_GT(test, heard, 0);
+}
+
 /* A checkpoint that fails gives nothing and changes nothing. */
 static void kxs_nm_checkpoint_save(struct kunit *test)
 {
@@ -871,6 +917,7 @@ static struct kunit_case kxs_nm_cases[] = {
 	KUNIT_CASE(kxs_nm_set_perms),
 	KUNIT_CASE(kxs_nm_directory),
 	KUNIT_CASE(kxs_nm_watch),
+	KUNIT_CASE(kxs_nm_event_lost_is_counted),
 	KUNIT_CASE(kxs_nm_tx_start),
 	KUNIT_CASE(kxs_nm_tx_write),
 	KUNIT_CASE(kxs_nm_tx_commit),
