@@ -69,7 +69,7 @@ enum kxs_special {
  * @nr_watches: registered watches, over all bound connections
  * @nr_conns: entries in @conns
  * @events_dropped: watch events its connections lost (full queues, no
- *	memory)
+ *	memory, too long)
  */
 struct kxs_domain {
 	struct kref ref;
@@ -99,8 +99,8 @@ struct kxs_domain {
  *	caller of kxs_domains_init() (the module parameters)
  * @special: permission entries of each special path
  * @nr_special: their number, at least one
- * @events_dropped: watch events lost (full queues, no memory), all
- *	connections
+ * @events_dropped: watch events lost (full queues, no memory, too
+ *	long), all connections
  * @txs: every open transaction by id (ids unique among live ones;
  *	transaction.c)
  * @next_txid: the next transaction id to try (as a u32); ids start at 2,
