@@ -232,13 +232,15 @@ static void kxs_nm_expect_state(struct kunit *test,
 				const char *what, unsigned int nth)
 {
 	size_t len, i = kxs_nm_diff(test, st, &len);
+	int d;
 
 	KUNIT_EXPECT_TRUE_MSG(test, i == SIZE_MAX,
 			      "%s, allocation %u failing: changed the store (%zu and %zu bytes, first difference at %zu)",
 			      what, nth, st->len, len, i);
-	KUNIT_EXPECT_EQ_MSG(test, kxs_fx_owned(test, 1), st->owned[1],
-			    "%s, allocation %u failing: nodes guest 1 owns",
-			    what, nth);
+	for (d = 0; d < KXS_NM_DOMS; d++)
+		KUNIT_EXPECT_EQ_MSG(test, kxs_fx_owned(test, d), st->owned[d],
+				    "%s, allocation %u failing: nodes domain %d owns",
+				    what, nth, d);
 	kxs_fx_expect_check(test, kxs_fx(test)->store);
 }
 
