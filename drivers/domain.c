@@ -527,6 +527,30 @@ static void kxs_domain_rm_owned(struct kxs_domains *d, struct kxs_store *s,
 	kfree(paths);
 }
 
+/*
+ * Take a released domain out of the permissions of the special paths, as
+ * the reference daemon does: an owner entry naming it passes to the
+ * control domain, other entries naming it go.  Done in place: the lists
+ * only shrink, and their readers hold the table's lock.
+ */
+static void kxs_special_drop_domain(struct kxs_domains *d, u16 domid)
+{
+	unsigned int sp, i, nr;
+
+	mutex_lock(&d->lock);
+	for (sp = 0; sp < KXS_SPECIAL_NR; sp++) {
+		struct kxs_perm *p = d->special[sp];
+
+		if (p[0].domid == domid)
+			p[0].domid = KXS_DOMID_CONTROL;
+		for (i = nr = 1; i < d->nr_special[sp]; i++)
+			if (p[i].domid != domid)
+				p[nr++] = p[i];
+		d->nr_special[sp] = nr;
+	}
+	mutex_unlock(&d->lock);
+}
+
 /**
  * kxs_domain_release() - RELEASE: forget a domain
  * @d: the domain table
@@ -575,6 +599,7 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
 	kxs_tx_free_parked(d, domid);
 	kxs_watch_free_parked(d, domid);
 	kxs_domain_rm_owned(d, s, domid);
+	kxs_special_drop_domain(d, domid);
 	if (kxs_store_drop_grants(s, domid) < 0)
 		pr_warn("RELEASE %u: out of memory removing it from permission lists\n",
 			domid);

@@ -852,6 +852,34 @@ static void kxs_domain_wire_release(struct kunit *test)
 	kxs_fx_expect_check(test, fx->store);
 }
 
+/*
+ * A released domain leaves the permissions of the special paths, as it
+ * leaves those of nodes: a later guest with its domid inherits nothing.
+ * An owner entry naming it goes to the control domain (the reference's
+ * rule).
+ */
+static void kxs_domain_wire_release_special_perms(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "5|50|1|");
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "6|60|1|");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK",
+		"@releaseDomain|n0|r5|r6|b5|");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "@introduceDomain|n5|r6|");
+	kxs_req(test, fx->conn, XS_RELEASE, "OK", "5|");
+	KXS_W_RT(test, fx->conn, XS_GET_PERMS, "@releaseDomain\0",
+		 XS_GET_PERMS, "n0\0r6\0");
+	KXS_W_RT(test, fx->conn, XS_GET_PERMS, "@introduceDomain\0",
+		 XS_GET_PERMS, "n0\0r6\0");
+	/* The domid comes back: no access from before. */
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "5|51|1|");
+	kxs_req(test, kxs_fx_guest(test, 5), XS_GET_PERMS, "EACCES",
+		"@releaseDomain|");
+	KXS_W_RT(test, kxs_fx_guest(test, 6), XS_GET_PERMS,
+		 "@releaseDomain\0", XS_GET_PERMS, "n0\0r6\0");
+}
+
 static void kxs_domain_wire_get_domain_path(struct kunit *test)
 {
 	struct kxs_fx *fx = kxs_fx(test);
@@ -1126,6 +1154,7 @@ static struct kunit_case kxs_domain_cases[] = {
 	KUNIT_CASE(kxs_domain_wire_transactions),
 	KUNIT_CASE(kxs_domain_wire_introduce),
 	KUNIT_CASE(kxs_domain_wire_release),
+	KUNIT_CASE(kxs_domain_wire_release_special_perms),
 	KUNIT_CASE(kxs_domain_wire_get_domain_path),
 	KUNIT_CASE(kxs_domain_wire_is_introduced_resume),
 	KUNIT_CASE(kxs_domain_wire_set_target),
