@@ -31,8 +31,11 @@ loaded() {
 # Leave the module loaded with default parameters, whatever happened.
 restore_default() {
 	exec 3>&- 4>&-
+	# After a timeout the case's own rmmod may have been under way:
+	# only a module still loaded afterwards is worth a word.
 	if loaded && [ ! -c $DEV ]; then
-		rmmod kxenstore || true
+		rmmod kxenstore 2>/dev/null || ! loaded ||
+			echo "restore: rmmod kxenstore failed" >&2
 	fi
 	if ! loaded; then
 		insmod "$MODULE" || echo "restore: insmod $MODULE failed" >&2
