@@ -743,8 +743,9 @@ struct kxs_store *kxs_store_create(void)
 	s = kxs_store_alloc();
 	if (!s)
 		return NULL;
+	/* "", not NULL: some configs' -Wnonnull sees the memcpy() anyway. */
 	d = kxs_data_alloc(kxs_root_perms, ARRAY_SIZE(kxs_root_perms),
-			   NULL, 0);
+			   "", 0);
 	if (!d)
 		goto err_store;
 	root = kxs_node_alloc("", 0, d);
@@ -833,11 +834,52 @@ static struct kxs_node *kxs_walk(struct kxs_store *s, const char *path,
 }
 
 /*
+ * Check that the missing part @rest of a path below @parent may be made
+ * by @c: every new node within the node-size quota, the new nodes within
+ * @owner's nodes quota.  Done before anything is allocated, so that a
+ * refused creation never touches the store (nor its index, which
+ * lock-free readers walk).
+ */
+static int kxs_create_check(struct kxs_store *s, const struct kxs_caller *c,
+			    const struct kxs_node *parent,
+			    const struct kxs_data *pd, u16 owner,
+			    const char *rest, size_t vlen)
+{
+	const char *name, *next_name, *pos = rest;
+	size_t len, next_len = 0;
+	unsigned int count = 0;
+
+	name = kxs_next_component(&pos, &len);
+	if (kxs_node_too_big(c, kxs_node_quota_size(pd->nr_perms, pd->len,
+						    parent->children_len +
+						    len + 1)))
+		return -ENOSPC;
+	do {
+		next_name = kxs_next_component(&pos, &next_len);
+		if (kxs_node_too_big(c, kxs_node_quota_size(pd->nr_perms,
+							    next_name ? 0 : vlen,
+							    next_name ?
+							    next_len + 1 : 0)))
+			return -ENOSPC;
+		count++;
+		name = next_name;
+	} while (name);
+	if (kxs_over_quota(c, KXS_QUOTA_NODES,
+			   kxs_owned_get(s, owner) + count))
+		return -ENOSPC;
+	return 0;
+}
+
+/*
  * Build the missing part @rest of a path below @parent off-tree, then
  * publish it with a single link, so readers see all of it or nothing.
  * The last node gets @value; the others are empty.  New nodes inherit
  * the permissions of @parent; an unprivileged creator owns them (the
  * control domain keeps the parent's owner, as the reference daemon does).
+ *
+ * The chain enters the index only once nothing can fail any more: a node
+ * a lock-free reader may have found in a hash bucket is never freed
+ * without a grace period, and an unpublished one can then be kfree()d.
  */
 static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
 			   struct kxs_node *parent, const char *rest,
@@ -847,77 +889,66 @@ static int kxs_create_path(struct kxs_store *s, const struct kxs_caller *c,
 	struct kxs_node *top = NULL, *bottom = NULL, *n, *next;
 	u16 owner = c->priv ? kxs_data_owner(pd) : c->domid;
 	const char *name, *pos = rest;
-	unsigned int count = 0;
 	size_t len;
 	int ret;
 	u64 gen;
 
 	if (!(kxs_access(c, pd) & KXS_PERM_WRITE))
 		return -EACCES;
-	name = kxs_next_component(&pos, &len);
-	if (kxs_node_too_big(c, kxs_node_quota_size(pd->nr_perms, pd->len,
-						    parent->children_len +
-						    len + 1)))
-		return -ENOSPC;
-
+	ret = kxs_create_check(s, c, parent, pd, owner, rest, vlen);
+	if (ret)
+		return ret;
 	ret = kxs_owned_reserve(s, owner);
 	if (ret)
 		return ret;
-	ret = -ENOMEM;
+	name = kxs_next_component(&pos, &len);
 	do {
 		const char *next_name;
-		size_t size, next_len = 0;
+		size_t next_len = 0;
 		struct kxs_data *d;
-		bool last;
 
 		next_name = kxs_next_component(&pos, &next_len);
-		last = !next_name;
-		size = kxs_node_quota_size(pd->nr_perms, last ? vlen : 0,
-					   last ? 0 : next_len + 1);
-		if (kxs_node_too_big(c, size)) {
-			ret = -ENOSPC;
-			goto err;
-		}
 		n = kxs_node_alloc_with_data(name, len, pd->perms,
-					     pd->nr_perms, last ? value : NULL,
-					     last ? vlen : 0);
+					     pd->nr_perms,
+					     next_name ? NULL : value,
+					     next_name ? 0 : vlen);
 		if (!n)
-			goto err;
+			goto nomem;
 		d = rcu_dereference_protected(n->data, 1);
 		d->perms[0].domid = owner;
-		if (bottom)
-			kxs_child_link(s, bottom, n, 0);
-		else
+		if (bottom) {
+			/* Off-tree: no reader sees it, no seqcount. */
+			rb_link_node(&n->rb, NULL, &bottom->children.rb_node);
+			rb_insert_color(&n->rb, &bottom->children);
+			n->parent = bottom;
+			bottom->nr_children = 1;
+			bottom->children_len = len + 1;
+		} else {
 			top = n;
+		}
 		bottom = n;
-		count++;
 		name = next_name;
 		len = next_len;
 	} while (name);
 
-	if (kxs_over_quota(c, KXS_QUOTA_NODES,
-			   kxs_owned_get(s, owner) + count)) {
-		ret = -ENOSPC;
-		goto err;
-	}
 	gen = ++s->gen;
 	for (n = kxs_postorder_first(top); n; n = kxs_postorder_next(n, top)) {
 		n->gen = gen;
 		n->dgen = gen;
+		if (n != top)
+			kxs_child_hash_add(s, n);
 		kxs_node_account(s, n, true);
 	}
 	kxs_child_link(s, parent, top, gen);
 	return 0;
 
-err:
+nomem:
 	for (n = top ? kxs_postorder_first(top) : NULL; n; n = next) {
 		next = kxs_postorder_next(n, top);
-		if (n != top)
-			kxs_child_hash_del(s, n);
 		kxs_node_free_unpublished(n);
 	}
 	kxs_owned_unreserve(s, owner);
-	return ret;
+	return -ENOMEM;
 }
 
 /* @node's value or permissions changed: a new generation. */

@@ -364,6 +364,256 @@ static void lookups_never_miss_nodes_while_siblings_change(void)
 	close(fd);
 }
 
+/*
+ * A guest's creations refused by a quota, beside lock-free readers.  A
+ * creation that fails must never have put a node where a reader can find
+ * it (the index's hash buckets), or the reader walks freed memory: only
+ * the sanitizer kernels (KASAN on 2 vCPUs) see that happen, as a splat
+ * that fails the run.  Here the readers also check every value.
+ */
+#define FAIL_DOM 43
+#define WIDE 64
+
+static void wide_name(char *p, size_t n, unsigned int i, bool missing)
+{
+	snprintf(p, n, BASE "/wide/n%03u%s", i, missing ? "m" : "");
+}
+
+static void *refused_creator_thread(void *arg)
+{
+	static __thread struct xst_msg m;
+	int g = xst_open_domain(FAIL_DOM);
+	unsigned int i = (unsigned int)(long)arg;
+	static __thread char req[4096];
+	size_t n;
+	int k;
+
+	xst_block_sigalrm();
+	while (!atomic_load(&stop)) {
+		i++;
+		/* Over the nodes quota: a deep chain of new nodes... */
+		n = snprintf(req, sizeof(req), "f%u", i % 97);
+		for (k = 0; k < 24; k++)
+			n += snprintf(req + n, sizeof(req) - n, "/c%u", (i + k) % 13);
+		req[n++] = '\0';
+		req[n++] = 'v';
+		xst_call(g, XS_WRITE, 0, req, n, &m);
+		CHECK(m.hdr.type == XS_ERROR && !strcmp((char *)m.body, "ENOSPC"),
+		      "chain over the nodes quota: %s %s",
+		      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+		/* ...and a short one whose last node is over node-size. */
+		n = snprintf(req, sizeof(req), "s%u/a/b", i % 89);
+		req[n++] = '\0';
+		memset(req + n, 'x', 3000);
+		n += 3000;
+		xst_call(g, XS_WRITE, 0, req, n, &m);
+		CHECK(m.hdr.type == XS_ERROR && !strcmp((char *)m.body, "ENOSPC"),
+		      "value over node-size: %s %s",
+		      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+	}
+	close(g);
+	return NULL;
+}
+
+static void *wide_reader_thread(void *arg)
+{
+	static __thread struct xst_msg m;
+	struct tree_reader *r = arg;
+	unsigned int x = (unsigned int)(long)r;
+	int fd = xst_open(0), i;
+	char p[128];
+
+	xst_block_sigalrm();
+	while (!atomic_load(&stop)) {
+		for (i = 0; i < 2 * WIDE; i++) {
+			x = x * 1103515245 + 12345;
+			wide_name(p, sizeof(p), (x >> 8) % WIDE, x & 0x100);
+			xst_call(fd, XS_READ, 0, p, strlen(p) + 1, &m);
+			if (x & 0x100)
+				CHECK(m.hdr.type == XS_ERROR &&
+				      !strcmp((char *)m.body, "ENOENT"),
+				      "READ %s: %s %s", p,
+				      xst_type_name(m.hdr.type),
+				      xst_esc(m.body, m.hdr.len));
+			else
+				CHECK(m.hdr.type == XS_READ &&
+				      m.hdr.len == 1 && m.body[0] == 'v',
+				      "READ %s: %s %s", p,
+				      xst_type_name(m.hdr.type),
+				      xst_esc(m.body, m.hdr.len));
+		}
+		atomic_fetch_add(&r->ops, 1);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void refused_creations_leave_readers_alone(void)
+{
+	int fd = xst_open(0), i;
+	const struct xst_buf *p;
+	long before[XST_NSTATS], after[XST_NSTATS];
+	char path[128];
+
+	for (i = 0; i < WIDE; i++) {
+		wide_name(path, sizeof(path), i, false);
+		xst_write_str(fd, path, "v", 1);
+	}
+	xst_rm_any(fd, xst_home(FAIL_DOM));
+	xst_mkdir(fd, xst_home(FAIL_DOM));
+	p = XST_STRS(xst_home(FAIL_DOM), xst_fmt("n%u", FAIL_DOM));
+	xst_rpc(fd, XS_SET_PERMS, p->b, p->len, XS_SET_PERMS, "OK", 3);
+	p = XST_STRS(xst_u(FAIL_DOM), "17", "1");
+	xst_rpc(fd, XS_INTRODUCE, p->b, p->len, XS_INTRODUCE, "OK", 3);
+	p = XST_STRS(xst_u(FAIL_DOM), "nodes", "8");
+	xst_rpc(fd, XST_SET_QUOTA, p->b, p->len, XST_SET_QUOTA, "OK", 3);
+	xst_stats(before);
+	race_writers_and_readers(refused_creator_thread, 31,
+				 wide_reader_thread, 2 * RUN_MS);
+	xst_stats(after);
+	CHECK(after[XST_NODES] == before[XST_NODES],
+	      "refused creations changed the node count: %ld -> %ld",
+	      before[XST_NODES], after[XST_NODES]);
+	p = XST_STRS(xst_u(FAIL_DOM));
+	xst_rpc(fd, XS_RELEASE, p->b, p->len, XS_RELEASE, "OK", 3);
+	xst_rm_any(fd, xst_home(FAIL_DOM));
+	xst_rm(fd, BASE);
+	close(fd);
+}
+
+/*
+ * A transaction may commit only if nothing it read changed since it read
+ * it.  One thread writes X = "w<k>" for k = 1, 2, ... outside any
+ * transaction and reads X back after each write; two threads each read X
+ * in a transaction and write back "t<j>", j being the k of the "w" value
+ * (or the j of the "t" value) they read.  Once write k is done, a commit
+ * that lands after it must have read write k or later: reading back
+ * "t<j>" with j < k means a transaction overwrote a write it never saw.
+ * A write used to give its node the new data and then the new generation
+ * outside the node's seqcount, so that a transaction's read racing with
+ * it could pair the old value with the new generation (only SMP kernels
+ * can show it).
+ */
+#define LOST_X BASE "/lost/x"
+
+static atomic_long commits, aborts, writes;
+
+static unsigned long lost_number(const struct xst_msg *m, char *kind)
+{
+	char buf[32];
+
+	CHECK(m->hdr.type == XS_READ && m->hdr.len > 1 &&
+	      m->hdr.len < sizeof(buf), "READ %s: %s %s", LOST_X,
+	      xst_type_name(m->hdr.type), xst_esc(m->body, m->hdr.len));
+	memcpy(buf, m->body, m->hdr.len);
+	buf[m->hdr.len] = '\0';
+	*kind = buf[0];
+	CHECK(buf[0] == 'w' || buf[0] == 't', "value of %s: %s", LOST_X, buf);
+	return strtoul(buf + 1, NULL, 10);
+}
+
+static void *lost_writer_thread(void *arg)
+{
+	static __thread struct xst_msg m;
+	int fd = xst_open(0);
+	unsigned long k = 0, j;
+	char v[32], kind;
+
+	(void)arg;
+	xst_block_sigalrm();
+	while (!atomic_load(&stop)) {
+		k++;
+		snprintf(v, sizeof(v), "w%lu", k);
+		xst_write_str(fd, LOST_X, v, strlen(v));
+		/*
+		 * A pause, so that a transaction whose read raced with this
+		 * write gets to commit before the next one.
+		 */
+		usleep(1000);
+		xst_call(fd, XS_READ, 0, S(LOST_X), &m);
+		j = lost_number(&m, &kind);
+		atomic_fetch_add(&writes, 1);
+		CHECK(j >= k, "write %lu done, then X is %c%lu: a transaction "
+		      "committed over a write it did not see (%ld commits, "
+		      "%ld EAGAIN)", k, kind, j, atomic_load(&commits),
+		      atomic_load(&aborts));
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *lost_tx_thread(void *arg)
+{
+	static __thread struct xst_msg m;
+	struct tree_reader *r = arg;
+	int fd = xst_open(0);
+	char v[sizeof(LOST_X) + 32], kind;
+	unsigned long j;
+	uint32_t tx;
+	size_t n;
+
+	xst_block_sigalrm();
+	while (!atomic_load(&stop)) {
+		/* Not xst_tx_start(): its event buffers are not per thread. */
+		xst_call(fd, XS_TRANSACTION_START, 0, "", 1, &m);
+		CHECK(m.hdr.type == XS_TRANSACTION_START,
+		      "TRANSACTION_START: %s %s", xst_type_name(m.hdr.type),
+		      xst_esc(m.body, m.hdr.len));
+		tx = strtoul((char *)m.body, NULL, 10);
+		xst_call(fd, XS_READ, tx, S(LOST_X), &m);
+		j = lost_number(&m, &kind);
+		memcpy(v, LOST_X, sizeof(LOST_X));
+		n = sizeof(LOST_X);
+		n += snprintf(v + n, sizeof(v) - n, "t%lu", j);
+		xst_call(fd, XS_WRITE, tx, v, n, &m);
+		CHECK(m.hdr.type == XS_WRITE, "WRITE in a transaction: %s %s",
+		      xst_type_name(m.hdr.type), xst_esc(m.body, m.hdr.len));
+		xst_call(fd, XS_TRANSACTION_END, tx, S("T"), &m);
+		if (m.hdr.type == XS_ERROR && !strcmp((char *)m.body, "EAGAIN")) {
+			atomic_fetch_add(&aborts, 1);
+		} else {
+			CHECK(m.hdr.type == XS_TRANSACTION_END,
+			      "TRANSACTION_END: %s %s",
+			      xst_type_name(m.hdr.type),
+			      xst_esc(m.body, m.hdr.len));
+			atomic_fetch_add(&commits, 1);
+		}
+		atomic_fetch_add(&r->ops, 1);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void transactions_never_commit_over_a_write_they_missed(void)
+{
+	static struct tree_reader r[2];
+	int fd = xst_open(0);
+	pthread_t w, t[2];
+	int i;
+
+	xst_write_str(fd, LOST_X, "w0", 2);
+	/* One writer: its k are the order of its writes. */
+	CHECK(!pthread_create(&w, NULL, lost_writer_thread, NULL),
+	      "pthread_create");
+	for (i = 0; i < 2; i++)
+		CHECK(!pthread_create(&t[i], NULL, lost_tx_thread, &r[i]),
+		      "pthread_create");
+	usleep(xst_env_ul("KXS_LOST_UPDATE_MS", 2 * RUN_MS, 1, 3600000) *
+	       1000);
+	atomic_store(&stop, 1);
+	pthread_join(w, NULL);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK(atomic_load(&r[0].ops) >= 10 && atomic_load(&r[1].ops) >= 10,
+	      "transactions did only %d and %d rounds",
+	      atomic_load(&r[0].ops), atomic_load(&r[1].ops));
+	printf("# %ld commits, %ld EAGAIN, %ld writes\n",
+	       atomic_load(&commits), atomic_load(&aborts),
+	       atomic_load(&writes));
+	xst_rm(fd, BASE);
+	close(fd);
+}
+
 static const struct xst_case cases[] = {
 	{ "writers-sharing-a-file-each-get-their-replies",
 	  writers_sharing_a_file_each_get_their_replies },
@@ -371,6 +621,10 @@ static const struct xst_case cases[] = {
 	  readers_see_whole_values_while_writers_change_the_tree },
 	{ "lookups-never-miss-nodes-while-siblings-change",
 	  lookups_never_miss_nodes_while_siblings_change },
+	{ "refused-creations-leave-readers-alone",
+	  refused_creations_leave_readers_alone },
+	{ "transactions-never-commit-over-a-write-they-missed",
+	  transactions_never_commit_over_a_write_they_missed },
 };
 
 int main(int argc, char **argv)
