@@ -958,7 +958,11 @@ static void kxs_node_data_changed(struct kxs_store *s, struct kxs_node *node)
 	WRITE_ONCE(node->dgen, node->gen);
 }
 
-/* Give @node new data (value and permissions) and a new generation. */
+/*
+ * Give @node new data (value and permissions) and a new generation, both
+ * in one data_seq section: kxs_store_observe() pairs a node's data with
+ * its data generation, and a transaction's commit trusts that pair.
+ */
 static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
 			      struct kxs_data *d)
 {
@@ -970,9 +974,11 @@ static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
 		kxs_owned_add(s, kxs_data_owner(d), 1);
 		kxs_owned_add(s, kxs_data_owner(old), -1);
 	}
+	kxs_seq_write_begin(s, &node->data_seq);
 	rcu_assign_pointer(node->data, d);
-	kxs_data_put(old);
 	kxs_node_data_changed(s, node);
+	kxs_seq_write_end(&node->data_seq);
+	kxs_data_put(old);
 }
 
 /*
@@ -982,7 +988,10 @@ static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
  * kxs_store_observe() cannot take a reference to a value being rewritten,
  * and readers copying the value see @data_seq move and copy again.
  *
- * Return: true if done (the caller then gives the node a generation).
+ * The node's new generation is given in the same data_seq section, as
+ * kxs_node_set_data() does.
+ *
+ * Return: true if done.
  */
 static bool kxs_data_rewrite(struct kxs_store *s, struct kxs_node *node,
 			     struct kxs_data *d, const void *value,
@@ -995,6 +1004,7 @@ static bool kxs_data_rewrite(struct kxs_store *s, struct kxs_node *node,
 	kxs_seq_write_begin(s, &node->data_seq);
 	WRITE_ONCE(d->len, len);
 	memcpy((u8 *)kxs_data_value(d), value, len);
+	kxs_node_data_changed(s, node);
 	kxs_seq_write_end(&node->data_seq);
 	refcount_set(&d->ref, 1);
 	kxs_data_account(s, d, true);
@@ -1029,10 +1039,8 @@ static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
 		ret = -ENOSPC;
 		goto out;
 	}
-	if (kxs_data_rewrite(s, node, old, value, len)) {
-		kxs_node_data_changed(s, node);
+	if (kxs_data_rewrite(s, node, old, value, len))
 		goto out;
-	}
 	d = kxs_data_alloc(old->perms, old->nr_perms, value, len);
 	if (!d) {
 		ret = -ENOMEM;
