@@ -9,6 +9,9 @@
 #   make shell        interactive shell in the test VM, module loaded
 #   make kunit        KUnit suites in UML only
 #   make vm-test      VM integration tests only
+#   make vm-test-kasan  the concurrency tests in the test VM under the
+#                     KASAN/lockdep debug kernel, 2 vCPUs (in make check)
+#   make vm-test-kcsan  the same under the KCSAN debug kernel (in make fuzz)
 #   make bench        the benchmark in the test VM: one table, and
 #                     build/bench/bench.csv (Documentation/performance.rst)
 #   make lint         checkpatch --strict and sparse
@@ -19,7 +22,8 @@ DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
-	modules-all tests vm-test demo shell check headers_install bench fuzz
+	modules-all tests vm-test demo shell check headers_install bench fuzz \
+	module-kasan module-kcsan vm-test-kasan vm-test-kcsan
 
 all: module
 
@@ -46,6 +50,11 @@ module-6.12:
 
 modules-all: module-debian module-6.12
 
+# The module for the test VM's debug kernels (scripts/kernel-debug builds
+# them from the same 6.12 tree, once per change of their config).
+module-kasan module-kcsan: module-%:
+	scripts/build-module $* $$(scripts/kernel-debug $*)
+
 tests:
 	$(MAKE) -C tests
 
@@ -53,6 +62,13 @@ tests:
 # one command on a fresh machine.
 vm-test: deps module-debian tests
 	scripts/vm-run --timeout 1200 tests/run-all
+
+# The tests that race the most, on 2 vCPUs under a debug kernel: KASAN,
+# KFENCE and lockdep (kasan), or KCSAN and lockdep (kcsan).  vm-run
+# builds the kernel and the module for it first.
+DEBUG_VM_TESTS = concurrency stress hostile fuzz live-update-property
+vm-test-kasan vm-test-kcsan: vm-test-%: deps tests
+	scripts/vm-run --kernel $* --timeout 1200 tests/run-all $(DEBUG_VM_TESTS)
 
 demo: deps module-debian
 	scripts/vm-run scripts/demo
@@ -70,7 +86,8 @@ check:
 # Long fuzz runs: the request handler in UML (KUnit, KASAN and lockdep
 # on; FUZZ_SEED=<seed> FUZZ_SEEDS=1 replays one seed a run printed), then
 # in the test VM the user-space fuzzer (without and with deep paths) and
-# the stress test, FUZZ_VM_SECONDS each, with their figures printed.
+# the stress test, FUZZ_VM_SECONDS each, with their figures printed, then
+# the debug kernels' tests under KCSAN (make vm-test-kcsan).
 FUZZ_SEED ?= 1
 FUZZ_SEEDS ?= 20
 FUZZ_ITERATIONS ?= 20000
@@ -85,6 +102,7 @@ fuzz: deps module-debian tests
 		--env KXS_STRESS_SECONDS=$(FUZZ_VM_SECONDS) \
 		sh -c 'KXS_FUZZ_DEEP=0 tests/bin/fuzz && tests/bin/fuzz && \
 			tests/bin/stress'
+	$(MAKE) vm-test-kcsan
 
 INSTALL_HDR_PATH ?= /usr
 headers_install:
