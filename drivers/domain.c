@@ -334,8 +334,8 @@ static void kxs_domain_count_put(struct kxs_domains *d, unsigned int *count)
  * @ctx: the connection adding it
  * @c: its caller identity (the quota to meet)
  *
- * Return: 0, or -E2BIG if the domain has its quota of watches, the
- * reference daemon's error.
+ * Return: 0, or -ENOSPC if the domain has its quota of watches (upstream
+ * xenstored's error; 4.17 and earlier answered E2BIG).
  */
 int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 			 const struct kxs_caller *c)
@@ -343,7 +343,7 @@ int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 	if (!ctx->dom)
 		return 0;
 	return kxs_domain_count_get(d, c, KXS_QUOTA_WATCHES,
-				    &ctx->dom->nr_watches, -E2BIG);
+				    &ctx->dom->nr_watches, -ENOSPC);
 }
 
 /* A watch counted by kxs_domain_watch_get() was removed. */
@@ -473,27 +473,27 @@ bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid)
  * @gfn: its ring page
  * @port: its event channel
  *
- * Introducing an introduced domain again with the same ring page only
- * records the new event channel (a toolstack reconnecting it).
+ * Introducing an introduced domain again only records the new event
+ * channel (a toolstack reconnecting or resuming it); the ring page given
+ * then is ignored, as the reference daemon ignores it.
  *
- * Return: 0, -EINVAL for a bad domid or a different ring page, -ENOMEM.
+ * Return: 0, -EINVAL for a bad domid or event channel 0, -ENOMEM.
  */
 int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port)
 {
 	struct kxs_domain *dom;
 	int ret = 0;
 
-	if (!kxs_domid_is_guest(domid))
+	if (!kxs_domid_is_guest(domid) || !port)
 		return -EINVAL;
 	mutex_lock(&d->lock);
 	dom = kxs_domain_find_or_create(d, domid);
 	if (IS_ERR(dom)) {
 		ret = PTR_ERR(dom);
-	} else if (dom->introduced && dom->gfn != gfn) {
-		ret = -EINVAL;
 	} else {
+		if (!dom->introduced)
+			dom->gfn = gfn;
 		dom->introduced = true;
-		dom->gfn = gfn;
 		dom->port = port;
 	}
 	mutex_unlock(&d->lock);
@@ -737,7 +737,7 @@ int kxs_domain_set_features(struct kxs_domains *d, u16 domid, u32 features)
 	else if (dom->introduced)
 		ret = -EBUSY;
 	else
-		dom->features = features;
+		WRITE_ONCE(dom->features, features);
 	mutex_unlock(&d->lock);
 	return ret;
 }

@@ -34,7 +34,8 @@ static const struct {
  * kxs_errno_name() - the name an error travels under
  * @err: a positive errno
  *
- * Return: its name, or "EIO" for an errno the protocol does not know.
+ * Return: its name, or "EINVAL" for an errno the protocol does not
+ * know, as the reference daemon sends.
  */
 const char *kxs_errno_name(int err)
 {
@@ -43,7 +44,7 @@ const char *kxs_errno_name(int err)
 	for (i = 0; i < ARRAY_SIZE(kxs_errnos); i++)
 		if (kxs_errnos[i].err == err)
 			return kxs_errnos[i].name;
-	return "EIO";
+	return "EINVAL";
 }
 
 /**
@@ -654,7 +655,11 @@ static int kxs_op_watch(struct kxs_request *req)
 	argc = kxs_args(req, argv, ARRAY_SIZE(argv));
 	if (argc < 2)
 		return -EINVAL;
-	if (argc == 3 && kstrtou32(argv[2], 10, &depth))
+	/* A depth only where the feature is on, as the reference checks. */
+	if (argc == 3 &&
+	    ((req->ctx->dom && !(READ_ONCE(req->ctx->dom->features) &
+				 KXS_FEATURE_WATCHDEPTH)) ||
+	     kstrtou32(argv[2], 10, &depth)))
 		return -EINVAL;
 	ret = kxs_watch_args(req, argv, argc, &relative);
 	if (ret)

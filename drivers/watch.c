@@ -143,7 +143,7 @@ static struct kxs_watch *kxs_watch_find(struct kxs_watch_table *t,
  * @depth: levels below @path to match, or KXS_WATCH_DEPTH_ANY
  *
  * Return: 0, -EEXIST for a second watch with the same path and token,
- * -E2BIG over the watches quota, -ENOMEM.
+ * -ENOSPC over the watches quota, -ENOMEM.
  */
 int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
 		  const struct kxs_caller *c, const char *path, bool relative,
@@ -557,8 +557,12 @@ int kxs_watch_canon(const char *wpath, u16 domid, char *out, bool *relative)
 
 	*relative = false;
 	if (wpath[0] == '@') {
-		/* Any syntax a path may have, after the '@'. */
-		if (len < 2 || len > KXS_PATH_MAX)
+		/*
+		 * Any syntax a path may have after the '@', or nothing: the
+		 * specification lets a special watch path have any syntax,
+		 * and the reference takes "@" alone too.
+		 */
+		if (len > KXS_PATH_MAX)
 			return -EINVAL;
 		out[0] = '/';
 		memcpy(out + 1, wpath + 1, len);

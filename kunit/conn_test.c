@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "domain.h"
+#include "proto.h"
 #include "store.h"
 #include "kxs_test.h"
 #include "transaction.h"
@@ -175,6 +176,16 @@ static void kxs_conn_unknown_and_reply_only_types_get_enosys(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(types); i++)
 		KXS_RT(test, types[i], "/a\0", XS_ERROR, "ENOSYS\0");
+}
+
+/* An errno the protocol has no name for travels as EINVAL (upstream's). */
+static void kxs_conn_unnamed_errno_is_einval(struct kunit *test)
+{
+	KUNIT_EXPECT_STREQ(test, kxs_errno_name(ENOENT), "ENOENT");
+	KUNIT_EXPECT_STREQ(test, kxs_errno_name(E2BIG), "E2BIG");
+	KUNIT_EXPECT_STREQ(test, kxs_errno_name(EFAULT), "EINVAL");
+	KUNIT_EXPECT_STREQ(test, kxs_errno_name(EOVERFLOW), "EINVAL");
+	KUNIT_EXPECT_STREQ(test, kxs_errno_name(0), "EINVAL");
 }
 
 static void kxs_conn_reply_echoes_req_and_tx_id(struct kunit *test)
@@ -397,6 +408,7 @@ static struct kunit_case kxs_conn_cases[] = {
 	KUNIT_CASE(kxs_conn_relative_paths_use_domain_home),
 	KUNIT_CASE(kxs_conn_write_value_may_hold_nuls),
 	KUNIT_CASE(kxs_conn_malformed_payloads_get_einval),
+	KUNIT_CASE(kxs_conn_unnamed_errno_is_einval),
 	KUNIT_CASE(kxs_conn_unknown_and_reply_only_types_get_enosys),
 	KUNIT_CASE(kxs_conn_reply_echoes_req_and_tx_id),
 	KUNIT_CASE(kxs_conn_header_split_across_writes),

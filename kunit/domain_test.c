@@ -782,9 +782,16 @@ static void kxs_domain_wire_introduce(struct kunit *test)
 
 	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "7|12|3|");
 	kxs_req(test, fx->conn, XS_IS_DOMAIN_INTRODUCED, "T", "7|");
-	/* Again with the same ring page: a new event channel only. */
+	/*
+	 * Again: a new event channel only; the ring page is ignored, as
+	 * the reference ignores it (a guest resumed or reconnected).
+	 */
 	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "7|12|4|");
-	kxs_req(test, fx->conn, XS_INTRODUCE, "EINVAL", "7|13|4|");
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "7|13|4|");
+	/* Event channel 0 is no event channel. */
+	kxs_req(test, fx->conn, XS_INTRODUCE, "EINVAL", "7|12|0|");
+	kxs_req(test, fx->conn, XS_INTRODUCE, "EINVAL", "11|12|0|");
+	kxs_req(test, fx->conn, XS_IS_DOMAIN_INTRODUCED, "F", "11|");
 	/* The gfn is signed. */
 	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "8|-1|1|");
 	kxs_req(test, fx->conn, XS_INTRODUCE, "EINVAL", "0|1|1|");
@@ -968,6 +975,9 @@ static void kxs_domain_wire_features(struct kunit *test)
 	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "5|1|1|");
 	kxs_req(test, fx->conn, KXS_TYPE_SET_FEATURE, "EBUSY", "5|0|");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_FEATURE, "3", "5|");
+	/* A watch depth only with WATCHDEPTH (4), as the reference. */
+	kxs_req(test, g, XS_WATCH, "EINVAL", "/a|t|1|");
+	kxs_req(test, g, XS_UNWATCH, "ENOENT", "/a|t|");
 }
 
 static void kxs_domain_wire_quota(struct kunit *test)

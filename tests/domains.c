@@ -1092,10 +1092,14 @@ static void introduce_and_is_domain_introduced(void)
 	is_introduced(d0, 20, "F");
 	rq_ok(d0, XS_INTRODUCE, XST_STRS("20", "4242", "7"));
 	is_introduced(d0, 20, "T");
-	/* again with the same gfn: fine; another gfn: EINVAL */
+	/* again, with any gfn (ignored, as the reference does): fine */
 	rq_ok(d0, XS_INTRODUCE, XST_STRS("20", "4242", "7"));
-	rq_err(d0, XS_INTRODUCE, XST_STRS("20", "4243", "7"), "EINVAL");
+	rq_ok(d0, XS_INTRODUCE, XST_STRS("20", "4243", "8"));
 	is_introduced(d0, 20, "T");
+	/* event channel 0: EINVAL */
+	rq_err(d0, XS_INTRODUCE, XST_STRS("20", "4242", "0"), "EINVAL");
+	rq_err(d0, XS_INTRODUCE, XST_STRS("21", "4242", "0"), "EINVAL");
+	is_introduced(d0, 21, "F");
 	/* no real guest domain */
 	rq_err(d0, XS_INTRODUCE, XST_STRS("0", "1", "1"), "EINVAL");
 	rq_err(d0, XS_INTRODUCE, XST_STRS("32752", "1", "1"), "EINVAL");
