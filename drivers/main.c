@@ -9,6 +9,14 @@
 
 #include <linux/module.h>
 
+/* The same limits as Kconfig's, for out-of-tree builds (see Kconfig). */
+#ifndef CONFIG_64BIT
+#error "kxenstore needs a 64-bit kernel: its generation counters are read without locks"
+#endif
+#ifdef CONFIG_PREEMPT_RT
+#error "kxenstore does not support PREEMPT_RT: its commit takes spinlock_t with preemption off"
+#endif
+
 #include "device.h"
 #include "domain.h"
 #include "stats.h"
