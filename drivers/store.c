@@ -1543,28 +1543,49 @@ int kxs_store_get_perms(struct kxs_store *s, const struct kxs_caller *c,
 }
 
 /*
+ * Deepest rbtree a walk follows: a red-black tree of n nodes is at most
+ * 2 * log2(n + 1) high, so 64 levels hold more children than a u32 counts.
+ */
+#define KXS_RB_DEPTH_MAX	64
+
+/*
  * Copy the children's names, each NUL terminated, in order, starting at
  * byte @offset of the whole list, as many whole names (the first one
  * possibly cut by @offset) as fit in @size.  *@end is set when the list
- * was copied to its end.  Racing writers can make the walk skip or repeat
- * nodes, or (through rotations) wander; the caller retries on a changed
- * children_seq, and the walk gives up after more steps than there were
- * children.
+ * was copied to its end.
+ *
+ * The walk follows child pointers only, with its own stack: lib/rbtree.c
+ * publishes those with WRITE_ONCE() for lock-free readers, and not the
+ * parent pointers that rb_next() climbs.  Racing writers can make it skip
+ * or repeat nodes, or (through rotations) wander; the caller retries on a
+ * changed children_seq, and the walk gives up after more names than there
+ * were children, or deeper than any rbtree is.
  */
 static int kxs_children_copy_rcu(struct kxs_node *n, u32 offset, char *buf,
 				 size_t size, bool *end)
 {
+	struct rb_node *stack[KXS_RB_DEPTH_MAX], *rb;
 	u32 steps = READ_ONCE(n->nr_children);
-	struct rb_node *rb;
 	size_t off = 0, pos = 0;
+	unsigned int sp = 0;
 
 	*end = false;
-	for (rb = rb_first(&n->children); rb; rb = rb_next(rb)) {
-		const struct kxs_node *c = rb_entry(rb, struct kxs_node, rb);
-		size_t skip, len = c->namelen + 1;
+	rb = rcu_dereference_raw(n->children.rb_node);
+	while (rb || sp) {
+		const struct kxs_node *c;
+		size_t skip, len;
 
+		for (; rb; rb = rcu_dereference_raw(rb->rb_left)) {
+			if (sp == KXS_RB_DEPTH_MAX)
+				return -EAGAIN;
+			stack[sp++] = rb;
+		}
+		rb = stack[--sp];
 		if (!steps--)
 			return -EAGAIN;
+		c = rb_entry(rb, struct kxs_node, rb);
+		rb = rcu_dereference_raw(rb->rb_right);
+		len = c->namelen + 1;
 		pos += len;
 		if (pos <= offset)
 			continue;
