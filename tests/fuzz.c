@@ -46,7 +46,9 @@
  * seed + i; the processes run concurrently, so a seed replays each
  * one's choices, not their interleaving.  The case's timeout
  * (KXS_CASE_TIMEOUT) is raised to the run's length plus a margin; for
- * runs of minutes raise run-all's KXS_TEST_TIMEOUT too.
+ * runs of minutes raise run-all's KXS_TEST_TIMEOUT too.  The grace for
+ * the processes to stop after the deadline (20 s) and the reply limits
+ * are multiplied by KXS_TIME_SCALE (see xst_scaled_ms()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,7 +89,7 @@
 #define FRAME_ROOM	(XST_MSG_MAX + 1024)	/* a frame, mutated */
 #define WRITE_FRAMES	4		/* frames per write() at most */
 #define MAX_QUOTAS	16
-#define GRACE_MS	20000		/* for the processes to stop */
+#define GRACE_MS	xst_scaled_ms(20000)	/* for the processes to stop */
 
 #define PICK(a)		((a)[rnd(ARRAY_SIZE(a))])
 

@@ -82,7 +82,7 @@
 #define GUEST_VMAX	200		/* of a guest (node-size quota 2048) */
 #define SHARED_FILL	600		/* longest filler of a shared value */
 
-#define REPLY_MS	30000		/* a reply later than this: a hang */
+#define REPLY_MS	xst_scaled_ms(30000)	/* later than this: a hang */
 #define MAX_MWATCH	256		/* main-connection watches remembered */
 #define MAX_ACTIVE	6		/* of them registered at once */
 #define MAX_COMMITS	(1 << 16)	/* counter values kept per worker */
@@ -1932,7 +1932,7 @@ static void t_random_operations_keep_the_invariants(void)
 	/* Meanwhile: a domain comes and goes; the store's check holds. */
 	last_check = 0;
 	alive = nprocs;
-	wait_until = deadline + 60000;
+	wait_until = deadline + xst_scaled_ms(60000);
 	while (alive && xst_now_ms() < wait_until) {
 		if (xst_now_ms() < deadline) {
 			churn(d0);
@@ -1954,8 +1954,8 @@ static void t_random_operations_keep_the_invariants(void)
 	for (i = 0; i < (int)nprocs; i++) {
 		if (status[i] != -1)
 			continue;
-		printf("# worker %d did not finish within 60 s after the end: hung; killing it\n",
-		       i);
+		printf("# worker %d did not finish within %d s after the end: hung; killing it\n",
+		       i, xst_scaled_ms(60000) / 1000);
 		kill(pid[i], SIGKILL);
 		waitpid(pid[i], &status[i], 0);
 		failed++;

@@ -23,7 +23,7 @@
 
 #include "xstest.h"
 
-#define XST_REPLY_TIMEOUT_MS	5000
+#define XST_REPLY_TIMEOUT_MS	xst_scaled_ms(5000)
 
 const char *xst_dev_path(void)
 {
@@ -1089,6 +1089,15 @@ void xst_print_stats(const char *when, const long v[XST_NSTATS])
 	for (i = 0; i < XST_NSTATS; i++)
 		printf(" %s %ld", xst_stat_names[i], v[i]);
 	printf("\n");
+}
+
+int xst_scaled_ms(int ms)
+{
+	static int scale;
+
+	if (!scale)
+		scale = (int)xst_env_ul("KXS_TIME_SCALE", 100, 100, 10000);
+	return (int)((long long)ms * scale / 100);
 }
 
 unsigned long xst_env_ul(const char *name, unsigned long def,

@@ -270,6 +270,14 @@ unsigned long xst_env_ul(const char *name, unsigned long def,
 			 unsigned long min, unsigned long max);
 
 /*
+ * @ms, a limit that is there to catch a hang, times $KXS_TIME_SCALE
+ * percent (100 to 10000, default 100; tests/run-all sets it from
+ * scripts/vm/calibrate): on a busy host or under a debug kernel every
+ * such limit is longer, so that slowness does not fail a case.
+ */
+int xst_scaled_ms(int ms);
+
+/*
  * The module's object counts (/sys/module/kxenstore/stats), in this
  * order: xst_stats() reads them all, failing the case if one is missing;
  * xst_print_stats() prints them on a line "# <when>: nodes N ...".
