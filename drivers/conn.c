@@ -145,10 +145,22 @@ static void kxs_conn_event(struct kxs_ctx *ctx, const char *path,
 			     token, false);
 }
 
+static void kxs_conn_event_lost(struct kxs_ctx *ctx)
+{
+	struct kxs_conn *c = container_of(ctx, struct kxs_conn, ctx);
+
+	spin_lock(&c->out_lock);
+	c->events_dropped++;
+	spin_unlock(&c->out_lock);
+	kxs_domain_event_dropped(ctx->doms, ctx,
+				 "no memory to judge who hears of it");
+}
+
 static const struct kxs_ctx_ops kxs_conn_ctx_ops = {
 	.killed = kxs_conn_killed,
 	.free = kxs_conn_free,
 	.event = kxs_conn_event,
+	.lost = kxs_conn_event_lost,
 };
 
 /**

@@ -93,7 +93,8 @@ struct kxs_conn_ioc {
  * @out_bytes: bytes allocated for the replies in @out
  * @ev_bytes: bytes allocated for the events in @out
  * @events_dropped: events not queued: @ev_bytes was at its bound, there
- *	was no memory for them, or they were too long for a message
+ *	was no memory for them (or to judge whether they were due), or they
+ *	were too long for a message
  * @read_wq: readers and pollers wait here for @out to fill
  * @space_wq: writers wait here for @out to drain below KXS_CONN_OUT_MAX
  * @in: the message being received

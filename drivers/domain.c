@@ -372,6 +372,25 @@ void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx,
 }
 
 /**
+ * kxs_domain_events_lost() - count watch events lost before any watcher
+ *	was known
+ * @d: the domain table
+ * @n: how many changes went unreported
+ *
+ * A transaction that could not note a change (no memory) reports it to
+ * nobody at its commit: each such change counts once, in the table's
+ * total only, since no connection was chosen to hear of it.
+ */
+void kxs_domain_events_lost(struct kxs_domains *d, unsigned int n)
+{
+	pr_warn_ratelimited("%u watch event(s) lost at a commit, no memory\n",
+			    n);
+	mutex_lock(&d->lock);
+	d->events_dropped += n;
+	mutex_unlock(&d->lock);
+}
+
+/**
  * kxs_domain_tx_get() - count a new transaction against the domain
  * @d: the domain table
  * @ctx: the connection starting it

@@ -146,6 +146,7 @@ void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx);
 int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 			 const struct kxs_caller *c);
 void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx);
+void kxs_domain_events_lost(struct kxs_domains *d, unsigned int n);
 void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx,
 			      const char *why);
 

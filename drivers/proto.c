@@ -241,21 +241,11 @@ static int kxs_op_write(struct kxs_request *req)
 	return kxs_reply_ok(req);
 }
 
-static bool kxs_exists(struct kxs_request *req)
-{
-	bool ret;
-
-	rcu_read_lock();
-	ret = kxs_store_lookup_rcu(req->store, req->path);
-	rcu_read_unlock();
-	return ret;
-}
-
 /* MKDIR of an existing node changes nothing and reports nothing. */
 static int kxs_op_mkdir(struct kxs_request *req)
 {
 	int ret = kxs_path_arg(req);
-	bool existed;
+	bool existed, made;
 
 	if (ret)
 		return ret;
@@ -264,8 +254,9 @@ static int kxs_op_mkdir(struct kxs_request *req)
 		existed = !ret;
 		ret = min(ret, 0);
 	} else {
-		existed = kxs_exists(req);
-		ret = kxs_store_mkdir(req->store, &req->caller, req->path);
+		ret = kxs_store_mkdir(req->store, &req->caller, req->path,
+				      &made);
+		existed = !made;
 	}
 	if (ret)
 		return ret;

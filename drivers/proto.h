@@ -37,11 +37,14 @@ struct kxs_ctx;
  * @free: the last reference is gone; free the context
  * @event: queue a WATCH_EVENT with @path and @token for the client; it
  *	may drop it (bounded queue) but must not sleep for room
+ * @lost: an event for the client could not even be made (no memory to
+ *	judge who hears of a change); count it as dropped
  */
 struct kxs_ctx_ops {
 	void (*killed)(struct kxs_ctx *ctx);
 	void (*free)(struct kxs_ctx *ctx);
 	void (*event)(struct kxs_ctx *ctx, const char *path, const char *token);
+	void (*lost)(struct kxs_ctx *ctx);
 };
 
 /**

@@ -1013,7 +1013,7 @@ static bool kxs_data_rewrite(struct kxs_store *s, struct kxs_node *node,
 
 static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
 			    const char *path, const void *value, size_t len,
-			    bool set_value)
+			    bool set_value, bool *made)
 {
 	struct kxs_node *node, *anc;
 	struct kxs_data *old, *d;
@@ -1024,6 +1024,8 @@ static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
 	node = kxs_walk(s, path, &anc, &rest);
 	if (!node) {
 		ret = kxs_create_path(s, c, anc, rest, value, len);
+		if (made)
+			*made = !ret;
 		goto out;
 	}
 	old = kxs_data_get(s, node);
@@ -1065,7 +1067,7 @@ out:
 int kxs_store_write(struct kxs_store *s, const struct kxs_caller *c,
 		    const char *path, const void *value, size_t len)
 {
-	return kxs_store_update(s, c, path, value, len, true);
+	return kxs_store_update(s, c, path, value, len, true, NULL);
 }
 
 /**
@@ -1073,13 +1075,18 @@ int kxs_store_write(struct kxs_store *s, const struct kxs_caller *c,
  * @s: the store
  * @c: the caller
  * @path: canonical absolute path
+ * @made: if not NULL, set to whether this call made the node (decided
+ *	under the store lock: a removal racing with the MKDIR cannot make
+ *	its creation go unreported)
  *
  * Return: 0, -EACCES, -ENOSPC (a quota), or -ENOMEM.
  */
 int kxs_store_mkdir(struct kxs_store *s, const struct kxs_caller *c,
-		    const char *path)
+		    const char *path, bool *made)
 {
-	return kxs_store_update(s, c, path, NULL, 0, false);
+	if (made)
+		*made = false;
+	return kxs_store_update(s, c, path, NULL, 0, false, made);
 }
 
 /* Unlink @node and free its subtree after a grace period. */
@@ -1483,8 +1490,9 @@ int kxs_store_read(struct kxs_store *s, const struct kxs_caller *c,
  *
  * For reporting a change to watches: no access check.
  *
- * Return: the copy, to kfree(), or NULL if there is no such node (or
- * memory ran out).
+ * Return: the copy, to kfree(), NULL if there is no such node, or
+ * ERR_PTR(-ENOMEM) (an event then cannot be judged: it is lost, and
+ * counted as such).
  */
 struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 				 unsigned int *nr)
@@ -1521,7 +1529,7 @@ struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 		room = want;
 		perms = kmalloc_array(room, sizeof(*perms), GFP_KERNEL);
 		if (!perms)
-			return NULL;
+			return ERR_PTR(-ENOMEM);
 	}
 }
 

@@ -184,7 +184,7 @@ unsigned long kxs_store_owned_below(struct kxs_store *s, const char *path,
 int kxs_store_write(struct kxs_store *s, const struct kxs_caller *c,
 		    const char *path, const void *value, size_t len);
 int kxs_store_mkdir(struct kxs_store *s, const struct kxs_caller *c,
-		    const char *path);
+		    const char *path, bool *made);
 int kxs_store_rm(struct kxs_store *s, const struct kxs_caller *c,
 		 const char *path);
 int kxs_store_set_perms(struct kxs_store *s, const struct kxs_caller *c,

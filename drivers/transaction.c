@@ -293,7 +293,8 @@ static void kxs_tx_event_free(struct kxs_tx_event *ev)
  *	here if not kept); NULL otherwise
  * @nr: entries in @perms
  *
- * Return: 0, or -ENOMEM (the change will not be reported).
+ * Return: 0, or -ENOMEM (the change will not be reported; its commit
+ * counts it as a dropped event).
  */
 int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,
 		struct kxs_perm *perms, unsigned int nr)
@@ -321,6 +322,7 @@ int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,
 	ev = kmalloc(struct_size(ev, path, len + 1), GFP_KERNEL);
 	if (!ev) {
 		kfree(perms);
+		tx->events_lost++;
 		return -ENOMEM;
 	}
 	ev->rm = rm;
@@ -375,11 +377,15 @@ static int kxs_tx_commit(struct kxs_tx *tx)
 			ev->plan = NULL;
 			continue;
 		}
+		/* An error pointer: the events are counted lost. */
 		perms = kxs_store_perms(tx->store, ev->path, &nr);
 		if (perms)
 			kxs_watch_fire_locked(d, ev->path, perms, nr);
-		kfree(perms);
+		if (!IS_ERR(perms))
+			kfree(perms);
 	}
+	if (!ret && tx->events_lost)
+		kxs_domain_events_lost(d, tx->events_lost);
 	kxs_watch_unlock(d);
 	return ret;
 }

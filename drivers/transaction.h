@@ -96,6 +96,8 @@ struct kxs_txn {
  * @owned_delta: nodes of its domain it created, minus those it removed
  * @events: the nodes it changed (struct kxs_tx_event by path), reported
  *	to watches when it commits, once each
+ * @events_lost: changes it could not note in @events (no memory); a
+ *	commit counts each as a dropped event
  */
 struct kxs_tx {
 	struct rcu_head rcu;
@@ -114,6 +116,7 @@ struct kxs_tx {
 	unsigned long max_nodes;
 	long owned_delta;
 	struct rb_root events;
+	unsigned int events_lost;
 };
 
 /**

@@ -262,10 +262,17 @@ static void kxs_watch_send(const struct kxs_watch *w, const char *epath)
 	ctx->ops->event(ctx, epath, w->token);
 }
 
+/* An event @w should have had is lost: no memory to judge it. */
+static void kxs_watch_lost(const struct kxs_watch *w)
+{
+	w->ctx->ops->lost(w->ctx);
+}
+
 /*
  * The watches on @path and on each of its ancestors, depth honoured: with
- * @perms, tell those that may read; without, only say whether there is
- * one (permissions aside).
+ * @perms, tell those that may read; with an error pointer (the node's
+ * permissions could not be copied), count each one's event as dropped;
+ * with NULL, only say whether there is one (permissions aside).
  */
 static bool kxs_watch_above(struct kxs_domains *d, const char *path,
 			    const struct kxs_perm *perms, unsigned int nr)
@@ -284,7 +291,9 @@ static bool kxs_watch_above(struct kxs_domains *d, const char *path,
 				continue;
 			if (!perms)
 				return true;
-			if (kxs_watch_may_read(w, perms, nr))
+			if (IS_ERR(perms))
+				kxs_watch_lost(w);
+			else if (kxs_watch_may_read(w, perms, nr))
 				kxs_watch_send(w, path);
 		}
 	}
@@ -313,10 +322,12 @@ void kxs_watch_fire_changed(struct kxs_domains *d, struct kxs_store *s,
 		return;
 	mutex_lock(&d->watches.lock);
 	if (kxs_watch_above(d, path, NULL, 0)) {
+		/* None: the node went since (its RM reports that). */
 		perms = kxs_store_perms(s, path, &nr);
 		if (perms)
 			kxs_watch_above(d, path, perms, nr);
-		kfree(perms);
+		if (!IS_ERR(perms))
+			kfree(perms);
 	}
 	mutex_unlock(&d->watches.lock);
 }
@@ -330,34 +341,6 @@ static struct kxs_watch *kxs_watch_below(struct kxs_domains *d,
 		if (len > 1 && w->path[len] == '/')
 			return w;
 	return NULL;
-}
-
-/*
- * The permissions that decide whether a watch below a node about to be
- * removed is told: those of the watched node, or of its nearest existing
- * ancestor (the removed node at worst).
- */
-static struct kxs_perm *kxs_watch_rm_perms(struct kxs_store *s,
-					   const struct kxs_watch *w,
-					   size_t top, unsigned int *nr)
-{
-	size_t len = strlen(w->path);
-	struct kxs_perm *perms;
-	char *p;
-
-	p = kmemdup(w->path, len + 1, GFP_KERNEL);
-	if (!p)
-		return NULL;
-	for (;;) {
-		perms = kxs_store_perms(s, p, nr);
-		if (perms || len <= top)
-			break;
-		while (len > top && p[--len] != '/')
-			;
-		p[len] = '\0';
-	}
-	kfree(p);
-	return perms;
 }
 
 /**
@@ -378,14 +361,17 @@ void kxs_watch_unlock(struct kxs_domains *d)
 	mutex_unlock(&d->watches.lock);
 }
 
+/* A watch's verdict in a plan: no event, an event, or one lost. */
+enum { KXS_PLAN_NONE, KXS_PLAN_TELL, KXS_PLAN_LOST };
+
 /**
  * struct kxs_watch_plan - what the watches below a removed node are told
  * @n: watches below the node when it was judged
- * @ok: per watch, in table order: could it read its node before?
+ * @verdict: per watch, in table order: a KXS_PLAN_* value
  */
 struct kxs_watch_plan {
 	size_t n;
-	bool ok[];
+	u8 verdict[];
 };
 
 /**
@@ -394,11 +380,14 @@ struct kxs_watch_plan {
  * @s: the store, before the removal
  * @path: canonical path of the node
  *
- * A watch below the removed node will be told (with its own path) if it
- * can read its own node, or that node's nearest existing ancestor, now:
- * as the specification promises, a client may rely on hearing of the
+ * A watch below the removed node will be told (with its own path) if its
+ * path names a node, removed with the others, that it can read now: as
+ * the specification promises, a client may rely on hearing of the
  * removal of a node it can read even when an unreadable parent goes with
- * it.
+ * it.  A watch on a path below that names no node hears nothing, as with
+ * the reference daemon (an event for each removed node, exact match).
+ * A watch whose node's permissions cannot be copied loses its event,
+ * counted as dropped.
  *
  * Return: the verdicts, for kxs_watch_rm_fire(), or NULL if memory ran
  * out (the removed node's permissions then decide for all).
@@ -418,14 +407,19 @@ struct kxs_watch_plan *kxs_watch_rm_prepare(struct kxs_domains *d,
 	for (w = first; (w = kxs_watch_below(d, w, path, len));
 	     w = kxs_watch_next(w))
 		n++;
-	plan = kzalloc(struct_size(plan, ok, n), GFP_KERNEL);
+	plan = kzalloc(struct_size(plan, verdict, n), GFP_KERNEL);
 	if (!plan)
 		return NULL;
 	plan->n = n;
 	for (w = first, i = 0; (w = kxs_watch_below(d, w, path, len));
 	     w = kxs_watch_next(w), i++) {
-		wp = kxs_watch_rm_perms(s, w, len, &wnr);
-		plan->ok[i] = wp && kxs_watch_may_read(w, wp, wnr);
+		wp = kxs_store_perms(s, w->path, &wnr);
+		if (IS_ERR(wp)) {
+			plan->verdict[i] = KXS_PLAN_LOST;
+			continue;
+		}
+		if (wp && kxs_watch_may_read(w, wp, wnr))
+			plan->verdict[i] = KXS_PLAN_TELL;
 		kfree(wp);
 	}
 	return plan;
@@ -435,7 +429,9 @@ struct kxs_watch_plan *kxs_watch_rm_prepare(struct kxs_domains *d,
  * kxs_watch_rm_fire() - report a removal judged by kxs_watch_rm_prepare()
  * @d: the domain table, its watch table held since the prepare
  * @path: canonical path of the removed node
- * @perms: its permissions before the removal
+ * @perms: its permissions before the removal, or an error pointer if
+ *	they could not be copied (the events they would decide are lost,
+ *	and counted)
  * @nr: their number
  * @plan: the verdicts (freed here), or NULL: @perms decide
  */
@@ -450,10 +446,18 @@ void kxs_watch_rm_fire(struct kxs_domains *d, const char *path,
 	kxs_watch_above(d, path, perms, nr);
 	for (w = kxs_watch_lower_bound(&d->watches, path, len), i = 0;
 	     (w = kxs_watch_below(d, w, path, len));
-	     w = kxs_watch_next(w), i++)
-		if (plan && i < plan->n ? plan->ok[i] :
-					  kxs_watch_may_read(w, perms, nr))
+	     w = kxs_watch_next(w), i++) {
+		if (plan && i < plan->n) {
+			if (plan->verdict[i] == KXS_PLAN_TELL)
+				kxs_watch_send(w, w->path);
+			else if (plan->verdict[i] == KXS_PLAN_LOST)
+				kxs_watch_lost(w);
+		} else if (IS_ERR(perms)) {
+			kxs_watch_lost(w);
+		} else if (kxs_watch_may_read(w, perms, nr)) {
 			kxs_watch_send(w, w->path);
+		}
+	}
 	kfree(plan);
 }
 
@@ -480,12 +484,14 @@ int kxs_watch_rm(struct kxs_domains *d, struct kxs_store *s,
 	plan = kxs_watch_rm_prepare(d, s, path);
 	perms = kxs_store_perms(s, path, &nr);
 	ret = kxs_store_rm(s, c, path);
+	/* No node, no events (an error pointer: they are counted lost). */
 	if (!ret && perms)
 		kxs_watch_rm_fire(d, path, perms, nr, plan);
 	else
 		kfree(plan);
 	kxs_watch_unlock(d);
-	kfree(perms);
+	if (!IS_ERR(perms))
+		kfree(perms);
 	return ret;
 }
 

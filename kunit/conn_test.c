@@ -314,7 +314,7 @@ static void kxs_conn_directory_reply_over_payload_max(struct kunit *test)
 	/* 100 children of 49 bytes each: a 4900-byte list. */
 	for (i = 0; i < 100; i++) {
 		snprintf(path, sizeof(path), "/d/%048d", i);
-		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(t->store, KXS_AS(0), path), 0);
+		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(t->store, KXS_AS(0), path, NULL), 0);
 	}
 	KXS_RT(test, XS_DIRECTORY, "/d\0", XS_ERROR, "E2BIG\0");
 }

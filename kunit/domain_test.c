@@ -97,7 +97,7 @@ static void kxs_home(struct kunit *test, u16 domid)
 	char path[32];
 
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), path), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), path, NULL), 0);
 	KUNIT_ASSERT_EQ(test, kxs_store_set_perms(s, KXS_AS(0), path, &owner,
 						  1), 0);
 }
@@ -447,7 +447,7 @@ static char *kxs_big_directory(struct kunit *test, const char *path)
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "%s/%048d", path, (i * 37) % 100);
 		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(fx->store, KXS_AS(0),
-						      name), 0);
+						      name, NULL), 0);
 		snprintf(list + i * 49, 49, "%048d", i);
 	}
 	return list;

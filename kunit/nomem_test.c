@@ -742,6 +742,134 @@ static void kxs_nm_event_lost_is_counted(struct kunit *test)
 	KUNIT_EXPECT_GT(test, heard, 0);
 }
 
+/* WATCH @path with @token on @c; its initial event is thrown away. */
+static void kxs_nm_add_watch(struct kunit *test, struct kxs_conn *c,
+			     const char *path, const char *token)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	size_t plen = strlen(path) + 1, tlen = strlen(token) + 1, n;
+	char req[64];
+	u32 len;
+
+	KUNIT_ASSERT_LE(test, plen + tlen, sizeof(req));
+	memcpy(req, path, plen);
+	memcpy(req + plen, token, tlen);
+	n = kxs_w_msg(fx->buf, XS_WATCH, ++fx->req_id, 0, req, plen + tlen);
+	KUNIT_ASSERT_EQ(test, kxs_w_write(c, fx->buf, n), (ssize_t)n);
+	KUNIT_ASSERT_EQ(test, kxs_nm_reply(test, c, &len), (u32)XS_WATCH);
+}
+
+/* How many watch events are queued on @c (read and thrown away). */
+static unsigned int kxs_nm_events(struct kunit *test, struct kxs_conn *c)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct xsd_sockmsg hdr;
+	unsigned int n = 0;
+
+	while (kxs_w_read(c, &hdr, sizeof(hdr)) == sizeof(hdr)) {
+		KUNIT_EXPECT_EQ(test, hdr.type, (u32)XS_WATCH_EVENT);
+		KUNIT_ASSERT_LE(test, hdr.len, (u32)KXS_PAYLOAD_MAX);
+		if (hdr.len)
+			KUNIT_ASSERT_EQ(test, kxs_w_read(c, fx->reply, hdr.len),
+					(ssize_t)hdr.len);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * An RM of a subtree reports two events here (the watch on an ancestor,
+ * and the one on a removed node below): with an allocation failing, each
+ * is either heard or counted as dropped on the watcher's connection (the
+ * permissions that decide who hears could not be copied, or the event
+ * not queued), never lost unseen.
+ */
+static void kxs_nm_rm_events_heard_or_counted(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *w = kxs_fx_conn(test);
+	unsigned long dropped, lost = 0, heard = 0;
+	unsigned int nth, got;
+	bool hit = true;
+	size_t n;
+	u32 len;
+
+	kxs_nm_populate(test);
+	kxs_nm_add_watch(test, w, "/a", "up");
+	kxs_nm_add_watch(test, w, "/a/b/c", "below");
+	for (nth = 1; hit && nth <= KXS_NM_RUNS; nth++) {
+		KXS_W_RT(test, fx->conn, XS_WRITE, "/a/b/c\0v", XS_WRITE,
+			 "OK\0");
+		kxs_nm_drain_all(test);
+		dropped = w->events_dropped;
+		n = kxs_w_msg(fx->buf, XS_RM, ++fx->req_id, 0, "/a/b\0", 5);
+		kxs_nm_arm(nth);
+		KUNIT_ASSERT_EQ(test, kxs_w_write(fx->conn, fx->buf, n),
+				(ssize_t)n);
+		hit = kxs_nm_disarm();
+		if (kxs_nm_reply(test, fx->conn, &len) != XS_RM) {
+			KUNIT_EXPECT_EQ(test, kxs_nm_events(test, w), 0);
+			continue;	/* the RM itself failed */
+		}
+		got = kxs_nm_events(test, w);
+		KUNIT_EXPECT_EQ_MSG(test, got + w->events_dropped - dropped, 2,
+				    "allocation %u failing: %u heard", nth,
+				    got);
+		heard += got;
+		lost += w->events_dropped - dropped;
+	}
+	KUNIT_EXPECT_FALSE(test, hit);
+	KUNIT_EXPECT_GT(test, lost, 0);
+	KUNIT_EXPECT_GT(test, heard, 0);
+}
+
+/*
+ * A transaction's WRITE that succeeds but cannot note its change for the
+ * commit (no memory) still has its event counted when it commits: in the
+ * domain table's total, since no watcher was chosen.
+ */
+static void kxs_nm_tx_note_lost_is_counted(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *w = kxs_fx_conn(test);
+	unsigned long dropped, lost = 0, heard = 0;
+	unsigned int nth, got;
+	bool hit = true;
+	size_t n;
+	u32 len, tx;
+
+	kxs_nm_populate(test);
+	kxs_nm_add_watch(test, w, "/a", "up");
+	for (nth = 1; hit && nth <= KXS_NM_RUNS; nth++) {
+		kxs_nm_drain_all(test);
+		tx = kxs_w_tx_start(test, fx->conn);
+		n = kxs_w_msg(fx->buf, XS_WRITE, ++fx->req_id, tx,
+			      "/a/b/e\0v", 8);
+		kxs_nm_arm(nth);
+		KUNIT_ASSERT_EQ(test, kxs_w_write(fx->conn, fx->buf, n),
+				(ssize_t)n);
+		hit = kxs_nm_disarm();
+		if (kxs_nm_reply(test, fx->conn, &len) != XS_WRITE) {
+			kxs_nm_tx_abort(test, fx->conn, tx);
+			continue;	/* the write itself failed */
+		}
+		dropped = fx->doms.events_dropped;
+		KXS_W_TX(test, fx->conn, tx, XS_TRANSACTION_END, "T\0",
+			 XS_TRANSACTION_END, "OK\0");
+		got = kxs_nm_events(test, w);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    got + fx->doms.events_dropped - dropped, 1,
+				    "allocation %u failing: %u heard", nth,
+				    got);
+		heard += got;
+		lost += fx->doms.events_dropped - dropped;
+		KXS_W_RT(test, fx->conn, XS_RM, "/a/b/e\0", XS_RM, "OK\0");
+	}
+	KUNIT_EXPECT_FALSE(test, hit);
+	KUNIT_EXPECT_GT(test, lost, 0);
+	KUNIT_EXPECT_GT(test, heard, 0);
+}
+
 /* A checkpoint that fails gives nothing and changes nothing. */
 static void kxs_nm_checkpoint_save(struct kunit *test)
 {
@@ -920,6 +1048,8 @@ static struct kunit_case kxs_nm_cases[] = {
 	KUNIT_CASE(kxs_nm_directory),
 	KUNIT_CASE(kxs_nm_watch),
 	KUNIT_CASE(kxs_nm_event_lost_is_counted),
+	KUNIT_CASE(kxs_nm_rm_events_heard_or_counted),
+	KUNIT_CASE(kxs_nm_tx_note_lost_is_counted),
 	KUNIT_CASE(kxs_nm_tx_start),
 	KUNIT_CASE(kxs_nm_tx_write),
 	KUNIT_CASE(kxs_nm_tx_commit),

@@ -79,7 +79,7 @@ static void kxs_make_node(struct kunit *test, const char *path,
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), path, "val", 3), 0);
 	kxs_set_perms(test, path, list, len);
 	snprintf(kid, sizeof(kid), "%s/kid", path);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), kid), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), kid, NULL), 0);
 	kxs_expect_perms(test, kid, list, len);
 }
 
@@ -133,8 +133,8 @@ static void kxs_expect_access(struct kunit *test, const struct kxs_caller *c,
 
 	/* WRITE, MKDIR and RM need write; creating needs it on @path. */
 	KXS_OP(kxs_store_write(s, c, path, "val", 3), w ? 0 : -EACCES);
-	KXS_OP(kxs_store_mkdir(s, c, path), w ? 0 : -EACCES);
-	KXS_OP(kxs_store_mkdir(s, c, deep), w ? 0 : -EACCES);
+	KXS_OP(kxs_store_mkdir(s, c, path, NULL), w ? 0 : -EACCES);
+	KXS_OP(kxs_store_mkdir(s, c, deep, NULL), w ? 0 : -EACCES);
 	KXS_OP(kxs_fx_exists(test, deep), w);
 	if (w) {
 		u16 owner = c->priv ? kxs_owner(test, path) : c->domid;
@@ -320,9 +320,9 @@ static void kxs_perms_missing_node_errors_follow_nearest_ancestor(struct kunit *
 	size_t i;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/open/closed"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/closed/open"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/wonly"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/open/closed", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/closed/open", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/wonly", NULL), 0);
 	KXS_PERMS(test, "/open", "r0");
 	KXS_PERMS(test, "/open/closed", "n0");
 	KXS_PERMS(test, "/closed", "n0");
@@ -386,15 +386,15 @@ static void kxs_perms_creation_needs_write_on_nearest_ancestor(struct kunit *tes
 	struct kxs_store *s = kxs_fx(test)->store;
 	const struct kxs_caller *g = KXS_GUEST(7, KXS_NO_TARGET);
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/ro"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/named"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/ro", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/named", NULL), 0);
 	KXS_PERMS(test, "/w", "w0");
 	KXS_PERMS(test, "/w/ro", "r0");
 	KXS_PERMS(test, "/named", "n0\0w7");
 
 	/* Root ("n0") is not writable for a guest. */
 	KUNIT_EXPECT_EQ(test, kxs_store_write(s, g, "/top", "v", 1), -EACCES);
-	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, g, "/top/a"), -EACCES);
+	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, g, "/top/a", NULL), -EACCES);
 	/* Several missing levels below a writable node. */
 	KUNIT_EXPECT_EQ(test, kxs_store_write(s, g, "/w/a/b/c", "v", 1), 0);
 	KXS_EXPECT_PERMS(test, "/w/a", "w7\0");
@@ -403,15 +403,15 @@ static void kxs_perms_creation_needs_write_on_nearest_ancestor(struct kunit *tes
 	/* The nearest existing ancestor decides, not a writable one above. */
 	KUNIT_EXPECT_EQ(test, kxs_store_write(s, g, "/w/ro/x", "v", 1),
 			-EACCES);
-	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, g, "/w/ro/x/y"), -EACCES);
+	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, g, "/w/ro/x/y", NULL), -EACCES);
 	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/w/ro/x"));
 	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/top"));
 	/* A named write entry is enough; the entries are inherited. */
-	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, g, "/named/x/y"), 0);
+	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, g, "/named/x/y", NULL), 0);
 	KXS_EXPECT_PERMS(test, "/named/x", "n7\0w7\0");
 	KXS_EXPECT_PERMS(test, "/named/x/y", "n7\0w7\0");
 	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(8, KXS_NO_TARGET),
-					      "/named/z"), -EACCES);
+					      "/named/z", NULL), -EACCES);
 	kxs_fx_expect_check(test, s);
 }
 
@@ -419,25 +419,25 @@ static void kxs_perms_new_node_owners(struct kunit *test)
 {
 	struct kxs_store *s = kxs_fx(test)->store;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g5"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g5", NULL), 0);
 	KXS_PERMS(test, "/g5", "r5\0w6");
 	/* dom0 keeps the parent's owner, at every new level ... */
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/g5/a/b", "", 0),
 			0);
 	KXS_EXPECT_PERMS(test, "/g5/a", "r5\0w6\0");
 	KXS_EXPECT_PERMS(test, "/g5/a/b", "r5\0w6\0");
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/top"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/top", NULL), 0);
 	KXS_EXPECT_PERMS(test, "/top", "n0\0");
 	/* ... a guest owns what it creates, even with a target. */
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(5, KXS_NO_TARGET),
-					      "/g5/five"), 0);
+					      "/g5/five", NULL), 0);
 	KXS_EXPECT_PERMS(test, "/g5/five", "r5\0w6\0");
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(6, KXS_NO_TARGET),
-					      "/g5/six/x"), 0);
+					      "/g5/six/x", NULL), 0);
 	KXS_EXPECT_PERMS(test, "/g5/six", "r6\0w6\0");
 	KXS_EXPECT_PERMS(test, "/g5/six/x", "r6\0w6\0");
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(9, 5),
-					      "/g5/nine"), 0);
+					      "/g5/nine", NULL), 0);
 	KXS_EXPECT_PERMS(test, "/g5/nine", "r9\0w6\0");
 	kxs_fx_expect_check(test, s);
 }
@@ -485,7 +485,7 @@ static void kxs_perms_owned_after_creates(struct kunit *test)
 	struct kxs_store *s = kxs_fx(test)->store;
 
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 0), 1);	/* "/" */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w", NULL), 0);
 	KXS_PERMS(test, "/w", "w0");
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 0), 2);
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_GUEST(5, KXS_NO_TARGET),
@@ -494,20 +494,20 @@ static void kxs_perms_owned_after_creates(struct kunit *test)
 	/* Rewriting and MKDIR of existing nodes count nothing new. */
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_GUEST(5, KXS_NO_TARGET),
 					      "/w/a/b", "yy", 2), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/a"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/a", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 2);
 	/* dom0 creating under 5's node: the new node is 5's. */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/a/c/d"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/a/c/d", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 4);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 0), 2);
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(6, KXS_NO_TARGET),
-					      "/w/six"), 0);
+					      "/w/six", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 6), 1);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 7);
 	/* Refused creations count nothing. */
 	KXS_PERMS(test, "/w/a", "n5");
 	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(6, KXS_NO_TARGET),
-					      "/w/a/no"), -EACCES);
+					      "/w/a/no", NULL), -EACCES);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 6), 1);
 	kxs_fx_expect_check(test, s);
 }
@@ -519,10 +519,10 @@ static void kxs_perms_owned_after_owner_change(struct kunit *test)
 		{ 5, KXS_PERM_READ }, { 6, KXS_PERM_WRITE },
 	};
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w", NULL), 0);
 	KXS_PERMS(test, "/w", "w0");
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(5, KXS_NO_TARGET),
-					      "/w/a/b"), 0);
+					      "/w/a/b", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 2);
 	KXS_PERMS(test, "/w/a", "n6");
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 1);
@@ -552,9 +552,9 @@ static void kxs_perms_owned_after_rm_of_mixed_subtree(struct kunit *test)
 	struct kxs_store *s = kxs_fx(test)->store;
 	unsigned long nodes = s->nr_nodes;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/keep"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/t/a/x"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/t/b/y/z"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/keep", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/t/a/x", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/t/b/y/z", NULL), 0);
 	KXS_PERMS(test, "/keep", "n1");
 	KXS_PERMS(test, "/t", "n1");
 	KXS_PERMS(test, "/t/a", "n2");
@@ -562,7 +562,7 @@ static void kxs_perms_owned_after_rm_of_mixed_subtree(struct kunit *test)
 	KXS_PERMS(test, "/t/b", "b3");
 	KXS_PERMS(test, "/t/b/y", "n2");
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(4, KXS_NO_TARGET),
-					      "/t/b/w"), 0);
+					      "/t/b/w", NULL), 0);
 	/* 1: /keep /t; 2: /t/a /t/b/y; 3: /t/a/x /t/b; 0: "/" /t/b/y/z */
 	KXS_PERMS(test, "/t/b/y/z", "n0");
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 1), 2);
@@ -596,7 +596,7 @@ static void kxs_perms_owned_after_commit(struct kunit *test)
 	struct kxs_tx *t;
 	u32 tx;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w", NULL), 0);
 	KXS_PERMS(test, "/w", "w0");
 
 	/* A guest's creations count in its view, and once committed. */
@@ -613,7 +613,7 @@ static void kxs_perms_owned_after_commit(struct kunit *test)
 	kxs_fx_expect_check(test, s);
 
 	/* dom0: an owner change and a removal, in one transaction. */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/d"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/w/d", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 0), 3);
 	tx = kxs_w_tx_start(test, fx->conn);
 	KXS_W_TX(test, fx->conn, tx, XS_SET_PERMS, "/w/d\0n6\0",
@@ -652,21 +652,21 @@ static void kxs_perms_owned_after_release(struct kunit *test)
 	struct kxs_conn *other = kxs_fx_guest(test, 6);
 
 	KUNIT_ASSERT_EQ(test, kxs_domain_introduce(&fx->doms, 5, 50, 1), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/local/domain/5"),
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/local/domain/5", NULL),
 			0);
 	KXS_PERMS(test, "/local/domain/5", "n5");
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/shared/six"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/shared/six", NULL), 0);
 	KXS_PERMS(test, "/shared", "b0");
 	KXS_PERMS(test, "/shared/six", "b6");
 
 	/* 5's own nodes, a 6 node and a 0 node below them ... */
 	KXS_W_RT(test, g, XS_WRITE, "data/x\0001", XS_WRITE, "OK\0");
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0),
-					      "/local/domain/5/data/six"), 0);
+					      "/local/domain/5/data/six", NULL), 0);
 	KXS_PERMS(test, "/local/domain/5/data/six", "n6");
 	KXS_W_RT(test, g, XS_WRITE, "/shared/five\0v", XS_WRITE, "OK\0");
 	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0),
-					      "/shared/five/zero"), 0);
+					      "/shared/five/zero", NULL), 0);
 	KXS_PERMS(test, "/shared/five/zero", "n0");
 	/* ... and a 5 node below a 6 node. */
 	KXS_W_RT(test, g, XS_MKDIR, "/shared/six/five\0", XS_MKDIR, "OK\0");
@@ -702,7 +702,7 @@ static void kxs_perms_check_reports_corruption(struct kunit *test)
 	u32 len;
 
 	KUNIT_ASSERT_NOT_NULL(test, text);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/a/b"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/a/b", NULL), 0);
 	KXS_PERMS(test, "/a/b", "n5");
 	kxs_fx_expect_check(test, s);
 	KXS_W_RT(test, fx->conn, XS_CONTROL, "check\0", XS_CONTROL, "OK\0");

@@ -122,13 +122,21 @@ static void kxs_store_values_are_binary_safe(struct kunit *test)
 static void kxs_store_mkdir_is_idempotent_and_keeps_values(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
+	bool made = false;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/e"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/e", &made), 0);
+	KUNIT_EXPECT_TRUE(test, made);
 	kxs_expect_value(test, "/d/e", "", 0);
 	kxs_expect_value(test, "/d", "", 0);
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/d", "v", 1), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/e"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d", &made), 0);
+	KUNIT_EXPECT_FALSE(test, made);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/e", NULL), 0);
+	/* Refused: nothing made. */
+	made = true;
+	KUNIT_EXPECT_EQ(test, kxs_store_mkdir(s, KXS_GUEST(5, KXS_NO_TARGET),
+					      "/d/f", &made), -EACCES);
+	KUNIT_EXPECT_FALSE(test, made);
 	kxs_expect_value(test, "/d", "v", 1);
 	KUNIT_EXPECT_EQ(test, s->nr_nodes, 3);
 }
@@ -153,7 +161,7 @@ static void kxs_store_rm_missing_node_needs_parent(struct kunit *test)
 {
 	struct kxs_store *s = test->priv;
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/p"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/p", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/p/missing"), 0);
 	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/p/missing/deeper"), -ENOENT);
 	KUNIT_EXPECT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/q/missing"), -ENOENT);
@@ -192,7 +200,7 @@ static void kxs_store_directory_lists_children_sorted(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "/dir/%s", names[i]);
-		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), path), 0);
+		KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), path, NULL), 0);
 	}
 	kxs_expect_children(test, "/dir", sorted, sizeof(sorted));
 }
@@ -202,8 +210,8 @@ static void kxs_store_directory_too_big_for_buffer(struct kunit *test)
 	struct kxs_store *s = test->priv;
 	char buf[8];
 
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/abc"), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/def"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/abc", NULL), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/d/def", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, KXS_AS(0), "/d", buf, 7), -E2BIG);
 	KUNIT_EXPECT_EQ(test, kxs_store_directory(s, KXS_AS(0), "/d", buf, 8), 8);
 	KUNIT_EXPECT_EQ(test, kxs_store_read(s, KXS_AS(0), "/d", buf, 0), 0);
@@ -266,7 +274,7 @@ static void kxs_store_accounting_returns_to_start(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/b/c", "v", 1), 0);
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a/b/c", "longer", 6), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/a/d"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/a/d", NULL), 0);
 	KUNIT_EXPECT_GT(test, s->bytes, bytes);
 	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/a"), 0);
 	KUNIT_EXPECT_EQ(test, s->bytes, bytes);
@@ -314,14 +322,14 @@ static void kxs_store_generation_tracks_changes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g1);
 	KUNIT_EXPECT_GT(test, kxs_test_gen(test, "/g/a"), g1);
 	/* ... a new or removed child is. */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g/b"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g/b", NULL), 0);
 	g2 = kxs_test_gen(test, "/g");
 	KUNIT_EXPECT_GT(test, g2, g1);
 	KUNIT_ASSERT_EQ(test, kxs_store_rm(s, KXS_AS(0), "/g/b"), 0);
 	g3 = kxs_test_gen(test, "/g");
 	KUNIT_EXPECT_GT(test, g3, g2);
 	/* MKDIR of an existing node changes nothing. */
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/g", NULL), 0);
 	KUNIT_EXPECT_EQ(test, kxs_test_gen(test, "/g"), g3);
 }
 
@@ -341,7 +349,7 @@ static void kxs_store_drop_grants_removes_a_domains_entries(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kxs_store_write(s, KXS_AS(0), "/a", "v", 1), 0);
 	KUNIT_ASSERT_EQ(test, kxs_store_set_perms(s, KXS_AS(0), "/a", acl,
 						  ARRAY_SIZE(acl)), 0);
-	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/b"), 0);
+	KUNIT_ASSERT_EQ(test, kxs_store_mkdir(s, KXS_AS(0), "/b", NULL), 0);
 	KUNIT_ASSERT_EQ(test, kxs_store_set_perms(s, KXS_AS(0), "/b", owned,
 						  ARRAY_SIZE(owned)), 0);
 	gen = kxs_test_gen(test, "/a");

@@ -214,11 +214,16 @@ static void kxs_watch_removed_ancestor_reports_watch_path(struct kunit *test)
 	KXS_WT(test, d0, XS_WRITE, "/r/s/t|v", "OK");
 	KXS_WT(test, w, XS_WATCH, "/r/s/t/u|deep|", "OK");
 	KXS_WT(test, w, XS_WATCH, "/r/s|mid|", "OK");
+	KXS_WT(test, w, XS_WATCH, "/r/s/t|node|", "OK");
 	KXS_WT(test, w, XS_WATCH, "/rs|other|", "OK");
-	kxs_wt_events(test, w, "/r/s/t/u|deep|/r/s|mid|/rs|other|");
+	kxs_wt_events(test, w, "/r/s/t/u|deep|/r/s|mid|/r/s/t|node|/rs|other|");
 	KXS_WT(test, d0, XS_RM, "/r|", "OK");
-	/* Their own path for watches below the removed node, in order. */
-	kxs_wt_events(test, w, "/r/s|mid|/r/s/t/u|deep|");
+	/*
+	 * Their own path for watches below the removed node that name a
+	 * removed node, in order; none for /r/s/t/u, which was no node
+	 * (the reference's rule: an event per removed node).
+	 */
+	kxs_wt_events(test, w, "/r/s|mid|/r/s/t|node|");
 }
 
 static void kxs_watch_relative_paths_stay_relative(struct kunit *test)
