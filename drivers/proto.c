@@ -386,7 +386,8 @@ static int kxs_op_transaction_end(struct kxs_request *req)
 
 	if (!arg || (strcmp(arg, "T") && strcmp(arg, "F")))
 		return -EINVAL;
-	ret = kxs_tx_end(req->ctx, req->hdr->tx_id, arg[0] == 'T');
+	ret = kxs_tx_end(req->ctx, &req->caller, req->hdr->tx_id,
+			 arg[0] == 'T');
 	return ret ? ret : kxs_reply_ok(req);
 }
 

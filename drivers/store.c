@@ -2392,20 +2392,64 @@ static void kxs_commit_apply(struct kxs_store *s, struct kxs_tx *tx)
 	}
 }
 
+/*
+ * The nodes and node-size quotas of @c, checked again against the live
+ * tree: a transaction checked them against its own view, and transactions
+ * that do not conflict (several adding nodes, or children to one node)
+ * would together pass what each stayed within.  As the reference checks
+ * at TRANSACTION_END.  No conflict was found, so the transaction's net
+ * change of its domain's nodes, and of each node's child names, applies
+ * to the live tree as it is.
+ */
+static int kxs_commit_quotas(struct kxs_store *s, struct kxs_tx *tx,
+			     const struct kxs_caller *c)
+{
+	struct kxs_node *live, *anc;
+	const char *rest;
+	struct rb_node *rb;
+
+	if (!c || c->priv)
+		return 0;
+	if (tx->owned_delta > 0 &&
+	    kxs_over_quota(c, KXS_QUOTA_NODES,
+			   kxs_owned_get(s, c->domid) + tx->owned_delta))
+		return -ENOSPC;
+	if (!c->quota[KXS_QUOTA_NODE_SIZE])
+		return 0;
+	for (rb = rb_first(&tx->nodes); rb; rb = rb_next(rb)) {
+		struct kxs_txn *e = rb_entry(rb, struct kxs_txn, node);
+
+		/* A node it made was sized in its view, children and all. */
+		if (e->cdelta <= 0 || !e->data || (e->flags & KXS_TXN_FRESH))
+			continue;
+		live = kxs_walk(s, e->path, &anc, &rest);
+		if (live &&
+		    kxs_node_too_big(c, kxs_node_quota_size(e->data->nr_perms,
+							    e->data->len,
+							    live->children_len +
+							    e->cdelta)))
+			return -ENOSPC;
+	}
+	return 0;
+}
+
 /**
  * kxs_store_commit_tx() - commit a transaction
  * @s: the store
  * @tx: the transaction, whose view is applied
+ * @c: who commits it (its quotas are checked again), or NULL for none
  *
  * If a node the transaction read, listed, wrote or found absent changed
  * since (its data generation, its presence, or for a listed node its
- * generation), nothing happens.  Otherwise the transaction's changes are
- * applied in path order (parents before children) inside one commit_seq
- * write section: readers see all of them or none.
+ * generation), nothing happens.  Otherwise, if the result stays within
+ * @c's quotas, the transaction's changes are applied in path order
+ * (parents before children) inside one commit_seq write section: readers
+ * see all of them or none.
  *
- * Return: 0, -EAGAIN on a conflict, or -ENOMEM.
+ * Return: 0, -EAGAIN on a conflict, -ENOSPC over a quota, or -ENOMEM.
  */
-int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx)
+int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx,
+			const struct kxs_caller *c)
 {
 	int ret;
 
@@ -2413,7 +2457,9 @@ int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx)
 	ret = -EAGAIN;
 	if (kxs_commit_conflicts(s, tx))
 		goto out;
-	ret = 0;
+	ret = kxs_commit_quotas(s, tx, c);
+	if (ret)
+		goto out;
 	if (!kxs_written_first(tx))
 		goto out;
 	s->committing = true;

@@ -158,7 +158,8 @@ struct kxs_store *kxs_store_create(void);
 void kxs_store_destroy(struct kxs_store *s);
 
 struct kxs_tx;
-int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx);
+int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx,
+			const struct kxs_caller *c);
 bool kxs_store_tx_conflicts(struct kxs_store *s, struct kxs_tx *tx);
 
 /* What transactions need of the live tree. */

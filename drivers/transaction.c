@@ -350,7 +350,7 @@ static void kxs_tx_drop_events(struct kxs_tx *tx)
  * the commit for each removal are the ones told after it; then report
  * the changes in path order, each once.
  */
-static int kxs_tx_commit(struct kxs_tx *tx)
+static int kxs_tx_commit(struct kxs_tx *tx, const struct kxs_caller *c)
 {
 	struct kxs_domains *d = tx->doms;
 	struct kxs_tx_event *ev;
@@ -368,7 +368,7 @@ static int kxs_tx_commit(struct kxs_tx *tx)
 			ev->plan = kxs_watch_rm_prepare(d, tx->store,
 							ev->path);
 	}
-	ret = kxs_store_commit_tx(tx->store, tx);
+	ret = kxs_store_commit_tx(tx->store, tx, c);
 	for (rb = rb_first(&tx->events); !ret && rb; rb = rb_next(rb)) {
 		ev = rb_entry(rb, struct kxs_tx_event, node);
 		if (ev->rm) {
@@ -415,15 +415,19 @@ static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 /**
  * kxs_tx_end() - commit or abort a transaction
  * @ctx: the connection's context
+ * @c: its caller identity, whose nodes and node-size quotas the commit
+ *	checks again against the live tree
  * @id: the transaction
  * @commit: apply its changes (true) or discard them
  *
  * The transaction is over whatever the result.
  *
  * Return: 0, -ENOENT for an unknown id, -EAGAIN if the commit failed
- * because something the transaction used changed meanwhile, -ENOMEM.
+ * because something the transaction used changed meanwhile, -ENOSPC if
+ * its result would pass a quota, -ENOMEM.
  */
-int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
+int kxs_tx_end(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 id,
+	       bool commit)
 {
 	struct kxs_tx *tx = id ? kxs_tx_find(ctx, id) : NULL;
 	int ret = 0;
@@ -431,7 +435,7 @@ int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit)
 	if (!tx)
 		return -ENOENT;
 	if (commit)
-		ret = kxs_tx_commit(tx);
+		ret = kxs_tx_commit(tx, c);
 	kxs_tx_free(ctx, tx);
 	return ret;
 }
@@ -1053,7 +1057,7 @@ void kxs_tx_discard(struct kxs_tx *tx)
  */
 int kxs_tx_commit_detached(struct kxs_tx *tx)
 {
-	return kxs_tx_commit(tx);
+	return kxs_tx_commit(tx, NULL);
 }
 
 /**

@@ -165,7 +165,8 @@ struct kxs_tx *kxs_tx_lookup(struct kxs_domains *d, u32 id);
 struct kxs_tx **kxs_tx_all(struct kxs_domains *d, unsigned int *nr);
 void kxs_tx_init(struct kxs_ctx *ctx);
 int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id);
-int kxs_tx_end(struct kxs_ctx *ctx, u32 id, bool commit);
+int kxs_tx_end(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 id,
+	       bool commit);
 struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id);
 void kxs_tx_release_all(struct kxs_ctx *ctx);
 int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,

@@ -150,6 +150,68 @@ static void kxs_domain_quota_nodes(struct kunit *test)
 	kxs_fx_expect_check(test, fx->store);
 }
 
+/*
+ * Transactions that do not conflict check their quotas against their own
+ * views: at commit, against the live tree again, or two of them together
+ * pass what each stayed within (the reference checks at TRANSACTION_END).
+ */
+static void kxs_domain_quota_parallel_transactions(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_conn *g;
+	u32 ta, tb;
+
+	fx->quota[KXS_QUOTA_NODES] = 4;
+	fx->quota[KXS_QUOTA_NODE_SIZE] = 100;
+	kxs_home(test, 5);		/* 5 owns one node */
+	g = kxs_fx_guest(test, 5);
+	/* Nodes: two each, in two views of one owned node. */
+	ta = kxs_w_tx_start(test, g);
+	tb = kxs_w_tx_start(test, g);
+	KXS_W_TX(test, g, ta, XS_WRITE, "a/b\0", XS_WRITE, "OK\0");
+	KXS_W_TX(test, g, tb, XS_WRITE, "c/d\0", XS_WRITE, "OK\0");
+	KXS_W_TX(test, g, ta, XS_TRANSACTION_END, "T\0", XS_TRANSACTION_END,
+		 "OK\0");
+	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 3);
+	KXS_W_TX(test, g, tb, XS_TRANSACTION_END, "T\0", XS_ERROR,
+		 "ENOSPC\0");
+	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 3);
+	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/local/domain/5/c"));
+	/* One that removes as much as it adds still commits. */
+	tb = kxs_w_tx_start(test, g);
+	KXS_W_TX(test, g, tb, XS_RM, "a\0", XS_RM, "OK\0");
+	KXS_W_TX(test, g, tb, XS_WRITE, "c/d\0", XS_WRITE, "OK\0");
+	KXS_W_TX(test, g, tb, XS_TRANSACTION_END, "T\0", XS_TRANSACTION_END,
+		 "OK\0");
+	KUNIT_EXPECT_EQ(test, kxs_fx_owned(test, 5), 3);
+	/*
+	 * Node size: 24 + 8 for one permission + 36 for a child's name is
+	 * 68; a second child's 36 more is over 100.
+	 */
+	KXS_W_TX(test, g, 0, XS_RM, "c\0", XS_RM, "OK\0");
+	KXS_W_TX(test, g, 0, XS_MKDIR, "p\0", XS_MKDIR, "OK\0");
+	ta = kxs_w_tx_start(test, g);
+	tb = kxs_w_tx_start(test, g);
+	KXS_W_TX(test, g, ta, XS_MKDIR,
+		 "p/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\0", XS_MKDIR, "OK\0");
+	KXS_W_TX(test, g, tb, XS_MKDIR,
+		 "p/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\0", XS_MKDIR, "OK\0");
+	KXS_W_TX(test, g, ta, XS_TRANSACTION_END, "T\0", XS_TRANSACTION_END,
+		 "OK\0");
+	KXS_W_TX(test, g, tb, XS_TRANSACTION_END, "T\0", XS_ERROR,
+		 "ENOSPC\0");
+	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/local/domain/5/p/"
+					       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"));
+	/* The control domain is exempt. */
+	ta = kxs_w_tx_start(test, fx->conn);
+	KXS_W_TX(test, fx->conn, ta, XS_MKDIR,
+		 "/local/domain/5/p/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\0",
+		 XS_MKDIR, "OK\0");
+	KXS_W_TX(test, fx->conn, ta, XS_TRANSACTION_END, "T\0",
+		 XS_TRANSACTION_END, "OK\0");
+	kxs_fx_expect_check(test, fx->store);
+}
+
 static void kxs_domain_quota_node_size_value(struct kunit *test)
 {
 	struct kxs_fx *fx = kxs_fx(test);
@@ -1147,6 +1209,7 @@ static void kxs_domain_request_ioctl_path(struct kunit *test)
 
 static struct kunit_case kxs_domain_cases[] = {
 	KUNIT_CASE(kxs_domain_quota_nodes),
+	KUNIT_CASE(kxs_domain_quota_parallel_transactions),
 	KUNIT_CASE(kxs_domain_quota_node_size_value),
 	KUNIT_CASE(kxs_domain_quota_node_size_children),
 	KUNIT_CASE(kxs_domain_quota_permissions),
