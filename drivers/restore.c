@@ -454,12 +454,17 @@ out:
 }
 
 static int kxs_parse_watch(struct kxs_pstream *ps, struct kxs_pwatch *pw,
-			   const char *path, const char *token, size_t tlen)
+			   const char *path, size_t plen, const char *token,
+			   size_t tlen)
 {
 	bool relative;
 	int ret;
 
-	if (tlen > KXS_PAYLOAD_MAX)
+	/*
+	 * Its events (the path as given, the token, their NULs) must fit in
+	 * a message, as its WATCH did: one that cannot would never fire.
+	 */
+	if (plen + 1 + tlen + 1 > KXS_PAYLOAD_MAX)
 		return -EINVAL;
 	ret = kxs_watch_canon(path, ps->guest, ps->path, &relative);
 	if (ret)
@@ -548,7 +553,7 @@ static int kxs_parse(struct kxs_pstream *ps)
 		       sizeof(*ps->watches));
 		ps->nr_watches++;
 		ret = kxs_parse_watch(ps, &ps->watches[ps->nr_watches - 1],
-				      path, token, tlen);
+				      path, plen, token, tlen);
 		if (ret)
 			return ret;
 	}

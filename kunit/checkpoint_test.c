@@ -514,6 +514,80 @@ static void kxs_cpt_qemu(struct kunit *test)
 	kxs_fx_expect_check(test, fx->store);
 }
 
+/* The stream of a store with only its root, up to its watch list. */
+static void kxs_cpt_empty_head(struct kxs_sbuf *b)
+{
+	kxs_sbuf_be32(b, KXS_CP_MAIN_TX);		/* last_tx */
+	kxs_sbuf_be32(b, KXS_CP_MAIN_TX);
+	kxs_cpt_node(b, NULL, 0, "", "n0\0");
+	kxs_sbuf_u8(b, 0);				/* no children */
+	kxs_sbuf_be32(b, 0);				/* XBT_NULL */
+}
+
+/*
+ * The watches that guest 1's next connection adopts: the bytes of their
+ * events.  The connection is closed: its watches go with it.
+ */
+static size_t kxs_cpt_adopted(struct kunit *test)
+{
+	struct kxs_conn *g1 = kxs_fx_guest(test, 1);
+	size_t n = kxs_cpt_drain(g1, NULL);
+
+	kxs_fx_close(test, g1);
+	return n;
+}
+
+/*
+ * A restored watch is one WATCH could have made: its events (the path as
+ * the stream gives it, the token, their NULs) fit in a message.  With
+ * "/t" (or "t", relative: its events say "t") the longest token is 4092
+ * (4093) bytes; one more and the stream is refused, nothing parked,
+ * where it used to be parked and never fire.
+ */
+static void kxs_cpt_watch_too_long(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	char *token = kunit_kzalloc(test, KXS_PAYLOAD_MAX + 1, GFP_KERNEL);
+	static const char *const paths[] = { "/t", "t" };
+	char omits[64];
+	int i, extra;
+
+	KUNIT_ASSERT_NOT_NULL(test, token);
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		for (extra = 1; extra >= 0; extra--) {
+			size_t plen = strlen(paths[i]);
+			size_t tlen = KXS_PAYLOAD_MAX - plen - 2 + extra;
+			struct kxs_sbuf b = { };
+			int ret;
+
+			memset(token, 'k', tlen);
+			token[tlen] = '\0';
+			kxs_cpt_empty_head(&b);
+			kxs_sbuf_str(&b, paths[i]);
+			kxs_sbuf_str(&b, token);
+			kxs_sbuf_u8(&b, 0);
+			KUNIT_ASSERT_EQ(test, b.err, 0);
+			ret = kxs_checkpoint_restore(fx->store, &fx->doms, 1,
+						     b.buf, b.len);
+			kvfree(b.buf);
+			KUNIT_EXPECT_EQ_MSG(test, ret, extra ? -EINVAL : 0,
+					    "%s, token of %zu bytes",
+					    paths[i], tlen);
+			/* Parked for guest 1: listed when guest 2's are. */
+			omits[kxs_checkpoint_omits(&fx->doms, 2, omits,
+						   sizeof(omits))] = '\0';
+			KUNIT_EXPECT_STREQ_MSG(test, omits,
+					       extra ? "" :
+					       "watches 1 (domain 1, ...)\n",
+					       "%s, token of %zu bytes",
+					       paths[i], tlen);
+		}
+		/* It fires: one event of the most a message holds. */
+		KUNIT_EXPECT_EQ(test, kxs_cpt_adopted(test),
+				KXS_HDR_SIZE + KXS_PAYLOAD_MAX);
+	}
+}
+
 /*
  * Every truncation and many random mutations of a stream: rejected with
  * nothing changed (the store's own checkpoint is the same bytes), or
@@ -827,6 +901,7 @@ static struct kunit_case kxs_cpt_cases[] = {
 	KUNIT_CASE(kxs_cpt_round_trip),
 	KUNIT_CASE(kxs_cpt_older),
 	KUNIT_CASE(kxs_cpt_qemu),
+	KUNIT_CASE(kxs_cpt_watch_too_long),
 	KUNIT_CASE_SLOW(kxs_cpt_corrupt),
 	KUNIT_CASE(kxs_cpt_scan),
 	KUNIT_CASE_SLOW(kxs_cpt_property),
