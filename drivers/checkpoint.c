@@ -372,15 +372,18 @@ int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
  *
  * Open connections are not counted here (the device knows them).
  *
- * Return: bytes written.
+ * Return: bytes written, or -ENOMEM.
  */
 int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
 			 size_t size)
 {
-	unsigned int n;
-	int sp, len = 0;
+	struct kxs_watch_census wc;
+	int sp, ret, len = 0;
 	u16 domid = 0;
 
+	ret = kxs_watch_census(d, guest, &wc);
+	if (ret)
+		return ret;
 	while (kxs_domain_has_state(d, &domid)) {
 		len += scnprintf(buf + len, size - len, "domain %u\n", domid);
 		if (domid == U16_MAX)
@@ -397,9 +400,9 @@ int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
 					 kxs_special_name(sp));
 		kfree(p);
 	}
-	n = kxs_watch_unsaved(d, guest, &domid);
-	if (n)
+	if (wc.unsaved)
 		len += scnprintf(buf + len, size - len,
-				 "watches %u (domain %u, ...)\n", n, domid);
+				 "watches %u (domain %u, ...)\n", wc.unsaved,
+				 wc.domid);
 	return len;
 }

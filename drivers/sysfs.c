@@ -458,13 +458,13 @@ static __maybe_unused BIN_ATTR_ADMIN_RW(checkpoint, 0);
 static ssize_t checkpoint_omits_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
-	int n = atomic_read(&kxs_cp.dev->nr_open), len = 0;
+	int n = atomic_read(&kxs_cp.dev->nr_open), len = 0, ret;
 
 	if (n)
 		len = sysfs_emit(buf, "connections %d\n", n);
-	return len + kxs_checkpoint_omits(kxs_cp.doms,
-					  READ_ONCE(checkpoint_guest),
-					  buf + len, PAGE_SIZE - len);
+	ret = kxs_checkpoint_omits(kxs_cp.doms, READ_ONCE(checkpoint_guest),
+				   buf + len, PAGE_SIZE - len);
+	return ret < 0 ? ret : len + ret;
 }
 
 static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,

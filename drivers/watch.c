@@ -612,6 +612,19 @@ static bool kxs_watch_is_saved(const struct kxs_watch *w, u16 guest)
 	return kxs_watch_domid(w) == guest && w->depth == KXS_WATCH_DEPTH_ANY;
 }
 
+/* Registered path (canonical), token, then absolute before relative. */
+static int kxs_watch_canon_cmp(const void *a, const void *b)
+{
+	const struct kxs_watch *x = *(const struct kxs_watch **)a;
+	const struct kxs_watch *y = *(const struct kxs_watch **)b;
+	int r = strcmp(x->path, y->path);
+
+	if (!r)
+		r = strcmp(x->token, y->token);
+	return r ? r : (int)x->relative - (int)y->relative;
+}
+
+/* The order of a stream's watch list: path as saved, then token. */
 static int kxs_watch_save_cmp(const void *a, const void *b)
 {
 	const struct kxs_watch *x = *(const struct kxs_watch **)a;
@@ -623,30 +636,36 @@ static int kxs_watch_save_cmp(const void *a, const void *b)
 }
 
 /**
- * kxs_watch_save() - a checkpoint's list of watches
- * @d: the domain table
- * @guest: the guest domain whose watches the stream carries
- * @b: where to append "path\0token\0" for each, sorted, then a NUL
+ * kxs_watch_saved() - the watches a checkpoint carries
+ * @d: the domain table, its watch table and its lock held
+ * @guest: the guest domain whose watches a stream carries
+ * @nr: set to how many it carries
+ * @copies: set to how many are left out as copies of one carried
  *
- * Context: the domain table's quiesce lock held for writing.
- * Return: 0 or -ENOMEM.
+ * The watches of @guest without a depth, registered or parked, one of
+ * each path (made absolute) and token: QEMU's loader refuses a second
+ * (EEXIST from do_xs_impl_watch(), which compares the absolute path, the
+ * token and the domain), and its guest has one connection, which can
+ * have one.  Of equal ones, an absolute one is kept before a relative
+ * one.
+ *
+ * Return: the watches, sorted by registered path and token (kvfree() it),
+ * or NULL if memory ran out.
  */
-int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b)
+static struct kxs_watch **kxs_watch_saved(struct kxs_domains *d, u16 guest,
+					  size_t *nr, unsigned int *copies)
 {
-	size_t n = 0, i, room = d->watches.nr + 1;
+	size_t n = 0, i, k = 0, room = d->watches.nr + 1;
 	struct kxs_watch **all, *w;
 	struct rb_node *rb;
 
-	mutex_lock(&d->watches.lock);
-	mutex_lock(&d->lock);
+	lockdep_assert_held(&d->watches.lock);
+	lockdep_assert_held(&d->lock);
 	list_for_each_entry(w, &d->parked_watches, ctx_link)
 		room++;
 	all = kvmalloc_array(room, sizeof(*all), GFP_KERNEL);
-	if (!all) {
-		mutex_unlock(&d->lock);
-		mutex_unlock(&d->watches.lock);
-		return -ENOMEM;
-	}
+	if (!all)
+		return NULL;
 	for (rb = rb_first(&d->watches.tree); rb; rb = rb_next(rb)) {
 		w = rb_entry(rb, struct kxs_watch, node);
 		if (kxs_watch_is_saved(w, guest))
@@ -655,11 +674,46 @@ int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b)
 	list_for_each_entry(w, &d->parked_watches, ctx_link)
 		if (kxs_watch_is_saved(w, guest))
 			all[n++] = w;
+	sort(all, n, sizeof(*all), kxs_watch_canon_cmp, NULL);
+	for (i = 0; i < n; i++) {
+		if (k && !strcmp(all[i]->path, all[k - 1]->path) &&
+		    !strcmp(all[i]->token, all[k - 1]->token))
+			continue;
+		all[k++] = all[i];
+	}
+	*nr = k;
+	*copies = n - k;
+	return all;
+}
+
+/**
+ * kxs_watch_save() - a checkpoint's list of watches
+ * @d: the domain table
+ * @guest: the guest domain whose watches the stream carries
+ * @b: where to append "path\0token\0" for each (kxs_watch_saved()),
+ *	sorted by path as saved and token, then a NUL
+ *
+ * Context: the domain table's quiesce lock held for writing.
+ * Return: 0 or -ENOMEM.
+ */
+int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b)
+{
+	struct kxs_watch **all;
+	unsigned int copies;
+	size_t n, i;
+
+	mutex_lock(&d->watches.lock);
+	mutex_lock(&d->lock);
+	all = kxs_watch_saved(d, guest, &n, &copies);
+	if (!all) {
+		mutex_unlock(&d->lock);
+		mutex_unlock(&d->watches.lock);
+		return -ENOMEM;
+	}
 	sort(all, n, sizeof(*all), kxs_watch_save_cmp, NULL);
 	for (i = 0; i < n; i++) {
-		w = all[i];
-		kxs_sbuf_str(b, kxs_watch_saved_path(w, guest));
-		kxs_sbuf_str(b, w->token);
+		kxs_sbuf_str(b, kxs_watch_saved_path(all[i], guest));
+		kxs_sbuf_str(b, all[i]->token);
 	}
 	kxs_sbuf_u8(b, 0);
 	mutex_unlock(&d->lock);
@@ -669,38 +723,52 @@ int kxs_watch_save(struct kxs_domains *d, u16 guest, struct kxs_sbuf *b)
 }
 
 /**
- * kxs_watch_unsaved() - watches a checkpoint leaves out
+ * kxs_watch_census() - what a checkpoint does with the guests' watches
  * @d: the domain table
  * @guest: the guest domain whose watches a stream carries
- * @domid: set to the domain of one of them
+ * @c: set to the counts
  *
- * Return: how many watches of guest domains the stream cannot carry
- * (another guest's, or with a depth), registered or parked.
+ * Return: 0, or -ENOMEM.
  */
-unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid)
+int kxs_watch_census(struct kxs_domains *d, u16 guest,
+		     struct kxs_watch_census *c)
 {
-	unsigned int n = 0;
-	struct kxs_watch *w;
+	struct kxs_watch **all, *w;
+	unsigned int copies;
 	struct rb_node *rb;
+	size_t n;
 
+	memset(c, 0, sizeof(*c));
 	mutex_lock(&d->watches.lock);
+	mutex_lock(&d->lock);
+	all = kxs_watch_saved(d, guest, &n, &copies);
+	if (!all) {
+		mutex_unlock(&d->lock);
+		mutex_unlock(&d->watches.lock);
+		return -ENOMEM;
+	}
+	c->saved = n;
+	if (copies) {
+		c->unsaved = copies;
+		c->domid = guest;
+	}
+	kvfree(all);
 	for (rb = rb_first(&d->watches.tree); rb; rb = rb_next(rb)) {
 		w = rb_entry(rb, struct kxs_watch, node);
 		if (w->ctx->dom && !kxs_watch_is_saved(w, guest)) {
-			*domid = w->ctx->domid;
-			n++;
+			c->domid = w->ctx->domid;
+			c->unsaved++;
 		}
 	}
-	mutex_lock(&d->lock);
 	list_for_each_entry(w, &d->parked_watches, ctx_link) {
 		if (!kxs_watch_is_saved(w, guest)) {
-			*domid = w->domid;
-			n++;
+			c->domid = w->domid;
+			c->unsaved++;
 		}
 	}
 	mutex_unlock(&d->lock);
 	mutex_unlock(&d->watches.lock);
-	return n;
+	return 0;
 }
 
 /**

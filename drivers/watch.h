@@ -107,6 +107,21 @@ void kxs_watch_park(struct kxs_domains *d, struct kxs_watch *w);
 void kxs_watch_kfree(struct kxs_watch *w);
 void kxs_watch_free_parked(struct kxs_domains *d, int domid);
 void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx);
-unsigned int kxs_watch_unsaved(struct kxs_domains *d, u16 guest, u16 *domid);
+
+/**
+ * struct kxs_watch_census - what a checkpoint does with the guests' watches
+ * @saved: watches of the guest that the stream carries
+ * @unsaved: watches of guests that it does not carry, registered or
+ *	parked: another guest's, with a depth, or a copy of one carried
+ * @domid: the domain of one of those (the last found)
+ */
+struct kxs_watch_census {
+	unsigned int saved;
+	unsigned int unsaved;
+	u16 domid;
+};
+
+int kxs_watch_census(struct kxs_domains *d, u16 guest,
+		     struct kxs_watch_census *c);
 
 #endif /* _KXS_WATCH_H */

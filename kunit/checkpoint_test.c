@@ -254,8 +254,8 @@ static void kxs_cpt_round_trip(struct kunit *test)
 	kxs_fx_expect_check(test, e->store);
 
 	/*
-	 * Guest 1's next connection gets its watches and transaction; one
-	 * of each watch: the second "data" watch is for the next one.
+	 * Guest 1's next connection gets its watches and transaction.  The
+	 * copy of "data" on guest 1's second connection is not carried.
 	 */
 	g1 = kxs_cpt_env_conn(test, e, 1);
 	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(g1, NULL),
@@ -264,8 +264,7 @@ static void kxs_cpt_round_trip(struct kunit *test)
 			sizeof("@releaseDomain\0t3"));
 	KXS_W_RT(test, g1, XS_WATCH, "data\0t1\0", XS_ERROR, "EEXIST\0");
 	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(kxs_cpt_env_conn(test, e, 1),
-					    NULL),
-			KXS_HDR_SIZE + sizeof("data\0t1"));
+					    NULL), 0);
 	/* Adopted under the guest's transaction-nodes quota. */
 	e->quota[KXS_QUOTA_TX_NODES] = 1;
 	KXS_W_TX(test, g1, t1, XS_READ, "data/new\0", XS_READ, "n");
@@ -589,6 +588,52 @@ static void kxs_cpt_watch_too_long(struct kunit *test)
 }
 
 /*
+ * Copies of one watch of the checkpointed guest (the same path, made
+ * absolute, and token) on two of its connections: the stream carries one
+ * of each, as QEMU's loader takes one (do_xs_impl_watch(): EEXIST for a
+ * second), an absolute one rather than a relative one; checkpoint_omits
+ * counts the copies left out.  A new store's guest 1 gets one of each.
+ */
+static void kxs_cpt_watch_copies(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	static const char want[] = "\0\0\0\0/local/domain/1/x\0tx\0data\0t1\0";
+	struct kxs_cpt_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct kxs_conn *a, *b;
+	char omits[64];
+	size_t len;
+	u8 *buf;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	a = kxs_fx_guest(test, 1);
+	b = kxs_fx_guest(test, 1);
+	KXS_CPT_WATCH(test, a, "data\0t1\0");
+	KXS_CPT_WATCH(test, a, "/local/domain/1/x\0tx\0");
+	KXS_CPT_WATCH(test, b, "data\0t1\0");
+	KXS_CPT_WATCH(test, b, "x\0tx\0");
+
+	/* XBT_NULL, then the list: each once, in saved path order. */
+	buf = kxs_cpt_save(test, fx->store, &fx->doms, &len);
+	KUNIT_ASSERT_GE(test, len, sizeof(want));
+	KUNIT_EXPECT_MEMEQ(test, buf + len - sizeof(want), want,
+			   sizeof(want));
+	omits[kxs_checkpoint_omits(&fx->doms, 1, omits, sizeof(omits))] = 0;
+	KUNIT_EXPECT_STREQ(test, omits, "watches 2 (domain 1, ...)\n");
+
+	kxs_cpt_env_init(test, e);
+	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore(e->store, &e->doms, 1,
+						     buf, len), 0);
+	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(kxs_cpt_env_conn(test, e, 1),
+					    NULL),
+			2 * KXS_HDR_SIZE + sizeof("/local/domain/1/x\0tx") +
+			sizeof("data\0t1"));
+	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(kxs_cpt_env_conn(test, e, 1),
+					    NULL), 0);
+	kxs_cpt_env_exit(e);
+	kvfree(buf);
+}
+
+/*
  * Every truncation and many random mutations of a stream: rejected with
  * nothing changed (the store's own checkpoint is the same bytes), or
  * loaded whole.
@@ -902,6 +947,7 @@ static struct kunit_case kxs_cpt_cases[] = {
 	KUNIT_CASE(kxs_cpt_older),
 	KUNIT_CASE(kxs_cpt_qemu),
 	KUNIT_CASE(kxs_cpt_watch_too_long),
+	KUNIT_CASE(kxs_cpt_watch_copies),
 	KUNIT_CASE_SLOW(kxs_cpt_corrupt),
 	KUNIT_CASE(kxs_cpt_scan),
 	KUNIT_CASE_SLOW(kxs_cpt_property),
