@@ -1217,6 +1217,9 @@ static void usage(int status)
 "                                      (timed) into FILE\n"
 "  kxs-bench --checkpoint-restore FILE write FILE to it (timed); both print\n"
 "                                      \"<microseconds> <bytes>\"\n"
+"  kxs-bench --deep-commit DEPTH [PATH] one transaction rewriting a chain of\n"
+"                                      DEPTH nodes: prints \"<commit us>\n"
+"                                      <commit section us>\"\n"
 "  --no-header       no header line\n"
 "  -h, --help        this text\n"
 "\n"
@@ -1322,6 +1325,77 @@ static int checkpoint_mode(const char *mode, const char *file)
 	return 0;
 }
 
+/* ---- a transaction that rewrites a deep chain ---------------------------------- */
+
+#define COMMIT_MAX_FILE	"/sys/module/kxenstore/parameters/commit_max_ns"
+
+static void commit_max_reset(void)
+{
+	int fd = open(COMMIT_MAX_FILE, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		die("%s: %s", COMMIT_MAX_FILE, strerror(errno));
+	close(fd);
+}
+
+static unsigned long long commit_max_read(void)
+{
+	char buf[32] = "";
+	int fd = open(COMMIT_MAX_FILE, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		die("%s: %s", COMMIT_MAX_FILE, strerror(errno));
+	close(fd);
+	return strtoull(buf, NULL, 10);
+}
+
+/*
+ * kxs-bench --deep-commit DEPTH [PATH]: a chain PREFIX/deep/a/a/... of
+ * DEPTH nodes, then one transaction that writes every one of them and
+ * commits.  Prints "<commit microseconds> <commit section microseconds>":
+ * the TRANSACTION_END round trip, and the longest the module kept
+ * preemption off for it (commit_max_ns, reset before).
+ */
+static int deep_commit_mode(const char *depth_arg, const char *path)
+{
+	long depth = parse_long("--deep-commit", depth_arg, 1, 1500);
+	static char p[PAYLOAD_MAX];
+	size_t len = strlen(PREFIX "/deep");
+	unsigned long long section;
+	struct conn c;
+	struct msg m;
+	uint64_t t0, t1;
+	uint32_t tx;
+	long i;
+
+	conn_open(&c, path, false);
+	memcpy(p, PREFIX "/deep", len + 1);
+	for (i = 0; i < depth; i++) {
+		if (len + 3 > 3072)
+			die("--deep-commit %ld: the path is too long", depth);
+		memcpy(p + len, "/a", 3);
+		len += 2;
+	}
+	xs_write(&c, 0, p, "", 0);
+	xs_ok(&c, XS_TRANSACTION_START, 0, "", 1, &m, "TRANSACTION_START");
+	tx = (uint32_t)strtoul(m.body, NULL, 10);
+	for (i = depth; i > 0; i--) {
+		p[strlen(PREFIX "/deep") + 2 * i] = '\0';
+		xs_write(&c, tx, p, "v", 1);
+		p[strlen(PREFIX "/deep") + 2 * i] = i < depth ? '/' : '\0';
+	}
+	commit_max_reset();
+	t0 = mono_ns();
+	xs_ok(&c, XS_TRANSACTION_END, tx, "T", 2, &m, "TRANSACTION_END");
+	t1 = mono_ns();
+	section = commit_max_read();
+	xs_rm(&c, PREFIX "/deep");
+	conn_close(&c);
+	printf("%llu %llu\n", (unsigned long long)((t1 - t0) / 1000),
+	       section / 1000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_IOCTL = 256, OPT_WL, OPT_CLIENTS, OPT_DURATION, OPT_OPS, OPT_NODES,
@@ -1355,6 +1429,10 @@ int main(int argc, char **argv)
 	if (argc == 3 && (!strcmp(argv[1], "--checkpoint-save") ||
 			  !strcmp(argv[1], "--checkpoint-restore")))
 		return checkpoint_mode(argv[1], argv[2]);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--deep-commit"))
+		return deep_commit_mode(argv[2], argc == 4 ? argv[3] :
+					getenv("XENSTORED_PATH") ?:
+					"/dev/xen/xenbus");
 	const struct workload *wl[32];
 	int clients[16], nwl = 0, ncl = 0, nac = 0, opt;
 	bool ioctl_access[2];

@@ -71,6 +71,38 @@ static struct kxs_store *kxs_store;
 static struct kxs_domains kxs_domains;
 static struct kxs_device kxs_device;
 
+/*
+ * commit_max_ns: the longest a transaction's commit kept preemption off
+ * (every lock-free reader on every CPU spins meanwhile); writing 0
+ * starts counting again.  A figure for the benchmark, not a setting.
+ */
+static int kxs_commit_max_get(char *buf, const struct kernel_param *kp)
+{
+	struct kxs_store *s = READ_ONCE(kxs_store);
+
+	return sysfs_emit(buf, "%llu\n", s ? READ_ONCE(s->commit_max_ns) : 0);
+}
+
+static int kxs_commit_max_set(const char *val, const struct kernel_param *kp)
+{
+	struct kxs_store *s = READ_ONCE(kxs_store);
+	u64 v;
+
+	if (kstrtou64(val, 0, &v) || v)
+		return -EINVAL;
+	if (s)
+		WRITE_ONCE(s->commit_max_ns, 0);
+	return 0;
+}
+
+static const struct kernel_param_ops kxs_commit_max_ops = {
+	.get = kxs_commit_max_get,
+	.set = kxs_commit_max_set,
+};
+module_param_cb(commit_max_ns, &kxs_commit_max_ops, NULL, 0644);
+MODULE_PARM_DESC(commit_max_ns,
+		 "longest commit section so far, in ns (write 0 to reset)");
+
 static int __init kxs_init(void)
 {
 	int ret;

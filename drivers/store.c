@@ -17,6 +17,7 @@
 #include <linux/lockdep.h>
 #include <linux/overflow.h>
 #include <linux/rhashtable.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -25,6 +26,7 @@
 #include "stats.h"
 #include "store.h"
 #include "transaction.h"
+#include "tx_records.h"
 
 struct kxs_name {
 	const char *name;
@@ -2307,30 +2309,49 @@ bool kxs_store_tx_conflicts(struct kxs_store *s, struct kxs_tx *tx)
 }
 
 /*
- * Make the nodes the commit creates and reserve the per-domain counts it
- * raises, so that applying it cannot fail.
+ * Everything a commit needs before its commit_seq section, so that the
+ * section only swaps pointers: the live node each change replaces or
+ * removes (records in path order: a node below one the commit removes or
+ * makes anew has none), the node each creation links under (live, or
+ * made by this commit for the parent's record, which comes first), the
+ * new nodes themselves and the per-domain count slots they raise.
+ * Lookups walk the tree here, under the store lock, not in the section.
  */
 static int kxs_commit_prepare(struct kxs_store *s, struct kxs_tx *tx)
 {
-	struct kxs_txn *e;
+	struct kxs_txn_walk w;
+	struct kxs_txn *e, *pe;
+	struct kxs_node *anc;
+	size_t plen;
 	int ret;
 
 	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
-		struct kxs_node *live;
 		const char *name;
 
+		e->live = kxs_commit_live(s, tx, e, &anc);
+		e->parent = NULL;
 		if (!e->data)
 			continue;
 		ret = kxs_owned_reserve(s, kxs_data_owner(e->data));
 		if (ret)
 			return ret;
-		live = kxs_commit_live(s, tx, e, NULL);
-		if (live && !(e->flags & KXS_TXN_FRESH))
+		if (e->live && !(e->flags & KXS_TXN_FRESH))
 			continue;
 		name = strrchr(e->path, '/') + 1;
 		e->prep = kxs_node_alloc(name, strlen(name), NULL);
 		if (!e->prep)
 			return -ENOMEM;
+		plen = kxs_parent_len(e->path, e->len);
+		kxs_txn_walk_at(&w, e->path, plen, plen,
+				kxs_txn_hash(e->path, plen));
+		pe = kxs_txn_find(tx, &w);
+		if (pe && (pe->flags & KXS_TXN_WRITTEN) && pe->prep)
+			e->parent = pe->prep;
+		else
+			e->parent = e->live ? e->live->parent : anc;
+		/* The view had the parent: the tree has it, or this commit. */
+		if (WARN_ON_ONCE(!e->parent))
+			return -EIO;
 	}
 	return 0;
 }
@@ -2350,35 +2371,36 @@ static void kxs_commit_cleanup(struct kxs_store *s, struct kxs_tx *tx)
 	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
 		kxs_node_kfree(e->prep);
 		e->prep = NULL;
+		e->live = NULL;
+		e->parent = NULL;
 		if (e->data)
 			kxs_owned_unreserve(s, kxs_data_owner(e->data));
 	}
 }
 
-/* Apply the changes; nothing here may fail or sleep. */
+/*
+ * Apply the changes; nothing here may fail or sleep, and nothing here
+ * looks anything up (kxs_commit_prepare() did): new data swapped in,
+ * removed subtrees unlinked (freed after the section), new nodes linked.
+ */
 static void kxs_commit_apply(struct kxs_store *s, struct kxs_tx *tx)
 {
-	struct kxs_node *live, *parent, *n;
 	struct kxs_txn *e;
-	const char *rest;
+	struct kxs_node *n;
 	u64 gen;
 
 	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
-		live = kxs_commit_live(s, tx, e, NULL);
 		if (e->data && !e->prep) {
-			if (WARN_ON_ONCE(!live))
+			if (WARN_ON_ONCE(!e->live))
 				continue;
 			refcount_inc(&e->data->ref);
-			kxs_node_set_data(s, live, e->data);
+			kxs_node_set_data(s, e->live, e->data);
 			continue;
 		}
 		/* Removed, or made anew: the live node goes first. */
-		if (live)
-			kxs_subtree_remove(s, live);
+		if (e->live)
+			kxs_child_unlink(s, e->live, ++s->gen);
 		if (!e->data)
-			continue;
-		/* The parent exists: live, or created earlier in path order. */
-		if (WARN_ON_ONCE(kxs_walk(s, e->path, &parent, &rest)))
 			continue;
 		n = e->prep;
 		e->prep = NULL;
@@ -2388,7 +2410,19 @@ static void kxs_commit_apply(struct kxs_store *s, struct kxs_tx *tx)
 		n->gen = gen;
 		n->dgen = gen;
 		kxs_node_account(s, n, true);
-		kxs_child_link(s, parent, n, gen);
+		kxs_child_link(s, e->parent, n, gen);
+	}
+}
+
+/* After the section: free the subtrees the commit unlinked. */
+static void kxs_commit_free_removed(struct kxs_store *s, struct kxs_tx *tx)
+{
+	struct kxs_txn *e;
+
+	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
+		if (e->live && (!e->data || e->flags & KXS_TXN_FRESH))
+			kxs_subtree_free_rcu(s, e->live);
+		e->live = NULL;
 	}
 }
 
@@ -2451,6 +2485,7 @@ static int kxs_commit_quotas(struct kxs_store *s, struct kxs_tx *tx,
 int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx,
 			const struct kxs_caller *c)
 {
+	u64 start, ns;
 	int ret;
 
 	mutex_lock(&s->lock);
@@ -2467,10 +2502,15 @@ int kxs_store_commit_tx(struct kxs_store *s, struct kxs_tx *tx,
 	if (ret)
 		goto cleanup;
 	preempt_disable();
+	start = local_clock();
 	write_seqcount_begin(&s->commit_seq);
 	kxs_commit_apply(s, tx);
 	write_seqcount_end(&s->commit_seq);
+	ns = local_clock() - start;
 	preempt_enable();
+	if (ns > READ_ONCE(s->commit_max_ns))
+		WRITE_ONCE(s->commit_max_ns, ns);
+	kxs_commit_free_removed(s, tx);
 cleanup:
 	kxs_commit_cleanup(s, tx);
 out:

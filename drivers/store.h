@@ -140,6 +140,9 @@ struct kxs_node {
  * @bytes: bytes allocated for nodes and their data; under @lock
  * @index_fails: set by KUnit only: every insert into @index fails, as
  *	when memory runs out; under @lock
+ * @commit_max_ns: the longest a commit kept preemption off in its
+ *	commit_seq section (readers spin meanwhile), in nanoseconds;
+ *	written under @lock, read and reset without it
  */
 struct kxs_store {
 	struct mutex lock;	/* every writer; see the rule above */
@@ -152,6 +155,7 @@ struct kxs_store {
 	unsigned long nr_nodes;
 	size_t bytes;
 	bool index_fails;
+	u64 commit_max_ns;
 };
 
 struct kxs_store *kxs_store_create(void);

@@ -17,6 +17,7 @@
 
 struct kxs_ctx;
 struct kxs_data;
+struct kxs_node;
 struct kxs_store;
 struct kxs_watch_plan;
 
@@ -49,6 +50,9 @@ struct kxs_watch_plan;
  *	path took out of the live tree's view
  * @data: the node in the transaction's view (a reference), NULL if absent
  * @prep: at commit, the node made for a creation
+ * @live: at commit, the live node the change replaces or removes, if any
+ * @parent: at commit, the node a creation links under (live, or made by
+ *	the same commit)
  * @children: with LISTED, the live child names at the listing
  * @children_len: their size
  * @path: canonical path
@@ -67,7 +71,9 @@ struct kxs_txn {
 	u32 changes;
 	unsigned long removed_live;
 	struct kxs_data *data;
-	void *prep;
+	struct kxs_node *prep;
+	struct kxs_node *live;
+	struct kxs_node *parent;
 	char *children;
 	u32 children_len;
 	char path[];
