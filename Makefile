@@ -68,7 +68,7 @@ vm-test: deps module-debian tests
 # builds the kernel and the module for it first.
 DEBUG_VM_TESTS = concurrency stress hostile fuzz live-update-property
 vm-test-kasan vm-test-kcsan: vm-test-%: deps tests
-	scripts/vm-run --kernel $* --timeout 1200 tests/run-all $(DEBUG_VM_TESTS)
+	scripts/vm-run --kernel $* --timeout 300 tests/run-all $(DEBUG_VM_TESTS)
 
 demo: deps module-debian
 	scripts/vm-run scripts/demo
