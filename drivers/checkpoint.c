@@ -404,5 +404,19 @@ int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
 		len += scnprintf(buf + len, size - len,
 				 "watches %u (domain %u, ...)\n", wc.unsaved,
 				 wc.domid);
+	/*
+	 * Carried, and restored by kxenstore, but QEMU's loader refuses the
+	 * stream: do_xs_impl_watch() takes no '@' in a path (validate_path(),
+	 * XS_VALID_CHARS: EINVAL) and at most XS_MAX_WATCHES of the guest
+	 * (E2BIG).
+	 */
+	if (wc.saved_at)
+		len += scnprintf(buf + len, size - len,
+				 "qemu: %u watches on paths with '@' (e.g. @releaseDomain)\n",
+				 wc.saved_at);
+	if (wc.saved > KXS_CP_QEMU_WATCHES)
+		len += scnprintf(buf + len, size - len,
+				 "qemu: %u watches, more than the %u QEMU takes\n",
+				 wc.saved, KXS_CP_QEMU_WATCHES);
 	return len;
 }

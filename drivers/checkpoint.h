@@ -20,6 +20,8 @@ struct kxs_store;
 #define KXS_CP_MAIN_TX		1
 /* The base of a transaction whose commit fails: not the main tree's. */
 #define KXS_CP_STALE_BASE	U32_MAX
+/* The most watches of its guest QEMU's loader takes (XS_MAX_WATCHES). */
+#define KXS_CP_QEMU_WATCHES	128
 
 /**
  * struct kxs_sbuf - a growing byte buffer for a stream

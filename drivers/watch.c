@@ -748,6 +748,8 @@ int kxs_watch_census(struct kxs_domains *d, u16 guest,
 		return -ENOMEM;
 	}
 	c->saved = n;
+	while (n--)
+		c->saved_at += !!strchr(all[n]->path, '@');
 	if (copies) {
 		c->unsaved = copies;
 		c->domid = guest;

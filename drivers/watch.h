@@ -111,12 +111,15 @@ void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx);
 /**
  * struct kxs_watch_census - what a checkpoint does with the guests' watches
  * @saved: watches of the guest that the stream carries
+ * @saved_at: of those, how many have an '@' in their path (special ones,
+ *	and others: a path may have an '@', QEMU's may not)
  * @unsaved: watches of guests that it does not carry, registered or
  *	parked: another guest's, with a depth, or a copy of one carried
  * @domid: the domain of one of those (the last found)
  */
 struct kxs_watch_census {
 	unsigned int saved;
+	unsigned int saved_at;
 	unsigned int unsaved;
 	u16 domid;
 };

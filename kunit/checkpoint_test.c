@@ -85,6 +85,188 @@ static void kxs_cpt_expect_same(struct kunit *test, const u8 *a,
 			      what, alen, blen, i);
 }
 
+/*
+ * What QEMU's loader, xs_impl_deserialize() in hw/i386/kvm/xenstore_impl.c,
+ * answers for a stream of guest @guest's watches, as far as the bytes
+ * decide it: 0, -EINVAL where its consume_*() functions refuse the
+ * grammar (a short field, a string without its NUL, a length beyond the
+ * stream, a flag byte other than NODE_REF alone with bits beyond
+ * MODIFIED_IN_TX | DELETED_IN_TX, a tree id above last_tx, trailing
+ * bytes), or, negated, what do_xs_impl_watch() returns for a watch (QEMU
+ * returns it positive): EINVAL from validate_path() (a "//", a character
+ * outside a-zA-Z0-9-/_), E2BIG from it (an absolute path over 3072 bytes,
+ * a relative one over 2048), EEXIST for a second watch of one absolute
+ * path and token, E2BIG for a watch beyond its XS_MAX_WATCHES, 128.
+ * Written from reading that code, in QEMU 8.0 and later; not modelled:
+ * whether a NODE_REF's path is in the tree it names.
+ */
+struct kxs_qemu_in {
+	const u8 *p;
+	size_t left;
+};
+
+static int kxs_qemu_be32(struct kxs_qemu_in *in, u32 *v)
+{
+	__be32 be;
+
+	if (in->left < sizeof(be))
+		return -EINVAL;
+	memcpy(&be, in->p, sizeof(be));
+	*v = be32_to_cpu(be);
+	in->p += sizeof(be);
+	in->left -= sizeof(be);
+	return 0;
+}
+
+static int kxs_qemu_str(struct kxs_qemu_in *in, const char **s)
+{
+	size_t n = strnlen((const char *)in->p, in->left);
+
+	if (n == in->left)
+		return -EINVAL;
+	*s = (const char *)in->p;
+	in->p += n + 1;
+	in->left -= n + 1;
+	return 0;
+}
+
+/* consume_tree(): an id, then the nodes, without recursion. */
+static int kxs_qemu_tree(struct kxs_qemu_in *in, u32 last_tx)
+{
+	unsigned int depth = 0;
+	const char *s;
+	u32 v;
+
+	if (kxs_qemu_be32(in, &v) || v > last_tx)
+		return -EINVAL;
+	for (;;) {
+		u8 flags;
+
+		if (!in->left)
+			return -EINVAL;
+		flags = *in->p++;
+		in->left--;
+		if (flags == KXS_CP_NODE_REF) {
+			if (kxs_qemu_be32(in, &v))
+				return -EINVAL;
+		} else {
+			if (flags & ~(KXS_CP_MODIFIED_IN_TX |
+				      KXS_CP_DELETED_IN_TX))
+				return -EINVAL;
+			if (kxs_qemu_be32(in, &v) || v > in->left)
+				return -EINVAL;
+			in->p += v;
+			in->left -= v;
+			do {
+				if (kxs_qemu_str(in, &s))
+					return -EINVAL;
+			} while (*s);
+			depth++;
+		}
+		/* The next child's name, or the ends of child lists. */
+		for (;;) {
+			if (!depth)
+				return 0;
+			if (kxs_qemu_str(in, &s))
+				return -EINVAL;
+			if (*s)
+				break;
+			depth--;
+		}
+	}
+}
+
+/* validate_path(): the absolute path QEMU files a watch under. */
+static int kxs_qemu_watch_path(const char *path, u16 guest, char *abs)
+{
+	static const char valid[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/_";
+	size_t len = strlen(path);
+
+	if (!len || strstr(path, "//") || strspn(path, valid) != len)
+		return -EINVAL;
+	if (path[0] == '/') {
+		if (len > XENSTORE_ABS_PATH_MAX)
+			return -E2BIG;
+		strscpy(abs, path, XENSTORE_ABS_PATH_MAX + 1);
+	} else {
+		if (len > XENSTORE_REL_PATH_MAX)
+			return -E2BIG;
+		snprintf(abs, XENSTORE_ABS_PATH_MAX, "/local/domain/%u/%s",
+			 guest, path);
+	}
+	return 0;
+}
+
+static int kxs_qemu_load(struct kunit *test, const u8 *buf, size_t len,
+			 u16 guest)
+{
+	struct {
+		char abs[XENSTORE_ABS_PATH_MAX + 1];
+		char other[XENSTORE_ABS_PATH_MAX + 1];
+		const char *seen[2 * KXS_CP_QEMU_WATCHES];
+	} *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	struct kxs_qemu_in in = { buf, len };
+	char *abs, *other;
+	const char *path, *token, **seen;
+	u32 last_tx, base, domid;
+	unsigned int nr = 0, i;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	abs = w->abs;
+	other = w->other;
+	seen = w->seen;
+	ret = kxs_qemu_be32(&in, &last_tx);
+	if (!ret)
+		ret = kxs_qemu_tree(&in, last_tx);
+	while (!ret) {				/* the transactions */
+		ret = kxs_qemu_be32(&in, &base);
+		if (ret || !base)
+			break;
+		ret = kxs_qemu_be32(&in, &domid);
+		if (!ret)
+			ret = kxs_qemu_tree(&in, last_tx);
+	}
+	while (!ret) {				/* the watches */
+		ret = kxs_qemu_str(&in, &path);
+		if (ret || !*path)
+			break;
+		ret = kxs_qemu_str(&in, &token);
+		if (!ret)
+			ret = kxs_qemu_watch_path(path, guest, abs);
+		for (i = 0; !ret && i < nr; i++) {
+			kxs_qemu_watch_path(seen[2 * i], guest, other);
+			if (!strcmp(abs, other) &&
+			    !strcmp(token, seen[2 * i + 1]))
+				ret = -EEXIST;
+		}
+		if (!ret && nr == KXS_CP_QEMU_WATCHES)
+			ret = -E2BIG;
+		if (ret)
+			break;
+		seen[2 * nr] = path;
+		seen[2 * nr + 1] = token;
+		nr++;
+	}
+	if (!ret && in.left)
+		ret = -EINVAL;
+	kfree(w);
+	return ret;
+}
+
+/* Does checkpoint_omits for guest 1 say QEMU's loader would refuse? */
+static bool kxs_cpt_omits_qemu(struct kunit *test, struct kxs_domains *d)
+{
+	char *omits = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	int len;
+
+	KUNIT_ASSERT_NOT_NULL(test, omits);
+	len = kxs_checkpoint_omits(d, 1, omits, PAGE_SIZE - 1);
+	KUNIT_ASSERT_GE(test, len, 0);
+	return !strncmp(omits, "qemu: ", 6) || strstr(omits, "\nqemu: ");
+}
+
 /* Drain what is queued for @c (replies, events); return the bytes. */
 static size_t kxs_cpt_drain(struct kxs_conn *c, struct kxs_sbuf *log)
 {
@@ -232,6 +414,9 @@ static void kxs_cpt_round_trip(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	kxs_cpt_build(test, &t1, &t4);
 	a = kxs_cpt_save(test, fx->store, &fx->doms, &alen);
+	/* QEMU would refuse its @releaseDomain watch, and is said to. */
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, a, alen, 1), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, kxs_cpt_omits_qemu(test, &fx->doms));
 
 	/* The same store: a no-op, byte for byte. */
 	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore(fx->store, &fx->doms, 1,
@@ -463,6 +648,15 @@ static void kxs_cpt_qemu(struct kunit *test)
 
 		kxs_cpt_qemu_stream(&x, bad);
 		KUNIT_ASSERT_EQ(test, x.err, 0);
+		/* As QEMU's loader, the model refuses these: */
+		if (bad == KXS_BAD_LAST_TX || bad == KXS_BAD_FLAGS ||
+		    bad == KXS_BAD_TRAILING)
+			KUNIT_EXPECT_EQ_MSG(test, kxs_qemu_load(test, x.buf,
+								x.len, 1),
+					    -EINVAL, "variant %d", bad);
+		if (bad == KXS_BAD_WATCH_PATH)
+			KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, x.buf, x.len,
+							    1), -EINVAL);
 		ret = kxs_checkpoint_restore(fx->store, &fx->doms, 1, x.buf,
 					     x.len);
 		KUNIT_EXPECT_EQ_MSG(test, ret, -EINVAL, "variant %d", bad);
@@ -472,6 +666,8 @@ static void kxs_cpt_qemu(struct kunit *test)
 
 	kxs_cpt_qemu_stream(&b, KXS_BAD_NONE);
 	KUNIT_ASSERT_EQ(test, b.err, 0);
+	/* The model of QEMU's loader takes it. */
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, b.buf, b.len, 1), 0);
 	KUNIT_ASSERT_EQ(test, kxs_checkpoint_restore(fx->store, &fx->doms, 1,
 						     b.buf, b.len), 0);
 	kvfree(b.buf);
@@ -599,6 +795,7 @@ static void kxs_cpt_watch_copies(struct kunit *test)
 	struct kxs_fx *fx = kxs_fx(test);
 	static const char want[] = "\0\0\0\0/local/domain/1/x\0tx\0data\0t1\0";
 	struct kxs_cpt_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct kxs_sbuf s = { };
 	struct kxs_conn *a, *b;
 	char omits[64];
 	size_t len;
@@ -619,6 +816,15 @@ static void kxs_cpt_watch_copies(struct kunit *test)
 			   sizeof(want));
 	omits[kxs_checkpoint_omits(&fx->doms, 1, omits, sizeof(omits))] = 0;
 	KUNIT_EXPECT_STREQ(test, omits, "watches 2 (domain 1, ...)\n");
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, buf, len, 1), 0);
+	/* What QEMU's loader would have said of the copies. */
+	kxs_cpt_empty_head(&s);
+	kxs_sbuf_bytes(&s, want + 4, sizeof(want) - 5);
+	kxs_sbuf_bytes(&s, "x\0tx\0", 6);
+	kxs_sbuf_u8(&s, 0);
+	KUNIT_ASSERT_EQ(test, s.err, 0);
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, s.buf, s.len, 1), -EEXIST);
+	kvfree(s.buf);
 
 	kxs_cpt_env_init(test, e);
 	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore(e->store, &e->doms, 1,
@@ -629,6 +835,84 @@ static void kxs_cpt_watch_copies(struct kunit *test)
 			sizeof("data\0t1"));
 	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(kxs_cpt_env_conn(test, e, 1),
 					    NULL), 0);
+	kxs_cpt_env_exit(e);
+	kvfree(buf);
+}
+
+/* Guest 1's checkpoint_omits, as text. */
+static const char *kxs_cpt_omits(struct kunit *test, struct kxs_domains *d)
+{
+	char *omits = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, omits);
+	KUNIT_ASSERT_GE(test, kxs_checkpoint_omits(d, 1, omits, PAGE_SIZE - 1),
+			0);
+	return omits;
+}
+
+/*
+ * Watches that QEMU's loader refuses, carried for kxenstore's own restore
+ * and listed in checkpoint_omits: paths with an '@' (special ones, and
+ * others), more than 128 watches of the guest (128 registered, then a
+ * restore parks one more).  Without them the stream loads.
+ */
+static void kxs_cpt_qemu_watches(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_cpt_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct kxs_conn *g1 = kxs_fx_guest(test, 1);
+	size_t len, events = 0;
+	struct kxs_sbuf b = { };
+	char req[32];
+	int i, n;
+	u8 *buf;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KXS_CPT_WATCH(test, g1, "@releaseDomain\0t\0");
+	KXS_CPT_WATCH(test, g1, "/a@b\0t\0");
+	KXS_CPT_WATCH(test, g1, "w1\0t\0");
+	buf = kxs_cpt_save(test, fx->store, &fx->doms, &len);
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, buf, len, 1), -EINVAL);
+	kvfree(buf);
+	KUNIT_EXPECT_STREQ(test, kxs_cpt_omits(test, &fx->doms),
+			   "qemu: 2 watches on paths with '@' (e.g. @releaseDomain)\n");
+	KXS_W_RT(test, g1, XS_UNWATCH, "@releaseDomain\0t\0", XS_UNWATCH,
+		 "OK\0");
+	KXS_W_RT(test, g1, XS_UNWATCH, "/a@b\0t\0", XS_UNWATCH, "OK\0");
+
+	/* 128: the most QEMU takes. */
+	for (i = 2; i <= KXS_CP_QEMU_WATCHES; i++) {
+		n = scnprintf(req, sizeof(req), "w%d%ct", i, 0);
+		kxs_cpt_watch(test, g1, req, n + 1);
+	}
+	buf = kxs_cpt_save(test, fx->store, &fx->doms, &len);
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, buf, len, 1), 0);
+	kvfree(buf);
+	KUNIT_EXPECT_STREQ(test, kxs_cpt_omits(test, &fx->doms), "");
+
+	/* One more, parked by a restore. */
+	kxs_cpt_empty_head(&b);
+	kxs_sbuf_str(&b, "w0");
+	kxs_sbuf_str(&b, "t");
+	kxs_sbuf_u8(&b, 0);
+	KUNIT_ASSERT_EQ(test, b.err, 0);
+	KUNIT_ASSERT_EQ(test, kxs_checkpoint_restore(fx->store, &fx->doms, 1,
+						     b.buf, b.len), 0);
+	kvfree(b.buf);
+	buf = kxs_cpt_save(test, fx->store, &fx->doms, &len);
+	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, buf, len, 1), -E2BIG);
+	KUNIT_EXPECT_STREQ(test, kxs_cpt_omits(test, &fx->doms),
+			   "qemu: 129 watches, more than the 128 QEMU takes\n");
+
+	/* kxenstore's restore takes them all: 129 events at adoption. */
+	for (i = 0; i <= KXS_CP_QEMU_WATCHES; i++)
+		events += KXS_HDR_SIZE + scnprintf(req, sizeof(req), "w%d", i) +
+			  sizeof("t") + 1;
+	kxs_cpt_env_init(test, e);
+	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore(e->store, &e->doms, 1,
+						     buf, len), 0);
+	KUNIT_EXPECT_EQ(test, kxs_cpt_drain(kxs_cpt_env_conn(test, e, 1),
+					    NULL), events);
 	kxs_cpt_env_exit(e);
 	kvfree(buf);
 }
@@ -831,8 +1115,15 @@ static void kxs_prop_run(struct kunit *test, u32 seed, bool restore,
 			size_t slen;
 			u8 *s = kxs_cpt_save(test, fx->store, &fx->doms, &slen);
 
+			int q = kxs_qemu_load(test, s, slen, 1);
 			int r = kxs_checkpoint_restore(fx->store, &fx->doms,
 							1, s, slen);
+
+			/* QEMU's loader takes it unless omits says not. */
+			KUNIT_EXPECT_EQ_MSG(test, !q,
+					    !kxs_cpt_omits_qemu(test, &fx->doms),
+					    "seed %u op %d: QEMU's loader: %d",
+					    seed, op, q);
 
 			if (r)
 				print_hex_dump(KERN_INFO, "stream: ",
@@ -948,6 +1239,7 @@ static struct kunit_case kxs_cpt_cases[] = {
 	KUNIT_CASE(kxs_cpt_qemu),
 	KUNIT_CASE(kxs_cpt_watch_too_long),
 	KUNIT_CASE(kxs_cpt_watch_copies),
+	KUNIT_CASE(kxs_cpt_qemu_watches),
 	KUNIT_CASE_SLOW(kxs_cpt_corrupt),
 	KUNIT_CASE(kxs_cpt_scan),
 	KUNIT_CASE_SLOW(kxs_cpt_property),

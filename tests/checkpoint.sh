@@ -28,6 +28,7 @@ restore-older-checkpoint-brings-state-back
 corrupt-restore-changes-nothing
 frozen-blocks-open
 live-update-refuses-with-open-connection
+live-update-carries-what-only-qemu-refuses
 live-update-100k-nodes
 "
 
@@ -282,6 +283,35 @@ t_live_update_refuses_with_open_connection() {
 	exec 3>&-
 	dump "$T/after"
 	same "$T/before" "$T/after" "the store before and after the refused update"
+}
+
+# A watch of guest 1 on @releaseDomain, parked by a restore (no client is
+# connected): the checkpoint carries it, QEMU's loader would refuse it
+# (no '@' in its watch paths), checkpoint_omits says so in a "qemu: "
+# line, and live-update goes ahead, says so, and carries it.
+t_live_update_carries_what_only_qemu_refuses() {
+	local line="qemu: 1 watches on paths with '@' (e.g. @releaseDomain)"
+	eq "$(cat $SYS/checkpoint_omits)" "" "checkpoint_omits at the start"
+	checkpoint "$T/base"
+	{
+		head -c -1 "$T/base"
+		printf '@releaseDomain\0kxs-tok\0\0'
+	} >"$T/with-watch"
+	restore_ok "$T/with-watch"
+	eq "$(cat $SYS/checkpoint_omits)" "$line" "checkpoint_omits"
+	checkpoint "$T/before"
+	run "$LIVE_UPDATE" "$MODULE"
+	printf '%s\n' "$OUT" "$ERR" | sed '/^$/d; s/^/# /'
+	[ "$RC" = 0 ] || fail "live-update exited with $RC"
+	case $ERR in
+	*"QEMU's loader would refuse"*"$line"*) ;;
+	*) fail "live-update did not name what QEMU would refuse" ;;
+	esac
+	eq "$(cat $SYS/checkpoint_omits)" "$line" "checkpoint_omits after it"
+	checkpoint "$T/after"
+	same_bytes "$T/before" "$T/after" "the checkpoints before and after"
+	# a fresh module, without the parked watch, for the next case
+	rmmod kxenstore || fail "rmmod kxenstore failed"
 }
 
 t_live_update_100k_nodes() {
