@@ -130,6 +130,10 @@ static int kxs_control_quota_domain(struct kxs_request *req, u16 domid)
 			 quota[KXS_QUOTA_PERMS]);
 	kxs_reply_append(req, "%-12s %u\n", "transaction-nodes",
 			 quota[KXS_QUOTA_TX_NODES]);
+	kxs_reply_append(req, "%-12s %zu/%u\n", "memory",
+			 kxs_store_owned_bytes(req->ctx->store, domid) +
+			 kxs_domain_mem_used(req->ctx->doms, domid),
+			 quota[KXS_QUOTA_MEMORY]);
 	kxs_reply_append(req, "%-12s %u\n", "connections", nr_conns);
 	kxs_reply_append(req, "%-12s %lu\n", "events-dropped", dropped);
 	return 0;

@@ -28,6 +28,7 @@ const char *const kxs_quota_names[KXS_QUOTA_NR] = {
 	[KXS_QUOTA_NODE_SIZE]		= "node-size",
 	[KXS_QUOTA_PERMS]		= "permissions",
 	[KXS_QUOTA_TX_NODES]		= "transaction-nodes",
+	[KXS_QUOTA_MEMORY]		= "memory",
 };
 
 /**
@@ -232,10 +233,12 @@ void kxs_domain_caller(struct kxs_domains *d, struct kxs_ctx *ctx,
 	c->domid = ctx->domid;
 	c->target = KXS_NO_TARGET;
 	c->priv = !dom;
+	c->mem = 0;
 	if (!dom) {
 		memset(c->quota, 0, sizeof(c->quota));
 		return;
 	}
+	c->mem = atomic_long_read(&dom->mem);
 	/*
 	 * Every guest request comes here: a snapshot that takes no lock, so
 	 * that guests reading in parallel share nothing they write.  The
@@ -351,6 +354,36 @@ void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx)
 {
 	if (ctx->dom)
 		kxs_domain_count_put(d, &ctx->dom->nr_watches);
+}
+
+/**
+ * kxs_domain_mem_charge() - count bytes a domain makes the kernel hold
+ * @dom: the domain
+ * @s: the store, whose nodes the domain owns count too
+ * @quota: the domain's memory quota, 0 for none
+ * @size: the bytes
+ *
+ * Checked, then counted, without a lock: requests of one domain running
+ * at once on several CPUs may each pass a check the other's bytes would
+ * have failed, by at most what one request holds.
+ *
+ * Return: 0, or -ENOMEM if they would take the domain over @quota, the
+ * reference daemon's error for its memory quota.
+ */
+int kxs_domain_mem_charge(struct kxs_domain *dom, struct kxs_store *s,
+			  u32 quota, size_t size)
+{
+	if (quota && kxs_store_owned_bytes(s, dom->domid) +
+		     atomic_long_read(&dom->mem) + size > quota)
+		return -ENOMEM;
+	atomic_long_add(size, &dom->mem);
+	return 0;
+}
+
+/* Bytes counted by kxs_domain_mem_charge() were freed. */
+void kxs_domain_mem_uncharge(struct kxs_domain *dom, size_t size)
+{
+	atomic_long_sub(size, &dom->mem);
 }
 
 /**
@@ -826,6 +859,26 @@ int kxs_domain_set_quota(struct kxs_domains *d, int domid, enum kxs_quota q,
 	}
 	mutex_unlock(&d->lock);
 	return ret;
+}
+
+/**
+ * kxs_domain_mem_used() - bytes a domain's transactions and watches hold
+ * @d: the domain table
+ * @domid: the domain
+ *
+ * Return: the bytes (kxs_domain.mem), 0 for a domain the table lacks.
+ */
+size_t kxs_domain_mem_used(struct kxs_domains *d, u16 domid)
+{
+	struct kxs_domain *dom;
+	size_t mem = 0;
+
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	if (dom)
+		mem = atomic_long_read(&dom->mem);
+	mutex_unlock(&d->lock);
+	return mem;
 }
 
 /**

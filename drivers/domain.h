@@ -70,6 +70,9 @@ enum kxs_special {
  * @nr_conns: entries in @conns
  * @events_dropped: watch events its connections lost (full queues, no
  *	memory, too long)
+ * @mem: bytes its transactions (records, their data, listings and
+ *	events) and watches hold, for the memory quota with the bytes of
+ *	the nodes it owns (kxs_store_owned_bytes()); atomic, no lock
  */
 struct kxs_domain {
 	struct kref ref;
@@ -87,6 +90,7 @@ struct kxs_domain {
 	unsigned int nr_watches;
 	unsigned int nr_conns;
 	unsigned long events_dropped;
+	atomic_long_t mem;
 };
 
 /**
@@ -146,6 +150,9 @@ void kxs_domain_unbind(struct kxs_domains *d, struct kxs_ctx *ctx);
 int kxs_domain_watch_get(struct kxs_domains *d, struct kxs_ctx *ctx,
 			 const struct kxs_caller *c);
 void kxs_domain_watch_put(struct kxs_domains *d, struct kxs_ctx *ctx);
+int kxs_domain_mem_charge(struct kxs_domain *dom, struct kxs_store *s,
+			  u32 quota, size_t size);
+void kxs_domain_mem_uncharge(struct kxs_domain *dom, size_t size);
 void kxs_domain_events_lost(struct kxs_domains *d, unsigned int n);
 void kxs_domain_event_dropped(struct kxs_domains *d, struct kxs_ctx *ctx,
 			      const char *why);
@@ -170,6 +177,7 @@ int kxs_domain_get_quota(struct kxs_domains *d, int domid,
 			 enum kxs_quota q, u32 *val);
 int kxs_domain_set_quota(struct kxs_domains *d, int domid,
 			 enum kxs_quota q, u32 val);
+size_t kxs_domain_mem_used(struct kxs_domains *d, u16 domid);
 int kxs_domain_usage(struct kxs_domains *d, u16 domid,
 		     unsigned int *nr_txs, unsigned int *nr_watches,
 		     unsigned int *nr_conns, unsigned long *events_dropped);

@@ -45,6 +45,7 @@ static u32 kxs_quota[KXS_QUOTA_NR] = {
 	[KXS_QUOTA_NODE_SIZE]		= 2048,
 	[KXS_QUOTA_PERMS]		= 5,
 	[KXS_QUOTA_TX_NODES]		= 1024,
+	[KXS_QUOTA_MEMORY]		= 2621440,
 };
 module_param_named(quota_nodes, kxs_quota[KXS_QUOTA_NODES], uint, 0444);
 MODULE_PARM_DESC(quota_nodes, "nodes a guest domain may own (0: no limit)");
@@ -66,6 +67,9 @@ module_param_named(quota_transaction_nodes, kxs_quota[KXS_QUOTA_TX_NODES],
 		   uint, 0444);
 MODULE_PARM_DESC(quota_transaction_nodes,
 		 "paths one transaction of a guest may touch (0: no limit)");
+module_param_named(quota_memory, kxs_quota[KXS_QUOTA_MEMORY], uint, 0444);
+MODULE_PARM_DESC(quota_memory,
+		 "bytes a guest's nodes, transactions and watches may hold (0: no limit)");
 
 static struct kxs_store *kxs_store;
 static struct kxs_domains kxs_domains;

@@ -8,6 +8,7 @@
  * (or "@", the special watch paths, not accepted here) is relative to the
  * caller's domain directory, /local/domain/<domid>.
  */
+#include <linux/ctype.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/rbtree.h>
@@ -79,6 +80,31 @@ static __always_inline int kxs_path_check(const char *path)
 bool kxs_path_valid(const char *path)
 {
 	return kxs_path_check(path) >= 0;
+}
+
+/**
+ * kxs_path_guest_len() - a canonical path's length as a guest's limit
+ *	counts it
+ * @path: canonical absolute path
+ *
+ * The length after "/local/domain/<domid>/" (a domid of up to 5 digits),
+ * if @path starts with that, else the whole length: the reference's
+ * path-max quota counts a path so.
+ *
+ * Return: the length.
+ */
+size_t kxs_path_guest_len(const char *path)
+{
+	static const char home[] = "/local/domain/";
+	size_t len = strlen(path), i = sizeof(home) - 1;
+
+	if (strncmp(path, home, i))
+		return len;
+	while (i < len && i < sizeof(home) - 1 + 5 && isdigit(path[i]))
+		i++;
+	if (i == sizeof(home) - 1 || path[i] != '/')
+		return len;
+	return len - i - 1;
 }
 
 /**

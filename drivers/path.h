@@ -15,6 +15,7 @@
 #define KXS_REL_PATH_MAX	XENSTORE_REL_PATH_MAX
 
 int kxs_path_resolve(const char *in, u16 domid, char *out);
+size_t kxs_path_guest_len(const char *path);
 bool kxs_path_valid(const char *path);
 bool kxs_path_name_valid(const char *name, size_t len);
 

@@ -45,6 +45,7 @@ enum kxs_quota {
 	KXS_QUOTA_NODE_SIZE,	/* size of one node, see kxs_node_quota_size() */
 	KXS_QUOTA_PERMS,	/* permission entries of one node */
 	KXS_QUOTA_TX_NODES,	/* paths one transaction may touch */
+	KXS_QUOTA_MEMORY,	/* bytes a domain makes the kernel hold */
 	KXS_QUOTA_NR,
 };
 
@@ -54,12 +55,15 @@ enum kxs_quota {
  * @target: the domain @domid acts for after SET_TARGET, or KXS_NO_TARGET
  * @priv: the control domain: every access, no quota
  * @quota: the domain's KXS_QUOTA_* limits, 0 for none; ignored if @priv
+ * @mem: bytes the domain's transactions and watches held when the
+ *	request came (kxs_domain.mem), for the memory quota
  */
 struct kxs_caller {
 	u16 domid;
 	int target;
 	bool priv;
 	u32 quota[KXS_QUOTA_NR];
+	size_t mem;
 };
 
 /* Is the caller over (or, with @add, about to pass) quota @q at @used? */

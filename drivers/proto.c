@@ -126,6 +126,22 @@ static const char *kxs_one_arg(const struct kxs_request *req)
 	return kxs_args_n(req, argv, 1) ? NULL : argv[0];
 }
 
+/*
+ * Resolve a path argument into req->path.  A guest's path may be at most
+ * 2048 bytes long after the "/local/domain/<domid>/" it may start with,
+ * as the reference's path-max quota has it by default, so that a guest
+ * cannot make longer keys than its relative paths allow.
+ */
+static int kxs_req_path(struct kxs_request *req, const char *arg)
+{
+	int ret = kxs_path_resolve(arg, req->ctx->domid, req->path);
+
+	if (!ret && !req->caller.priv &&
+	    kxs_path_guest_len(req->path) > KXS_REL_PATH_MAX)
+		ret = -EINVAL;
+	return ret;
+}
+
 /* Resolve the request's single path argument into req->path. */
 static int kxs_path_arg(struct kxs_request *req)
 {
@@ -133,7 +149,7 @@ static int kxs_path_arg(struct kxs_request *req)
 
 	if (!arg)
 		return -EINVAL;
-	return kxs_path_resolve(arg, req->ctx->domid, req->path);
+	return kxs_req_path(req, arg);
 }
 
 /* Requests only the control domain may make. */
@@ -201,7 +217,7 @@ static int kxs_op_directory_part(struct kxs_request *req)
 
 	if (kxs_args_n(req, argv, 2) || kstrtou32(argv[1], 10, &offset))
 		return -EINVAL;
-	ret = kxs_path_resolve(argv[0], req->ctx->domid, req->path);
+	ret = kxs_req_path(req, argv[0]);
 	if (ret)
 		return ret;
 	if (req->tx)
@@ -226,7 +242,7 @@ static int kxs_op_write(struct kxs_request *req)
 	if (!nul)
 		return -EINVAL;
 	plen = nul - req->payload;
-	ret = kxs_path_resolve(req->payload, req->ctx->domid, req->path);
+	ret = kxs_req_path(req, req->payload);
 	if (ret)
 		return ret;
 	if (req->tx)
@@ -307,7 +323,7 @@ static int kxs_op_get_perms(struct kxs_request *req)
 				     &req->caller, sp, req->reply,
 				     KXS_PAYLOAD_MAX));
 	}
-	ret = kxs_path_resolve(arg, req->ctx->domid, req->path);
+	ret = kxs_req_path(req, arg);
 	if (ret)
 		return ret;
 	if (req->tx)
@@ -347,8 +363,7 @@ static int kxs_op_set_perms(struct kxs_request *req)
 							  &req->caller, sp,
 							  perms, nr);
 	} else {
-		ret = kxs_path_resolve(req->payload, req->ctx->domid,
-				       req->path);
+		ret = kxs_req_path(req, req->payload);
 		if (!ret && req->tx)
 			ret = kxs_tx_set_perms(req->tx, &req->caller,
 					       req->path, perms, nr);

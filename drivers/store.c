@@ -219,24 +219,15 @@ static struct kxs_data *kxs_data_get(struct kxs_store *s,
 	return rcu_dereference_protected(n->data, lockdep_is_held(&s->lock));
 }
 
-static void kxs_data_account(struct kxs_store *s, const struct kxs_data *d,
-			     bool add)
-{
-	size_t size = kxs_data_size(d->nr_perms, d->len);
-
-	if (add)
-		s->bytes += size;
-	else
-		s->bytes -= size;
-}
-
 static u16 kxs_data_owner(const struct kxs_data *d)
 {
 	return d->perms[0].domid;
 }
 
 /*
- * Nodes owned per domain.  A count is only raised after
+ * Nodes owned per domain (s->owned), and the bytes of those nodes and
+ * their data (s->owned_bytes, for the memory quota).  A domain has a
+ * slot in both or in neither.  A slot is only written after
  * kxs_owned_reserve() made room for it, so that a change of the tree,
  * once decided, cannot fail half way for lack of memory.
  */
@@ -249,15 +240,33 @@ static unsigned long kxs_owned_get(struct kxs_store *s, u16 domid)
 
 static int kxs_owned_reserve(struct kxs_store *s, u16 domid)
 {
+	int ret;
+
 	if (xa_load(s->owned, domid))
 		return 0;
-	return xa_reserve(s->owned, domid, GFP_KERNEL);
+	ret = xa_reserve(s->owned_bytes, domid, GFP_KERNEL);
+	if (!ret) {
+		ret = xa_reserve(s->owned, domid, GFP_KERNEL);
+		if (ret)
+			xa_release(s->owned_bytes, domid);
+	}
+	return ret;
 }
 
 /* Give back a reservation that was not used. */
 static void kxs_owned_unreserve(struct kxs_store *s, u16 domid)
 {
 	xa_release(s->owned, domid);
+	xa_release(s->owned_bytes, domid);
+}
+
+/* Erase a domain's slots: it owns nothing any more. */
+static void kxs_owned_erase(struct kxs_store *s, u16 domid)
+{
+	void *b = xa_erase(s->owned_bytes, domid);
+
+	WARN_ON_ONCE(b && xa_to_value(b));
+	xa_erase(s->owned, domid);
 }
 
 static void kxs_owned_add(struct kxs_store *s, u16 domid, long delta)
@@ -271,12 +280,34 @@ static void kxs_owned_add(struct kxs_store *s, u16 domid, long delta)
 	 * not allocate.  kxs_commit_cleanup() erases them.
 	 */
 	if (!n && !s->committing) {
-		xa_erase(s->owned, domid);
+		kxs_owned_erase(s, domid);
 		return;
 	}
 	/* The slot exists (reserved or counting): no allocation. */
 	old = xa_store(s->owned, domid, xa_mk_value(n), GFP_NOWAIT);
 	WARN_ON_ONCE(xa_is_err(old));
+}
+
+static void kxs_owned_bytes_add(struct kxs_store *s, u16 domid, long delta)
+{
+	void *e = xa_load(s->owned_bytes, domid), *old;
+	unsigned long n = (e ? xa_to_value(e) : 0) + delta;
+
+	old = xa_store(s->owned_bytes, domid, xa_mk_value(n), GFP_NOWAIT);
+	WARN_ON_ONCE(xa_is_err(old));
+}
+
+/* Count @d's bytes in the store's and its owner's totals, or stop. */
+static void kxs_data_account(struct kxs_store *s, const struct kxs_data *d,
+			     bool add)
+{
+	size_t size = kxs_data_size(d->nr_perms, d->len);
+
+	if (add)
+		s->bytes += size;
+	else
+		s->bytes -= size;
+	kxs_owned_bytes_add(s, kxs_data_owner(d), add ? size : -(long)size);
 }
 
 /*
@@ -297,7 +328,26 @@ static void kxs_node_account(struct kxs_store *s, const struct kxs_node *n,
 		s->bytes -= size;
 	}
 	kxs_data_account(s, d, add);
+	kxs_owned_bytes_add(s, kxs_data_owner(d), add ? size : -(long)size);
 	kxs_owned_add(s, kxs_data_owner(d), add ? 1 : -1);
+}
+
+/**
+ * kxs_store_owned_bytes() - bytes of the nodes a domain owns
+ * @s: the store
+ * @domid: the domain
+ *
+ * For the memory quota: the nodes' and their data's sizes as the store
+ * counts them (kxs_node_size(), kxs_data_size()).  Without the store
+ * lock: a figure of a moment.
+ *
+ * Return: the bytes.
+ */
+size_t kxs_store_owned_bytes(struct kxs_store *s, u16 domid)
+{
+	void *e = xa_load(s->owned_bytes, domid);
+
+	return e ? xa_to_value(e) : 0;
 }
 
 static void kxs_node_init(struct kxs_node *n, const char *name, size_t len,
@@ -709,7 +759,8 @@ static struct kxs_store *kxs_store_alloc(void)
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return NULL;
-	s->owned = kmalloc(sizeof(*s->owned), GFP_KERNEL);
+	/* Both per-domain xarrays in one allocation. */
+	s->owned = kmalloc_array(2, sizeof(*s->owned), GFP_KERNEL);
 	if (!s->owned) {
 		kfree(s);
 		return NULL;
@@ -719,7 +770,9 @@ static struct kxs_store *kxs_store_alloc(void)
 		kfree(s);
 		return NULL;
 	}
+	s->owned_bytes = s->owned + 1;
 	xa_init(s->owned);
+	xa_init(s->owned_bytes);
 	mutex_init(&s->lock);
 	seqcount_init(&s->commit_seq);
 	return s;
@@ -728,9 +781,11 @@ static struct kxs_store *kxs_store_alloc(void)
 static void kxs_store_free(struct kxs_store *s)
 {
 	WARN_ON(!xa_empty(s->owned));
+	WARN_ON(!xa_empty(s->owned_bytes));
 	WARN_ON(atomic_read(&s->index.nelems));
 	rhashtable_destroy(&s->index);
 	xa_destroy(s->owned);
+	xa_destroy(s->owned_bytes);
 	kfree(s->owned);
 	mutex_destroy(&s->lock);
 	kfree(s);
@@ -838,9 +893,10 @@ static struct kxs_node *kxs_walk(struct kxs_store *s, const char *path,
 /*
  * Check that the missing part @rest of a path below @parent may be made
  * by @c: every new node within the node-size quota, the new nodes within
- * @owner's nodes quota.  Done before anything is allocated, so that a
- * refused creation never touches the store (nor its index, which
- * lock-free readers walk).
+ * @owner's nodes quota, and their bytes within @owner's memory quota
+ * (with what the caller's transactions and watches hold).  Done before
+ * anything is allocated, so that a refused creation never touches the
+ * store (nor its index, which lock-free readers walk).
  */
 static int kxs_create_check(struct kxs_store *s, const struct kxs_caller *c,
 			    const struct kxs_node *parent,
@@ -848,7 +904,7 @@ static int kxs_create_check(struct kxs_store *s, const struct kxs_caller *c,
 			    const char *rest, size_t vlen)
 {
 	const char *name, *next_name, *pos = rest;
-	size_t len, next_len = 0;
+	size_t len, next_len = 0, bytes = 0;
 	unsigned int count = 0;
 
 	name = kxs_next_component(&pos, &len);
@@ -863,12 +919,20 @@ static int kxs_create_check(struct kxs_store *s, const struct kxs_caller *c,
 							    next_name ?
 							    next_len + 1 : 0)))
 			return -ENOSPC;
+		/* As kxs_node_account() will count them. */
+		bytes += struct_size_t(struct kxs_node, name, len + 1) +
+			 kxs_data_size(pd->nr_perms, next_name ? 0 : vlen);
 		count++;
 		name = next_name;
+		len = next_len;
 	} while (name);
 	if (kxs_over_quota(c, KXS_QUOTA_NODES,
 			   kxs_owned_get(s, owner) + count))
 		return -ENOSPC;
+	if (owner == c->domid &&
+	    kxs_over_quota(c, KXS_QUOTA_MEMORY,
+			   kxs_store_owned_bytes(s, owner) + c->mem + bytes))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -973,6 +1037,9 @@ static void kxs_node_set_data(struct kxs_store *s, struct kxs_node *node,
 	kxs_data_account(s, old, false);
 	kxs_data_account(s, d, true);
 	if (kxs_data_owner(old) != kxs_data_owner(d)) {
+		kxs_owned_bytes_add(s, kxs_data_owner(d), kxs_node_size(node));
+		kxs_owned_bytes_add(s, kxs_data_owner(old),
+				    -(long)kxs_node_size(node));
 		kxs_owned_add(s, kxs_data_owner(d), 1);
 		kxs_owned_add(s, kxs_data_owner(old), -1);
 	}
@@ -1041,6 +1108,14 @@ static int kxs_store_update(struct kxs_store *s, const struct kxs_caller *c,
 	if (kxs_node_too_big(c, kxs_node_quota_size(old->nr_perms, len,
 						    node->children_len))) {
 		ret = -ENOSPC;
+		goto out;
+	}
+	/* A longer value of its own node: within its memory quota. */
+	if (len > old->len && kxs_data_owner(old) == c->domid &&
+	    kxs_over_quota(c, KXS_QUOTA_MEMORY,
+			   kxs_store_owned_bytes(s, c->domid) + c->mem +
+			   len - old->len)) {
+		ret = -ENOMEM;
 		goto out;
 	}
 	if (kxs_data_rewrite(s, node, old, value, len))
@@ -1786,7 +1861,7 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 	struct kxs_check ck = { .buf = buf, .size = size };
 	struct kxs_node *root, *n;
 	unsigned long nodes = 0, idx;
-	struct xarray owned;
+	struct xarray owned, owned_bytes;
 	size_t bytes = 0;
 	void *e;
 	int ret = 0;
@@ -1794,6 +1869,7 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 	if (size)
 		buf[0] = '\0';
 	xa_init(&owned);
+	xa_init(&owned_bytes);
 	mutex_lock(&s->lock);
 	root = kxs_root(s);
 	for (n = root; n; n = kxs_preorder_next(n, root, false)) {
@@ -1819,6 +1895,14 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 			ret = -ENOMEM;
 			goto out;
 		}
+		e = xa_load(&owned_bytes, kxs_data_owner(d));
+		cnt = (e ? xa_to_value(e) : 0) + kxs_node_size(n) +
+		      kxs_data_size(d->nr_perms, d->len);
+		if (xa_is_err(xa_store(&owned_bytes, kxs_data_owner(d),
+				       xa_mk_value(cnt), GFP_KERNEL))) {
+			ret = -ENOMEM;
+			goto out;
+		}
 	}
 	if (ck.hashed != atomic_read(&s->index.nelems))
 		kxs_check_report(&ck, "index: %lu nodes, holds %d\n", ck.hashed,
@@ -1835,10 +1919,20 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 		if (!xa_load(&owned, idx))
 			kxs_check_report(&ck, "domain %lu owns no node, recorded %lu\n",
 					 idx, xa_to_value(e));
+	xa_for_each(&owned_bytes, idx, e)
+		if (xa_to_value(e) != kxs_store_owned_bytes(s, idx))
+			kxs_check_report(&ck, "domain %lu owns %lu bytes, recorded %zu\n",
+					 idx, xa_to_value(e),
+					 kxs_store_owned_bytes(s, idx));
+	xa_for_each(s->owned_bytes, idx, e)
+		if (!xa_load(&owned_bytes, idx))
+			kxs_check_report(&ck, "domain %lu owns no bytes, recorded %lu\n",
+					 idx, xa_to_value(e));
 	ret = ck.problems;
 out:
 	mutex_unlock(&s->lock);
 	xa_destroy(&owned);
+	xa_destroy(&owned_bytes);
 	return ret;
 }
 
@@ -2207,6 +2301,7 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	/* kxs_node_account(), with the owner counts added up per run. */
 	s->nr_nodes++;
 	s->bytes += kxs_node_size(n);
+	kxs_owned_bytes_add(s, owner, kxs_node_size(n));
 	kxs_data_account(s, d, true);
 	kxs_load_count(l, owner);
 	l->stack[depth] = n;
@@ -2366,7 +2461,7 @@ static void kxs_commit_cleanup(struct kxs_store *s, struct kxs_tx *tx)
 	s->committing = false;
 	xa_for_each(s->owned, domid, cnt)
 		if (!xa_to_value(cnt))
-			xa_erase(s->owned, domid);
+			kxs_owned_erase(s, domid);
 
 	for (e = kxs_written_first(tx); e; e = kxs_written_next(e)) {
 		kxs_node_kfree(e->prep);

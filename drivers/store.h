@@ -131,6 +131,9 @@ struct kxs_node {
  *	probe per path component, whatever the size of the directories
  * @commit_seq: written around the whole of a transaction's commit, so
  *	that readers, who retry when it moved, see all of it or none
+ * @owned_bytes: bytes of those nodes and their data, by domid
+ *	(xa_mk_value()): the memory quota's share of the tree; under @lock,
+ *	read without it by kxs_store_owned_bytes()
  * @owned: nodes owned by each domain, by domid (xa_mk_value()); under
  *	@lock
  * @committing: a commit is being applied: emptied counts stay (as 0)
@@ -150,6 +153,7 @@ struct kxs_store {
 	struct rhashtable index;
 	seqcount_t commit_seq;
 	struct xarray *owned;
+	struct xarray *owned_bytes;
 	bool committing;
 	u64 gen;
 	unsigned long nr_nodes;
@@ -209,6 +213,7 @@ struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 				 unsigned int *nr);
 
 unsigned long kxs_store_owned(struct kxs_store *s, u16 domid);
+size_t kxs_store_owned_bytes(struct kxs_store *s, u16 domid);
 int kxs_store_owned_tops(struct kxs_store *s, u16 domid, char ***paths);
 long kxs_store_drop_grants(struct kxs_store *s, u16 domid);
 int kxs_store_check(struct kxs_store *s, char *buf, size_t size);

@@ -200,11 +200,18 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 	tx->doms = d;
 	tx->domid = ctx->domid;
 	kxs_tx_records_init(tx);
-	if (!c->priv)
+	if (!c->priv) {
 		tx->max_nodes = c->quota[KXS_QUOTA_TX_NODES];
+		tx->max_mem = c->quota[KXS_QUOTA_MEMORY];
+		tx->dom = ctx->dom;
+	}
 	tx->events = RB_ROOT;
-	ret = kxs_tx_link_new(d, tx);
+	ret = kxs_tx_charge(tx, sizeof(*tx), true);
+	if (!ret)
+		ret = kxs_tx_link_new(d, tx);
 	if (ret) {
+		if (tx->dom)
+			kxs_domain_mem_uncharge(tx->dom, tx->mem);
 		kxs_tx_records_free(tx);
 		kxs_stat_dec(KXS_STAT_TXS);
 		kfree(tx);
@@ -218,6 +225,45 @@ int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id)
 err:
 	kxs_domain_tx_put(d, ctx);
 	return ret;
+}
+
+/**
+ * kxs_tx_charge() - count bytes a transaction holds against its domain
+ * @tx: the transaction
+ * @size: the bytes
+ * @check: refuse them over the domain's memory quota (else only count)
+ *
+ * They stay counted until the transaction ends, even if freed before:
+ * a transaction only grows, by the rules of its view.
+ *
+ * Return: 0, or -ENOMEM over the quota.
+ */
+int kxs_tx_charge(struct kxs_tx *tx, size_t size, bool check)
+{
+	int ret;
+
+	if (!tx->dom)
+		return 0;
+	ret = kxs_domain_mem_charge(tx->dom, tx->store,
+				    check ? tx->max_mem : 0, size);
+	if (!ret)
+		tx->mem += size;
+	return ret;
+}
+
+/* New data for the view, counted against the transaction's domain. */
+static struct kxs_data *kxs_tx_data_new(struct kxs_tx *tx,
+					const struct kxs_perm *perms,
+					u16 nr_perms, const void *value,
+					size_t len)
+{
+	struct kxs_data *d = kxs_data_new(perms, nr_perms, value, len);
+
+	if (d && kxs_tx_charge(tx, d->size, true)) {
+		kxs_data_put(d);
+		d = NULL;
+	}
+	return d;
 }
 
 /*
@@ -325,6 +371,9 @@ int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,
 		tx->events_lost++;
 		return -ENOMEM;
 	}
+	/* Counted, never refused: the change it reports is made already. */
+	kxs_tx_charge(tx, struct_size(ev, path, len + 1) +
+		      nr * sizeof(*perms), false);
 	ev->rm = rm;
 	ev->perms = perms;
 	ev->nr_perms = nr;
@@ -403,6 +452,8 @@ static void kxs_tx_drop(struct kxs_tx *tx)
 static void kxs_tx_free(struct kxs_ctx *ctx, struct kxs_tx *tx)
 {
 	kxs_tx_drop(tx);
+	if (tx->dom)
+		kxs_domain_mem_uncharge(tx->dom, tx->mem);
 	rhashtable_remove_fast(&ctx->doms->txs, &tx->id_node,
 			       kxs_txid_params);
 	list_del(&tx->ctx_link);
@@ -592,12 +643,17 @@ static int kxs_txn_list(struct kxs_tx *tx, struct kxs_txn *e, char **out,
 	if (!(e->flags & KXS_TXN_FRESH) && !(e->flags & KXS_TXN_LISTED)) {
 		ret = kxs_store_children(tx->store, e->path, &e->children,
 					 &e->children_len, &e->cgen);
+		if (!ret && kxs_tx_charge(tx, e->children_len, true)) {
+			kvfree(e->children);
+			ret = -ENOMEM;
+		}
 		/* Gone from the live tree: the commit will fail. */
 		if (ret == -ENOENT) {
 			e->children = NULL;
 			e->children_len = 0;
 			e->cgen = 0;
 		} else if (ret) {
+			e->children = NULL;
 			return ret;
 		}
 		e->flags |= KXS_TXN_LISTED;
@@ -675,12 +731,13 @@ int kxs_tx_directory_part(struct kxs_tx *tx, const struct kxs_caller *c,
 }
 
 /* New data for a node made under @parent: its permissions, owned by @owner. */
-static struct kxs_data *kxs_txn_child_data(const struct kxs_data *parent,
+static struct kxs_data *kxs_txn_child_data(struct kxs_tx *tx,
+					   const struct kxs_data *parent,
 					   u16 owner, const void *value,
 					   size_t len)
 {
-	struct kxs_data *d = kxs_data_new(parent->perms, parent->nr_perms,
-					  value, len);
+	struct kxs_data *d = kxs_tx_data_new(tx, parent->perms,
+					     parent->nr_perms, value, len);
 
 	if (d)
 		d->perms[0].domid = owner;
@@ -770,7 +827,7 @@ static int kxs_tx_create(struct kxs_tx *tx, const struct kxs_caller *c,
 		if (!i)
 			chain_hidden = w.len;
 		ret = -ENOMEM;
-		data[i] = kxs_txn_child_data(anc->data, owner,
+		data[i] = kxs_txn_child_data(tx, anc->data, owner,
 					     last ? value : NULL,
 					     last ? vlen : 0);
 		if (!data[i])
@@ -815,7 +872,8 @@ int kxs_tx_write(struct kxs_tx *tx, const struct kxs_caller *c,
 	if (kxs_node_too_big(c, kxs_node_quota_size(e->data->nr_perms, len,
 						    kxs_txn_children_len(e))))
 		return -ENOSPC;
-	d = kxs_data_new(e->data->perms, e->data->nr_perms, value, len);
+	d = kxs_tx_data_new(tx, e->data->perms, e->data->nr_perms, value,
+			    len);
 	if (!d)
 		return -ENOMEM;
 	kxs_txn_set(e, d);
@@ -1002,7 +1060,8 @@ int kxs_tx_set_perms(struct kxs_tx *tx, const struct kxs_caller *c,
 	if (kxs_node_too_big(c, kxs_node_quota_size(nr, e->data->len,
 						    kxs_txn_children_len(e))))
 		return -ENOSPC;
-	d = kxs_data_new(perms, nr, kxs_data_value(e->data), e->data->len);
+	d = kxs_tx_data_new(tx, perms, nr, kxs_data_value(e->data),
+			    e->data->len);
 	if (!d)
 		return -ENOMEM;
 	tx->owned_delta += (perms[0].domid == c->domid) - (old == c->domid);

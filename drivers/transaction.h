@@ -17,6 +17,7 @@
 
 struct kxs_ctx;
 struct kxs_data;
+struct kxs_domain;
 struct kxs_node;
 struct kxs_store;
 struct kxs_watch_plan;
@@ -104,6 +105,12 @@ struct kxs_txn {
  *	to watches when it commits, once each
  * @events_lost: changes it could not note in @events (no memory); a
  *	commit counts each as a dropped event
+ * @dom: the guest domain whose memory quota it counts against, with a
+ *	reference through @ctx; NULL for the control domain and for a
+ *	transaction a restore brought back
+ * @max_mem: that domain's memory quota when it started, 0 for none
+ * @mem: bytes it counted there (its records, their data and listings,
+ *	its events); given back when it ends
  */
 struct kxs_tx {
 	struct rcu_head rcu;
@@ -123,6 +130,9 @@ struct kxs_tx {
 	long owned_delta;
 	struct rb_root events;
 	unsigned int events_lost;
+	struct kxs_domain *dom;
+	u32 max_mem;
+	size_t mem;
 };
 
 /**
@@ -173,6 +183,7 @@ void kxs_tx_init(struct kxs_ctx *ctx);
 int kxs_tx_start(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 *id);
 int kxs_tx_end(struct kxs_ctx *ctx, const struct kxs_caller *c, u32 id,
 	       bool commit);
+int kxs_tx_charge(struct kxs_tx *tx, size_t size, bool check);
 struct kxs_tx *kxs_tx_find(struct kxs_ctx *ctx, u32 id);
 void kxs_tx_release_all(struct kxs_ctx *ctx);
 int kxs_tx_note(struct kxs_tx *tx, const char *path, bool rm,

@@ -280,6 +280,10 @@ static struct kxs_txn *kxs_txn_insert(struct kxs_tx *tx,
 	e = kzalloc(struct_size(e, path, len + 1), GFP_KERNEL);
 	if (!e)
 		return NULL;
+	if (kxs_tx_charge(tx, struct_size(e, path, len + 1), true)) {
+		kfree(e);
+		return NULL;
+	}
 	memcpy(e->path, w->path, len);
 	e->path[len] = '\0';
 	e->len = len;

@@ -114,6 +114,8 @@ static void kxs_watch_free(struct kxs_domains *d, struct kxs_watch *w)
 	WRITE_ONCE(d->watches.nr, d->watches.nr - 1);
 	list_del(&w->ctx_link);
 	kxs_domain_watch_put(d, w->ctx);
+	if (w->mem)
+		kxs_domain_mem_uncharge(w->ctx->dom, w->mem);
 	kxs_watch_kfree(w);
 }
 
@@ -143,7 +145,7 @@ static struct kxs_watch *kxs_watch_find(struct kxs_watch_table *t,
  * @depth: levels below @path to match, or KXS_WATCH_DEPTH_ANY
  *
  * Return: 0, -EEXIST for a second watch with the same path and token,
- * -ENOSPC over the watches quota, -ENOMEM.
+ * -ENOSPC over the watches quota, -ENOMEM (also over the memory quota).
  */
 int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
 		  const struct kxs_caller *c, const char *path, bool relative,
@@ -158,6 +160,7 @@ int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
 		return -ENOMEM;
 	kxs_stat_inc(KXS_STAT_WATCHES);
 	w->ctx = ctx;
+	w->mem = 0;
 	w->depth = depth;
 	w->relative = relative;
 	memcpy(w->path, path, plen + 1);
@@ -171,6 +174,15 @@ int kxs_watch_add(struct kxs_domains *d, struct kxs_ctx *ctx,
 	ret = kxs_domain_watch_get(d, ctx, c);
 	if (ret)
 		goto err;
+	if (ctx->dom) {
+		w->mem = struct_size(w, path, plen + 1 + tlen + 1);
+		ret = kxs_domain_mem_charge(ctx->dom, ctx->store,
+					    c->quota[KXS_QUOTA_MEMORY], w->mem);
+		if (ret) {
+			kxs_domain_watch_put(d, ctx);
+			goto err;
+		}
+	}
 	kxs_watch_insert(&d->watches, w);
 	list_add_tail(&w->ctx_link, &ctx->watches);
 	mutex_unlock(&d->watches.lock);
@@ -793,6 +805,7 @@ struct kxs_watch *kxs_watch_alloc(const char *path, bool relative,
 		return NULL;
 	kxs_stat_inc(KXS_STAT_WATCHES);
 	w->ctx = NULL;
+	w->mem = 0;
 	w->domid = domid;
 	w->depth = KXS_WATCH_DEPTH_ANY;
 	w->relative = relative;

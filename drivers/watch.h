@@ -35,6 +35,8 @@ struct kxs_domains;
  * @depth: levels below @path that match, or KXS_WATCH_DEPTH_ANY
  * @relative: registered with a relative path: events are reported
  *	relative to the domain's directory, as the path was given
+ * @mem: bytes counted against its domain's memory quota (0 for a
+ *	watch a restore brought back)
  * @token: the token, after @path in the same allocation
  * @path: the canonical path, or the special path ("@...") as given
  */
@@ -45,6 +47,7 @@ struct kxs_watch {
 	u16 domid;
 	u32 depth;
 	bool relative;
+	size_t mem;
 	char *token;
 	char path[];
 };

@@ -211,6 +211,129 @@ static void kxs_domain_quota_parallel_transactions(struct kunit *test)
 	kxs_fx_expect_check(test, fx->store);
 }
 
+/*
+ * The memory quota: the bytes of a guest's nodes, transactions and
+ * watches together, ENOMEM past it (the reference's error), given back
+ * when they go.
+ */
+static void kxs_domain_quota_memory(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	char *req = kunit_kzalloc(test, KXS_PAYLOAD_MAX, GFP_KERNEL);
+	struct xsd_sockmsg hdr;
+	struct kxs_conn *g;
+	char path[32];
+	int i, k;
+	u32 tx;
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	fx->quota[KXS_QUOTA_MEMORY] = 16384;
+	kxs_home(test, 5);
+	g = kxs_fx_guest(test, 5);
+	/* Nodes: 2000-byte values until the quota refuses one. */
+	for (k = 0; k < 12; k++) {
+		size_t n = snprintf(req, 32, "v%d", k) + 1;
+		u32 len, got;
+
+		memset(req + n, 'x', 2000);
+		got = kxs_w_call(test, g, 0, XS_WRITE, req, n + 2000, &len);
+		if (got == XS_ERROR) {
+			KUNIT_EXPECT_STREQ(test, fx->reply, "ENOMEM");
+			break;
+		}
+		KUNIT_EXPECT_EQ(test, got, (u32)XS_WRITE);
+	}
+	KUNIT_EXPECT_GE(test, k, 3);
+	KUNIT_EXPECT_LT(test, k, 8);
+	KUNIT_EXPECT_LE(test, kxs_store_owned_bytes(fx->store, 5), 16384);
+	snprintf(path, sizeof(path), "/local/domain/5/v%d", k);
+	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, path));
+	/* Smaller writes still fit; the control domain is exempt. */
+	kxs_req(test, g, XS_WRITE, "OK", "small|1");
+	kxs_write_x(test, fx->conn, "/local/domain/5/big", 3000, "OK");
+	kxs_req(test, g, XS_WRITE, "ENOMEM", "more|1");
+	kxs_req(test, fx->conn, XS_RM, "OK", "/local/domain/5/big|");
+	/* A transaction's records and data count, until it ends. */
+	kxs_req(test, g, XS_RM, "OK", "v0|");
+	tx = kxs_w_tx_start(test, g);
+	for (i = 0; i < 40; i++) {
+		size_t n = snprintf(req, 32, "t/%d", i) + 1;
+		u32 len, got;
+
+		memset(req + n, 'y', 500);
+		got = kxs_w_call(test, g, tx, XS_WRITE, req, n + 500, &len);
+		if (got == XS_ERROR) {
+			KUNIT_EXPECT_STREQ(test, fx->reply, "ENOMEM");
+			break;
+		}
+	}
+	KUNIT_EXPECT_GT(test, i, 0);
+	KUNIT_EXPECT_LT(test, i, 40);
+	kxs_write_x(test, g, "/local/domain/5/after", 1500, "ENOMEM");
+	KXS_W_TX(test, g, tx, XS_TRANSACTION_END, "F\0", XS_TRANSACTION_END,
+		 "OK\0");
+	KUNIT_EXPECT_EQ(test, kxs_domain_mem_used(&fx->doms, 5), 0);
+	kxs_write_x(test, g, "/local/domain/5/after", 1500, "OK");
+	/* Watches count their path and token. */
+	for (i = 0; i < 20; i++) {
+		size_t n;
+
+		memset(req, 'w', 1000);
+		n = 1000 + snprintf(req + 1000, 32, "%d", i) + 1;
+		memcpy(req + n, "t", 2);
+		n = kxs_w_msg(fx->buf, XS_WATCH, ++fx->req_id, 0, req, n + 2);
+		KUNIT_ASSERT_EQ(test, kxs_w_write(g, fx->buf, n), (ssize_t)n);
+		kxs_w_next(test, g, &hdr);
+		if (hdr.type == XS_ERROR) {
+			KUNIT_EXPECT_STREQ(test, fx->reply, "ENOMEM");
+			break;
+		}
+		KUNIT_EXPECT_EQ(test, hdr.type, (u32)XS_WATCH);
+		kxs_w_next(test, g, &hdr);	/* its first event */
+		KUNIT_EXPECT_EQ(test, hdr.type, (u32)XS_WATCH_EVENT);
+	}
+	KUNIT_EXPECT_LT(test, i, 20);
+	kxs_fx_expect_check(test, fx->store);
+}
+
+/*
+ * A guest's path is at most 2048 bytes after "/local/domain/<domid>/",
+ * absolute or relative, as the reference's path-max quota is by default;
+ * the control domain may use the whole 3072.
+ */
+static void kxs_domain_guest_path_max(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	char *p = kunit_kzalloc(test, KXS_PATH_BUF + 8, GFP_KERNEL);
+	struct kxs_conn *g;
+	size_t n;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	kxs_home(test, 5);
+	kxs_home(test, 6);
+	g = kxs_fx_guest(test, 5);
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "/local/domain/6|n6|b5|");
+	kxs_req(test, fx->conn, XS_WRITE, "OK", "/open|");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "/open|b0|");
+	/* 2048 after another domain's home: fine; 2049: EINVAL. */
+	n = snprintf(p, 32, "/local/domain/6/");
+	memset(p + n, 'a', 2048);
+	p[n + 2048] = '\0';
+	kxs_write_x(test, g, p, 1, "OK");
+	p[n + 2048] = 'b';
+	p[n + 2049] = '\0';
+	kxs_write_x(test, g, p, 1, "EINVAL");
+	kxs_write_x(test, fx->conn, p, 1, "OK");
+	/* Elsewhere the whole path counts. */
+	n = snprintf(p, 32, "/open/");
+	memset(p + n, 'c', 2043);
+	p[n + 2043] = '\0';
+	kxs_req(test, g, XS_READ, "EINVAL", "%s|", p);
+	p[n + 2042] = '\0';
+	kxs_write_x(test, g, p, 1, "OK");
+	kxs_fx_expect_check(test, fx->store);
+}
+
 static void kxs_domain_quota_node_size_value(struct kunit *test)
 {
 	struct kxs_fx *fx = kxs_fx(test);
@@ -376,7 +499,7 @@ static void kxs_domain_quota_control_domain_exempt(struct kunit *test)
 	int q, i;
 
 	for (q = 0; q < KXS_QUOTA_NR; q++)
-		fx->quota[q] = 1;
+		fx->quota[q] = q == KXS_QUOTA_MEMORY ? 0 : 1;
 	kxs_home(test, 5);
 	g = kxs_fx_guest(test, 5);
 	/* Every quota bites the guest ... */
@@ -385,6 +508,8 @@ static void kxs_domain_quota_control_domain_exempt(struct kunit *test)
 	kxs_req(test, g, XS_SET_PERMS, "ENOSPC", "/local/domain/5|n5|r6|");
 	kxs_w_tx_start(test, g);
 	kxs_req(test, g, XS_TRANSACTION_START, "ENOSPC", "|");
+	fx->quota[KXS_QUOTA_MEMORY] = 1;
+	kxs_req(test, g, XS_WATCH, "ENOMEM", "w|t|");
 	/* ... and none the control domain, even in the guest's nodes. */
 	for (i = 0; i < 10; i++)
 		kxs_req(test, fx->conn, XS_MKDIR, "OK", "/local/domain/5/n%d|",
@@ -1048,10 +1173,10 @@ static void kxs_domain_wire_quota(struct kunit *test)
 
 	fx->quota[KXS_QUOTA_WATCHES] = 128;
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA,
-		"nodes watches transactions node-size permissions transaction-nodes",
+		"nodes watches transactions node-size permissions transaction-nodes memory",
 		"|");
 	KXS_W_RT(test, fx->conn, KXS_TYPE_GET_QUOTA, "", KXS_TYPE_GET_QUOTA,
-		 "nodes watches transactions node-size permissions transaction-nodes\0");
+		 "nodes watches transactions node-size permissions transaction-nodes memory\0");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA, "128", "watches|");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA, "0", "node-size|");
 	kxs_req(test, fx->conn, KXS_TYPE_GET_QUOTA, "EINVAL", "bogus|");
@@ -1209,6 +1334,8 @@ static void kxs_domain_request_ioctl_path(struct kunit *test)
 static struct kunit_case kxs_domain_cases[] = {
 	KUNIT_CASE(kxs_domain_quota_nodes),
 	KUNIT_CASE(kxs_domain_quota_parallel_transactions),
+	KUNIT_CASE(kxs_domain_quota_memory),
+	KUNIT_CASE(kxs_domain_guest_path_max),
 	KUNIT_CASE(kxs_domain_quota_node_size_value),
 	KUNIT_CASE(kxs_domain_quota_node_size_children),
 	KUNIT_CASE(kxs_domain_quota_permissions),
