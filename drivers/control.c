@@ -162,9 +162,45 @@ static int kxs_control_quota(struct kxs_request *req, const char **argv,
 	return -EINVAL;
 }
 
+/* Domains memreport lists one by one; the rest are summed up. */
+#define KXS_MEMREPORT_DOMAINS	64
+
+/*
+ * memreport: what the store holds, in bytes as the memory quota counts
+ * them: the whole tree, then the control domain and each domain of the
+ * domain table, its nodes and what its transactions and watches hold.
+ */
+static int kxs_control_memreport(struct kxs_request *req, const char **argv,
+				 int argc)
+{
+	struct kxs_store *s = req->ctx->store;
+	u16 ids[KXS_MEMREPORT_DOMAINS];
+	unsigned long nodes;
+	unsigned int n, i;
+	size_t bytes;
+
+	if (argc)
+		return -EINVAL;
+	kxs_store_totals(s, &nodes, &bytes);
+	kxs_reply_append(req, "store: %lu nodes, %zu bytes\n", nodes, bytes);
+	kxs_reply_append(req, "domain 0: %lu nodes, %zu bytes\n",
+			 kxs_store_owned(s, 0), kxs_store_owned_bytes(s, 0));
+	n = kxs_domain_list(req->ctx->doms, ids, ARRAY_SIZE(ids));
+	for (i = 0; i < n && i < ARRAY_SIZE(ids); i++)
+		kxs_reply_append(req, "domain %u: %lu nodes, %zu bytes; transactions and watches %zu bytes\n",
+				 ids[i], kxs_store_owned(s, ids[i]),
+				 kxs_store_owned_bytes(s, ids[i]),
+				 kxs_domain_mem_used(req->ctx->doms, ids[i]));
+	if (n > ARRAY_SIZE(ids))
+		kxs_reply_append(req, "(%u more domains: xenstore-control quota <domid>)\n",
+				 n - (unsigned int)ARRAY_SIZE(ids));
+	return 0;
+}
+
 static const struct kxs_control_cmd kxs_control_cmds[] = {
 	{ "check", "", kxs_control_check },
 	{ "help", "", kxs_control_help },
+	{ "memreport", "", kxs_control_memreport },
 	{ "print", "<string>", kxs_control_print },
 	{ "quota", "[set <name> <value>|<domid>]", kxs_control_quota },
 	{ }

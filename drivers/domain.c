@@ -862,6 +862,31 @@ int kxs_domain_set_quota(struct kxs_domains *d, int domid, enum kxs_quota q,
 }
 
 /**
+ * kxs_domain_list() - the domids of the domain table, in order
+ * @d: the domain table
+ * @ids: where to put them
+ * @max: room in @ids
+ *
+ * Return: how many there are (more than @max if they did not all fit).
+ */
+unsigned int kxs_domain_list(struct kxs_domains *d, u16 *ids,
+			     unsigned int max)
+{
+	struct kxs_domain *dom;
+	unsigned long id;
+	unsigned int n = 0;
+
+	mutex_lock(&d->lock);
+	xa_for_each(&d->doms, id, dom) {
+		if (n < max)
+			ids[n] = id;
+		n++;
+	}
+	mutex_unlock(&d->lock);
+	return n;
+}
+
+/**
  * kxs_domain_mem_used() - bytes a domain's transactions and watches hold
  * @d: the domain table
  * @domid: the domain

@@ -178,6 +178,8 @@ int kxs_domain_get_quota(struct kxs_domains *d, int domid,
 int kxs_domain_set_quota(struct kxs_domains *d, int domid,
 			 enum kxs_quota q, u32 val);
 size_t kxs_domain_mem_used(struct kxs_domains *d, u16 domid);
+unsigned int kxs_domain_list(struct kxs_domains *d, u16 *ids,
+			     unsigned int max);
 int kxs_domain_usage(struct kxs_domains *d, u16 domid,
 		     unsigned int *nr_txs, unsigned int *nr_watches,
 		     unsigned int *nr_conns, unsigned long *events_dropped);

@@ -333,6 +333,21 @@ static void kxs_node_account(struct kxs_store *s, const struct kxs_node *n,
 }
 
 /**
+ * kxs_store_totals() - the nodes of the whole store and their bytes
+ * @s: the store
+ * @nodes: set to the number of nodes
+ * @bytes: set to the bytes of the nodes and their data
+ */
+void kxs_store_totals(struct kxs_store *s, unsigned long *nodes,
+		      size_t *bytes)
+{
+	mutex_lock(&s->lock);
+	*nodes = s->nr_nodes;
+	*bytes = s->bytes;
+	mutex_unlock(&s->lock);
+}
+
+/**
  * kxs_store_owned_bytes() - bytes of the nodes a domain owns
  * @s: the store
  * @domid: the domain

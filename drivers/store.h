@@ -214,6 +214,8 @@ struct kxs_perm *kxs_store_perms(struct kxs_store *s, const char *path,
 
 unsigned long kxs_store_owned(struct kxs_store *s, u16 domid);
 size_t kxs_store_owned_bytes(struct kxs_store *s, u16 domid);
+void kxs_store_totals(struct kxs_store *s, unsigned long *nodes,
+		      size_t *bytes);
 int kxs_store_owned_tops(struct kxs_store *s, u16 domid, char ***paths);
 long kxs_store_drop_grants(struct kxs_store *s, u16 domid);
 int kxs_store_check(struct kxs_store *s, char *buf, size_t size);

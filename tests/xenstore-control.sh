@@ -15,6 +15,7 @@ PARAMS=/sys/module/kxenstore/parameters
 CASES="
 check-reports-ok
 help-lists-commands
+memreport-counts-a-domains-bytes
 print-logs-the-string
 quota-lists-the-global-values
 quota-set-changes-a-global-value
@@ -86,7 +87,7 @@ t_check_reports_ok() {
 t_help_lists_commands() {
 	local c
 	ok "$XSCTL" help
-	for c in check help print quota; do
+	for c in check help memreport print quota; do
 		printf '%s\n' "$OUT" | grep -qw -- "$c" ||
 			fail "xenstore-control help does not list $c: '$OUT'"
 	done
@@ -104,7 +105,7 @@ t_print_logs_the_string() {
 t_quota_lists_the_global_values() {
 	local n v
 	ok "$XSCTL" quota
-	for n in nodes watches transactions node-size permissions; do
+	for n in nodes watches transactions node-size permissions memory; do
 		v=$(cat "$PARAMS/quota_${n//-/_}")
 		quota_line "$n"
 		has_number "$LINE" "$v" ||
@@ -146,8 +147,33 @@ t_quota_of_a_domain() {
 	ok "$XSCTL" quota 45
 	printf '%s\n' "$OUT" | grep -qw nodes ||
 		fail "xenstore-control quota 45 does not mention nodes: '$OUT'"
+	printf '%s\n' "$OUT" | grep -qE "^memory +[0-9]+/$(cat $PARAMS/quota_memory)\$" ||
+		fail "xenstore-control quota 45 has no memory <used>/<quota> line: '$OUT'"
 	ok xs_raw 9 45
 	eq "$OUT" 'RELEASE OK\0' "RELEASE of domain 45"
+	trap - EXIT
+}
+
+# memreport: the store's nodes and bytes, and a domain's, whose nodes'
+# bytes grow with what it owns
+t_memreport_counts_a_domains_bytes() {
+	local before after v
+	ok xs_raw 8 46 46 1
+	trap 'xs_raw 9 46 >/dev/null 2>&1 || true' EXIT
+	ok "$XSCTL" memreport
+	printf '%s\n' "$OUT" | grep -qE '^store: [0-9]+ nodes, [0-9]+ bytes$' ||
+		fail "memreport has no store line: '$OUT'"
+	before=$(printf '%s\n' "$OUT" | sed -n 's/^domain 46: \([0-9]*\) nodes, \([0-9]*\) bytes;.*/\2/p')
+	[ -n "$before" ] || fail "memreport does not list domain 46: '$OUT'"
+	v=$(head -c 1000 /dev/zero | tr '\0' x)
+	ok "$XS_REQ" write /local/domain/46/kxs-memreport "$v"
+	ok xs_raw 14 /local/domain/46/kxs-memreport n46	# SET_PERMS
+	ok "$XSCTL" memreport
+	after=$(printf '%s\n' "$OUT" | sed -n 's/^domain 46: \([0-9]*\) nodes, \([0-9]*\) bytes;.*/\2/p')
+	[ -n "$after" ] && [ "$after" -ge $((before + 1000)) ] ||
+		fail "domain 46 owns a 1000-byte value, memreport went from $before to '$after' bytes: '$OUT'"
+	ok "$XS_REQ" rm /local/domain/46
+	ok xs_raw 9 46
 	trap - EXIT
 }
 
