@@ -187,9 +187,11 @@ static int kxs_control_memreport(struct kxs_request *req, const char **argv,
 			 kxs_store_owned(s, 0), kxs_store_owned_bytes(s, 0));
 	n = kxs_domain_list(req->ctx->doms, ids, ARRAY_SIZE(ids));
 	for (i = 0; i < n && i < ARRAY_SIZE(ids); i++)
-		kxs_reply_append(req, "domain %u: %lu nodes, %zu bytes; transactions and watches %zu bytes\n",
+		kxs_reply_append(req,
+				 "domain %u: %lu nodes, %zu bytes; %s %zu bytes\n",
 				 ids[i], kxs_store_owned(s, ids[i]),
 				 kxs_store_owned_bytes(s, ids[i]),
+				 "transactions and watches",
 				 kxs_domain_mem_used(req->ctx->doms, ids[i]));
 	if (n > ARRAY_SIZE(ids))
 		kxs_reply_append(req, "(%u more domains: xenstore-control quota <domid>)\n",
