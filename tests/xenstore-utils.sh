@@ -268,8 +268,10 @@ $B/watch/a/deep" "xenstore-watch -n 6 $B/watch"
 
 t_watch_of_removed_ancestor_prints_watch_path() {
 	clean $B/wrm
-	ok xenstore-write $B/wrm/x/y 1
-	# a watch below what is removed gets its own path
+	ok xenstore-write $B/wrm/x/y/z 1
+	# a watch on a node below what is removed gets its own path (one
+	# on a path below that names no node gets nothing, as with the
+	# reference daemon: tests/watches)
 	watch_start -n 2 $B/wrm/x/y/z
 	watch_lines 1
 	ok xenstore-rm $B/wrm
