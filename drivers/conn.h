@@ -42,6 +42,10 @@
  * @off: bytes of @buf already read
  * @hdr: the header, at the start of @buf
  * @buf: header, then payload
+ *
+ * Locking: filled by its producer before it is queued; once on a
+ * connection's @out or @held list, @list is under kxs_conn.out_lock and
+ * @off under kxs_conn.read_lock (only readers take messages off @out).
  */
 struct kxs_msg {
 	struct list_head list;

@@ -57,6 +57,10 @@ struct kxs_watch_plan;
  * @children: with LISTED, the live child names at the listing
  * @children_len: their size
  * @path: canonical path
+ *
+ * Locking: a record belongs to its transaction and follows its rule
+ * (struct kxs_tx); @prep, @live and @parent are only used during a
+ * commit, under the store lock.
  */
 struct kxs_txn {
 	struct rb_node node;
@@ -111,6 +115,15 @@ struct kxs_txn {
  * @max_mem: that domain's memory quota when it started, 0 for none
  * @mem: bytes it counted there (its records, their data and listings,
  *	its events); given back when it ends
+ *
+ * Locking: a transaction is used only by requests of its context, under
+ * that connection's request lock (kxs_conn.in_lock), so its records,
+ * events and counts need no lock of their own; @ctx_link is in its
+ * context's list under that request lock, or, parked, in the domain
+ * table's list under the table's lock (adoption too); @id_node is in the
+ * domain table's id table (an rhashtable: lookups under RCU, @rcu frees
+ * it after a grace period); it ends, and a checkpoint reads it, with the
+ * domain table's quiesce lock held (kxs_domains.quiesce).
  */
 struct kxs_tx {
 	struct rcu_head rcu;
@@ -143,6 +156,9 @@ struct kxs_tx {
  * @perms: for a removal, the removed node's permissions
  * @plan: for a removal, during the commit: who is told (watch.c)
  * @path: canonical path
+ *
+ * Locking: as its transaction's (struct kxs_tx); @plan is made and used
+ * with the watch table's lock held across the commit.
  */
 struct kxs_tx_event {
 	struct rb_node node;
