@@ -225,9 +225,6 @@ static const char *kxs_cp_next_child(struct kxs_cp_frame *f, bool *gone)
 	return k;
 }
 
-/* The deepest a tree goes: every component at least "/x". */
-#define KXS_CP_DEPTH_MAX	(KXS_PATH_MAX / 2 + 1)
-
 /* A transaction's view as a tree, sharing what it did not change. */
 static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 {
@@ -241,7 +238,7 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 	 * the main tree's: QEMU's loader looks a NODE_REF at a tree's root up
 	 * at a wrong path.
 	 */
-	frames = kvcalloc(KXS_CP_DEPTH_MAX + 1, sizeof(*frames), GFP_KERNEL);
+	frames = kvcalloc(KXS_DEPTH_MAX + 1, sizeof(*frames), GFP_KERNEL);
 	path = kmalloc(KXS_PATH_BUF, GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!frames || !path)
@@ -266,7 +263,7 @@ static int kxs_cp_tx_tree(struct kxs_sbuf *b, struct kxs_tx *tx)
 		}
 		ret = -EIO;
 		if (off + strlen(name) > KXS_PATH_MAX ||
-		    depth == KXS_CP_DEPTH_MAX)
+		    depth == KXS_DEPTH_MAX)
 			break;
 		path[off - 1] = '/';
 		strscpy(path + off, name, KXS_PATH_BUF - off);

@@ -13,6 +13,8 @@
 #define KXS_PATH_BUF		(KXS_PATH_MAX + 1)
 /* Longest relative path a client may send. */
 #define KXS_REL_PATH_MAX	XENSTORE_REL_PATH_MAX
+/* The deepest a canonical path goes: every component at least "/x". */
+#define KXS_DEPTH_MAX		(KXS_PATH_MAX / 2 + 1)
 
 int kxs_path_resolve(const char *in, u16 domid, char *out);
 size_t kxs_path_guest_len(const char *path);

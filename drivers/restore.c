@@ -363,9 +363,6 @@ static int kxs_parse_node_head(struct kxs_pstream *ps, struct kxs_pn *n,
 	return 0;
 }
 
-/* The deepest a tree goes: every component at least "/x". */
-#define KXS_RS_DEPTH_MAX	(KXS_PATH_MAX / 2 + 1)
-
 /* One tree: its id, then its root node, then every node below. */
 static int kxs_parse_tree(struct kxs_pstream *ps, struct kxs_ptree *t,
 			  bool main)
@@ -377,9 +374,9 @@ static int kxs_parse_tree(struct kxs_pstream *ps, struct kxs_ptree *t,
 	if (kxs_get_be32(ps, &t->id) || !t->id || t->id > ps->last_tx)
 		return -EINVAL;
 	ps->cur = t;
-	stack = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*stack),
+	stack = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*stack),
 			       GFP_KERNEL);
-	plen = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*plen), GFP_KERNEL);
+	plen = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*plen), GFP_KERNEL);
 	ret = -ENOMEM;
 	t->root = kxs_arena_alloc(ps, sizeof(*t->root));
 	if (!stack || !plen || !t->root)
@@ -417,7 +414,7 @@ static int kxs_parse_tree(struct kxs_pstream *ps, struct kxs_ptree *t,
 		}
 		/* The parent's path is valid: the name is all to check. */
 		ret = -EINVAL;
-		if (off + len > KXS_PATH_MAX || depth == KXS_RS_DEPTH_MAX ||
+		if (off + len > KXS_PATH_MAX || depth == KXS_DEPTH_MAX ||
 		    parent->nr_kids == U32_MAX ||
 		    !kxs_path_name_valid(name, len))
 			break;
@@ -607,7 +604,7 @@ static int kxs_rs_mark_same(struct kxs_pstream *ps, struct kxs_store *s)
 	struct kxs_same_frame *frames;
 	int depth = 0;
 
-	frames = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*frames),
+	frames = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*frames),
 				GFP_KERNEL);
 	if (!frames)
 		return -ENOMEM;
@@ -782,7 +779,7 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 			  &at);
 	if (ret <= 0)
 		return ret;
-	frames = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*frames),
+	frames = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*frames),
 				GFP_KERNEL);
 	if (!frames)
 		return -ENOMEM;
@@ -823,7 +820,7 @@ static int kxs_rs_tree(struct kxs_pstream *ps, struct kxs_tx *tx,
 		if (ret <= 0)
 			continue;
 		ret = -EINVAL;
-		if (depth == KXS_RS_DEPTH_MAX)
+		if (depth == KXS_DEPTH_MAX)
 			break;
 		depth++;
 		ret = kxs_rs_frame_open(ps, tx, &frames[depth], k, m, &at);
@@ -849,9 +846,9 @@ static int kxs_rs_load(struct kxs_pstream *ps, struct kxs_store *s,
 
 	if (READ_ONCE(d->watches.nr))
 		return -EBUSY;
-	nodes = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*nodes),
+	nodes = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*nodes),
 			       GFP_KERNEL);
-	kid = kvmalloc_array(KXS_RS_DEPTH_MAX + 1, sizeof(*kid), GFP_KERNEL);
+	kid = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*kid), GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!nodes || !kid)
 		goto out;
@@ -874,7 +871,7 @@ static int kxs_rs_load(struct kxs_pstream *ps, struct kxs_store *s,
 		if (n->flags & KXS_CP_DELETED_IN_TX)
 			continue;
 		ret = -EINVAL;
-		if (depth == KXS_RS_DEPTH_MAX)
+		if (depth == KXS_DEPTH_MAX)
 			break;
 		ret = kxs_store_load_node(&l, depth + 1, n->name,
 					  strlen(n->name), n->perms,

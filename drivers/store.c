@@ -2193,9 +2193,6 @@ static bool kxs_commit_conflicts(struct kxs_store *s, struct kxs_tx *tx)
 	return false;
 }
 
-/* The deepest a path goes: every component at least "/x". */
-#define KXS_LOAD_DEPTH_MAX	(KXS_PATH_MAX / 2 + 1)
-
 /**
  * kxs_store_load_begin() - start building a whole tree for a store that
  * has nothing but its root
@@ -2229,7 +2226,7 @@ int kxs_store_load_begin(struct kxs_store *s, struct kxs_load *l,
 	}
 	l->top = kxs_node_alloc("", 0, NULL);
 	l->root_data = kxs_data_alloc(perms, nr, value, len);
-	l->stack = kvmalloc_array(KXS_LOAD_DEPTH_MAX + 1, sizeof(*l->stack),
+	l->stack = kvmalloc_array(KXS_DEPTH_MAX + 1, sizeof(*l->stack),
 				  GFP_KERNEL);
 	if (!l->top || !l->root_data || !l->stack) {
 		kxs_store_load_abort(l);
@@ -2278,7 +2275,7 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	struct kxs_data *d;
 	u16 owner;
 
-	if (!depth || depth > KXS_LOAD_DEPTH_MAX || !l->stack[depth - 1])
+	if (!depth || depth > KXS_DEPTH_MAX || !l->stack[depth - 1])
 		return -EINVAL;
 	parent = l->stack[depth - 1];
 	/* The parent's last child so far (made since the parent was). */
@@ -2320,7 +2317,7 @@ int kxs_store_load_node(struct kxs_load *l, unsigned int depth,
 	kxs_data_account(s, d, true);
 	kxs_load_count(l, owner);
 	l->stack[depth] = n;
-	if (depth < KXS_LOAD_DEPTH_MAX)
+	if (depth < KXS_DEPTH_MAX)
 		l->stack[depth + 1] = NULL;
 	return 0;
 }
