@@ -1859,6 +1859,35 @@ static void kxs_check_children(struct kxs_check *ck, struct kxs_store *s,
 				 n->name, unhashed, n->unhashed);
 }
 
+/* Add @n to @id's value in the recount @xa. */
+static int kxs_check_count(struct xarray *xa, u16 id, unsigned long n)
+{
+	void *e = xa_load(xa, id);
+
+	n += e ? xa_to_value(e) : 0;
+	return xa_err(xa_store(xa, id, xa_mk_value(n), GFP_KERNEL));
+}
+
+/* Report where the per-domain @recorded differs from the @counted. */
+static void kxs_check_owned(struct kxs_check *ck, struct xarray *counted,
+			    struct xarray *recorded, const char *what)
+{
+	unsigned long idx;
+	void *e, *r;
+
+	xa_for_each(counted, idx, e) {
+		r = xa_load(recorded, idx);
+		if (!r || xa_to_value(r) != xa_to_value(e))
+			kxs_check_report(ck, "domain %lu owns %lu %s, recorded %lu\n",
+					 idx, xa_to_value(e), what,
+					 r ? xa_to_value(r) : 0);
+	}
+	xa_for_each(recorded, idx, e)
+		if (!xa_load(counted, idx))
+			kxs_check_report(ck, "domain %lu owns no %s, recorded %lu\n",
+					 idx, what, xa_to_value(e));
+}
+
 /**
  * kxs_store_check() - verify the tree against its own bookkeeping
  * @s: the store
@@ -1875,10 +1904,9 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 {
 	struct kxs_check ck = { .buf = buf, .size = size };
 	struct kxs_node *root, *n;
-	unsigned long nodes = 0, idx;
+	unsigned long nodes = 0;
 	struct xarray owned, owned_bytes;
 	size_t bytes = 0;
-	void *e;
 	int ret = 0;
 
 	if (size)
@@ -1889,7 +1917,6 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 	root = kxs_root(s);
 	for (n = root; n; n = kxs_preorder_next(n, root, false)) {
 		const struct kxs_data *d = kxs_data_get(s, n);
-		unsigned long cnt;
 
 		nodes++;
 		bytes += kxs_node_size(n);
@@ -1903,18 +1930,10 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 			kxs_check_report(&ck, "\"%s\": generations %llu, %llu > %llu\n",
 					 n->name, n->dgen, n->gen, s->gen);
 		kxs_check_children(&ck, s, n);
-		e = xa_load(&owned, kxs_data_owner(d));
-		cnt = e ? xa_to_value(e) + 1 : 1;
-		if (xa_is_err(xa_store(&owned, kxs_data_owner(d),
-				       xa_mk_value(cnt), GFP_KERNEL))) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		e = xa_load(&owned_bytes, kxs_data_owner(d));
-		cnt = (e ? xa_to_value(e) : 0) + kxs_node_size(n) +
-		      kxs_data_size(d->nr_perms, d->len);
-		if (xa_is_err(xa_store(&owned_bytes, kxs_data_owner(d),
-				       xa_mk_value(cnt), GFP_KERNEL))) {
+		if (kxs_check_count(&owned, kxs_data_owner(d), 1) ||
+		    kxs_check_count(&owned_bytes, kxs_data_owner(d),
+				    kxs_node_size(n) +
+				    kxs_data_size(d->nr_perms, d->len))) {
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -1925,24 +1944,8 @@ int kxs_store_check(struct kxs_store *s, char *buf, size_t size)
 	if (nodes != s->nr_nodes || bytes != s->bytes)
 		kxs_check_report(&ck, "store: %lu nodes of %zu bytes, recorded %lu of %zu\n",
 				 nodes, bytes, s->nr_nodes, s->bytes);
-	xa_for_each(&owned, idx, e)
-		if (xa_to_value(e) != kxs_owned_get(s, idx))
-			kxs_check_report(&ck, "domain %lu owns %lu nodes, recorded %lu\n",
-					 idx, xa_to_value(e),
-					 kxs_owned_get(s, idx));
-	xa_for_each(s->owned, idx, e)
-		if (!xa_load(&owned, idx))
-			kxs_check_report(&ck, "domain %lu owns no node, recorded %lu\n",
-					 idx, xa_to_value(e));
-	xa_for_each(&owned_bytes, idx, e)
-		if (xa_to_value(e) != kxs_store_owned_bytes(s, idx))
-			kxs_check_report(&ck, "domain %lu owns %lu bytes, recorded %zu\n",
-					 idx, xa_to_value(e),
-					 kxs_store_owned_bytes(s, idx));
-	xa_for_each(s->owned_bytes, idx, e)
-		if (!xa_load(&owned_bytes, idx))
-			kxs_check_report(&ck, "domain %lu owns no bytes, recorded %lu\n",
-					 idx, xa_to_value(e));
+	kxs_check_owned(&ck, &owned, s->owned, "nodes");
+	kxs_check_owned(&ck, &owned_bytes, s->owned_bytes, "bytes");
 	ret = ck.problems;
 out:
 	mutex_unlock(&s->lock);
