@@ -697,6 +697,25 @@ static void kxs_nm_release(struct kunit *test)
 }
 
 /*
+ * Send one request of @type on @c in transaction @tx with its @nth
+ * allocation failing; *@hit says whether one did.  Return: the reply's
+ * type (its events, before or after it, drained from @c).
+ */
+static u32 kxs_nm_call_failing(struct kunit *test, struct kxs_conn *c,
+			       u32 type, u32 tx, const void *req, u32 len,
+			       unsigned int nth, bool *hit)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	size_t n = kxs_w_msg(fx->buf, type, ++fx->req_id, tx, req, len);
+	u32 rlen;
+
+	kxs_nm_arm(nth);
+	KUNIT_ASSERT_EQ(test, kxs_w_write(c, fx->buf, n), (ssize_t)n);
+	*hit = kxs_nm_disarm();
+	return kxs_nm_reply(test, c, &rlen);
+}
+
+/*
  * A watch event with no memory for it is lost, but counted where an
  * event a full queue drops is: the write it follows still succeeds.
  */
@@ -709,17 +728,10 @@ static void kxs_nm_event_lost_is_counted(struct kunit *test)
 	unsigned int nth;
 	bool hit = true;
 	ssize_t got;
-	size_t n;
-	u32 len;
 
 	for (nth = 1; hit && nth <= KXS_NM_RUNS; nth++) {
-		n = kxs_w_msg(fx->buf, XS_WRITE, ++fx->req_id, 0,
-			      "/a/b/e\0v", 8);
-		kxs_nm_arm(nth);
-		KUNIT_ASSERT_EQ(test, kxs_w_write(fx->conn, fx->buf, n),
-				(ssize_t)n);
-		hit = kxs_nm_disarm();
-		if (kxs_nm_reply(test, fx->conn, &len) != XS_WRITE)
+		if (kxs_nm_call_failing(test, fx->conn, XS_WRITE, 0,
+					"/a/b/e\0v", 8, nth, &hit) != XS_WRITE)
 			continue;	/* the write itself failed */
 		got = kxs_w_read(w, &hdr, sizeof(hdr));
 		if (got == sizeof(hdr)) {
@@ -791,8 +803,6 @@ static void kxs_nm_rm_events_heard_or_counted(struct kunit *test)
 	unsigned long dropped, lost = 0, heard = 0;
 	unsigned int nth, got;
 	bool hit = true;
-	size_t n;
-	u32 len;
 
 	kxs_nm_populate(test);
 	kxs_nm_add_watch(test, w, "/a", "up");
@@ -802,12 +812,8 @@ static void kxs_nm_rm_events_heard_or_counted(struct kunit *test)
 			 "OK\0");
 		kxs_nm_drain_all(test);
 		dropped = w->events_dropped;
-		n = kxs_w_msg(fx->buf, XS_RM, ++fx->req_id, 0, "/a/b\0", 5);
-		kxs_nm_arm(nth);
-		KUNIT_ASSERT_EQ(test, kxs_w_write(fx->conn, fx->buf, n),
-				(ssize_t)n);
-		hit = kxs_nm_disarm();
-		if (kxs_nm_reply(test, fx->conn, &len) != XS_RM) {
+		if (kxs_nm_call_failing(test, fx->conn, XS_RM, 0, "/a/b\0", 5,
+					nth, &hit) != XS_RM) {
 			KUNIT_EXPECT_EQ(test, kxs_nm_events(test, w), 0);
 			continue;	/* the RM itself failed */
 		}
@@ -835,21 +841,15 @@ static void kxs_nm_tx_note_lost_is_counted(struct kunit *test)
 	unsigned long dropped, lost = 0, heard = 0;
 	unsigned int nth, got;
 	bool hit = true;
-	size_t n;
-	u32 len, tx;
+	u32 tx;
 
 	kxs_nm_populate(test);
 	kxs_nm_add_watch(test, w, "/a", "up");
 	for (nth = 1; hit && nth <= KXS_NM_RUNS; nth++) {
 		kxs_nm_drain_all(test);
 		tx = kxs_w_tx_start(test, fx->conn);
-		n = kxs_w_msg(fx->buf, XS_WRITE, ++fx->req_id, tx,
-			      "/a/b/e\0v", 8);
-		kxs_nm_arm(nth);
-		KUNIT_ASSERT_EQ(test, kxs_w_write(fx->conn, fx->buf, n),
-				(ssize_t)n);
-		hit = kxs_nm_disarm();
-		if (kxs_nm_reply(test, fx->conn, &len) != XS_WRITE) {
+		if (kxs_nm_call_failing(test, fx->conn, XS_WRITE, tx,
+					"/a/b/e\0v", 8, nth, &hit) != XS_WRITE) {
 			kxs_nm_tx_abort(test, fx->conn, tx);
 			continue;	/* the write itself failed */
 		}
