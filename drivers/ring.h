@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The xenstore ring: a connection whose bytes come and go through a
+ * shared page (xen/include/public/io/xs_wire.h) instead of a file.
+ */
+#ifndef _KXS_RING_H
+#define _KXS_RING_H
+
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <xen/interface/io/xs_wire.h>
+
+struct kxs_conn;
+struct kxs_domains;
+struct kxs_ring;
+struct kxs_store;
+
+/**
+ * struct kxs_ring_ops - what the owner of the page and its event channel
+ *	provides
+ * @notify: signal the other end (the event channel)
+ * @done: a run of the ring's work is over (where a late EOI goes)
+ */
+struct kxs_ring_ops {
+	void (*notify)(struct kxs_ring *r);
+	void (*done)(struct kxs_ring *r);
+};
+
+/**
+ * struct kxs_ring - one connection served on a ring page
+ * @intf: the page, shared with the client: every field may change under
+ *	us at any time and is read once per use, validated, and copied
+ *	before it is parsed
+ * @ops: the page's owner's callbacks
+ * @priv: for @ops
+ * @store: the store the connection acts on
+ * @doms: the store's domain table
+ * @conn: the connection; replaced by a new one on a reconnect
+ * @wait: our entry on @conn's read_wq: a reply or an event queued there
+ *	schedules @work, as a reader's wake-up would
+ * @work: moves bytes between the page and @conn
+ * @req_cons: the next request byte to take in (the page's copy is only
+ *	written)
+ * @rsp_prod: the next reply byte to write (likewise)
+ * @error: an XENSTORE_ERROR_* this end set in the page: nothing more is
+ *	served until the client asks for a reconnect
+ * @domid: the client, for the log
+ *
+ * Locking: only @work touches @intf, @conn, @req_cons, @rsp_prod and
+ * @error after kxs_ring_create() (a work item never runs on two CPUs at
+ * once).  Whoever kicks @work (the event channel's handler, @wait) is
+ * stopped before kxs_ring_destroy() returns (see there).
+ */
+struct kxs_ring {
+	struct xenstore_domain_interface *intf;
+	const struct kxs_ring_ops *ops;
+	void *priv;
+	struct kxs_store *store;
+	struct kxs_domains *doms;
+	struct kxs_conn *conn;
+	struct wait_queue_entry wait;
+	struct delayed_work work;
+	u32 req_cons;
+	u32 rsp_prod;
+	u32 error;
+	u16 domid;
+};
+
+struct kxs_ring *kxs_ring_create(struct kxs_store *store,
+				 struct kxs_domains *doms, u16 domid,
+				 struct xenstore_domain_interface *intf,
+				 const struct kxs_ring_ops *ops, void *priv);
+void kxs_ring_kick(struct kxs_ring *r);
+void kxs_ring_destroy(struct kxs_ring *r);
+
+#endif /* _KXS_RING_H */
