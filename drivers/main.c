@@ -17,16 +17,32 @@
 #error "kxenstore does not support PREEMPT_RT: its commit takes spinlock_t with preemption off"
 #endif
 
+#include <linux/string.h>
+#include <xen/xen.h>
+
 #include "device.h"
 #include "domain.h"
 #include "stats.h"
 #include "store.h"
 #include "sysfs.h"
+#include "xen_dom0.h"
 
-static char *device_name = "xen/xenbus";
+/*
+ * Under Xen the kernel's own xenbus frontend has /dev/xen/xenbus (and
+ * talks to the store through the ring this module serves there).
+ */
+#define KXS_DEVICE_NAME		"xen/xenbus"
+#define KXS_DEVICE_NAME_XEN	"xen/kxenstore"
+
+static char *device_name;
 module_param(device_name, charp, 0444);
 MODULE_PARM_DESC(device_name,
-		 "device node to serve, relative to /dev (default xen/xenbus)");
+		 "device node to serve, relative to /dev (default xen/xenbus; xen/kxenstore in a Xen domain)");
+
+static char *xen_ring = "auto";
+module_param(xen_ring, charp, 0444);
+MODULE_PARM_DESC(xen_ring,
+		 "serve the xenstore ring of dom0's kernel: auto (where it waits for a store), on (or fail), off");
 
 static ushort device_mode = 0600;
 module_param(device_mode, ushort, 0444);
@@ -107,14 +123,35 @@ module_param_cb(commit_max_ns, &kxs_commit_max_ops, NULL, 0644);
 MODULE_PARM_DESC(commit_max_ns,
 		 "longest commit section so far, in ns (write 0 to reset)");
 
+/* Indexed by enum kxs_dom0_mode. */
+static const char * const kxs_dom0_modes[] = {
+	[KXS_DOM0_OFF] = "off",
+	[KXS_DOM0_AUTO] = "auto",
+	[KXS_DOM0_ON] = "on",
+};
+
 static int __init kxs_init(void)
 {
+	enum kxs_dom0_mode dom0;
 	int ret;
 
 	if (device_mode & ~0777) {
 		pr_err("device_mode=%#o is not a permission mode\n",
 		       device_mode);
 		return -EINVAL;
+	}
+	ret = sysfs_match_string(kxs_dom0_modes, xen_ring);
+	if (ret < 0) {
+		pr_err("xen_ring=%s: not one of auto, on, off\n", xen_ring);
+		return -EINVAL;
+	}
+	dom0 = ret;
+	if (!device_name) {
+		device_name = xen_domain() ? KXS_DEVICE_NAME_XEN :
+			      KXS_DEVICE_NAME;
+		if (xen_domain())
+			pr_info("in a Xen domain, whose kernel has /dev/%s: serving /dev/%s\n",
+				KXS_DEVICE_NAME, device_name);
 	}
 	kxs_store = kxs_store_create();
 	if (!kxs_store)
@@ -130,6 +167,10 @@ static int __init kxs_init(void)
 	if (ret)
 		goto err_device;
 	pr_info("serving /dev/%s\n", device_name);
+	/* Last: from here on dom0's kernel may depend on the store. */
+	ret = kxs_dom0_start(kxs_store, &kxs_domains, dom0);
+	if (ret)
+		goto err_device;
 	return 0;
 
 err_device:
@@ -147,6 +188,7 @@ static void __exit kxs_exit(void)
 {
 	int i;
 
+	kxs_dom0_stop();
 	kxs_sysfs_unregister();
 	kxs_device_unregister(&kxs_device);
 	kxs_domains_destroy(&kxs_domains);
