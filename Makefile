@@ -7,6 +7,9 @@
 #   make check        lint, both kernel builds, KUnit in UML, VM tests
 #   make demo         boot the test VM and show xenstore-utils at work
 #   make shell        interactive shell in the test VM, module loaded
+#   make xen-test     the tests of the module as dom0's store, in dom0 of
+#                     a Xen host under QEMU (scripts/xen-run)
+#   make xen-shell    interactive shell in that dom0, module loaded
 #   make kunit        KUnit suites in UML only
 #   make vm-test      VM integration tests only
 #   make vm-test-kasan  the concurrency tests in the test VM under the
@@ -23,7 +26,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KD
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
 	modules-all tests vm-test demo shell check headers_install bench fuzz \
-	module-kasan module-kcsan vm-test-kasan vm-test-kcsan
+	module-kasan module-kcsan vm-test-kasan vm-test-kcsan xen-test xen-shell
 
 all: module
 
@@ -75,6 +78,15 @@ demo: deps module-debian
 
 shell: deps module-debian tests
 	scripts/vm-run --interactive
+
+# Dom0 of a Xen host: Xen 4.17 and Debian's kernel as PV dom0 under QEMU,
+# the module as dom0's store (no xenstored daemon).  The timeout is
+# multiplied by dom0's time scale (450% to 600% when idle).
+xen-test: deps module-debian tests
+	scripts/xen-run --timeout 300 tests/xen/run
+
+xen-shell: deps module-debian tests
+	scripts/xen-run --interactive
 
 # Not a test: it prints figures and fails only if it cannot run.
 bench: deps module-debian
