@@ -1,0 +1,187 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kxenstore as dom0's xenstored, in the dom0 of scripts/xen-run: the
+# module serves the ring of dom0's own kernel, no daemon runs.  Clients
+# reach the store two ways: through the kernel's /dev/xen/xenbus (the
+# kernel's xenbus frontend, which relays to the ring) and through the
+# module's own device, /dev/xen/kxenstore.
+set -eu
+. "${0%/*}/../lib/sh-lib.sh"
+
+RING=/dev/xen/xenbus
+DEV=/dev/xen/kxenstore
+B=/kxs-xen
+PY=/usr/bin/python3
+
+CASES="
+module-serves-the-kernel-ring
+xen-init-dom0-wrote-domain-0
+both-devices-show-one-store
+xl-lists-domain-0
+watch-through-the-ring-hears-the-device
+messages-larger-than-the-ring
+replies-unread-while-requests-flood
+rmmod-is-refused-while-serving
+xenstored-cannot-start-beside-it
+"
+
+# xs DEVICE CMD...: a xenstore-utils command on DEVICE
+xs() {
+	XENSTORED_PATH=$1 "${@:2}"
+}
+
+t_module_serves_the_kernel_ring() {
+	ok dmesg
+	case $OUT in
+	*"serving dom0's xenstore ring"*) ;;
+	*) fail "no 'serving dom0's xenstore ring' in the kernel log" ;;
+	esac
+	ok cat /sys/module/kxenstore/parameters/device_name
+	eq "$OUT" xen/kxenstore "device_name in a Xen dom0"
+	# The kernel's xenbus took events on its channel: it is up.
+	ok grep -E ' xenbus$' /proc/interrupts
+	[[ $OUT =~ ^[[:space:]]*[0-9]+:[[:space:]]+([0-9]+) ]] ||
+		fail "no count in '$OUT'"
+	n=0
+	for c in $OUT; do
+		[[ $c =~ ^[0-9]+$ ]] && n=$((n + c))
+	done
+	[ "$n" -gt 0 ] || fail "the xenbus interrupt counted no event: $OUT"
+	ok xs $RING "$XS_REQ" -d $RING read /local/domain/0/domid
+	eq "$OUT" "READ 0" "domid through the kernel's xenbus"
+}
+
+t_xen_init_dom0_wrote_domain_0() {
+	ok xs $RING xenstore-read /local/domain/0/name
+	eq "$OUT" "Domain-0" "/local/domain/0/name"
+	ok xs $DEV xenstore-read /local/domain/0/name
+	eq "$OUT" "Domain-0" "/local/domain/0/name through $DEV"
+}
+
+t_both_devices_show_one_store() {
+	ok xs $RING xenstore-write $B/one/a "through the ring"
+	ok xs $DEV xenstore-read $B/one/a
+	eq "$OUT" "through the ring" "read through $DEV"
+	ok xs $DEV xenstore-write $B/one/b "through the device"
+	ok xs $RING xenstore-read $B/one/b
+	eq "$OUT" "through the device" "read through $RING"
+	ok xs $RING xenstore-rm $B/one
+	fails xs $DEV xenstore-read $B/one/a
+}
+
+t_xl_lists_domain_0() {
+	ok xl list
+	case $OUT in
+	*"Domain-0 "*) ;;
+	*) fail "xl list: $OUT" ;;
+	esac
+	ok xl info
+	case $OUT in
+	*"xen_version "*) ;;
+	*) fail "xl info: $OUT" ;;
+	esac
+}
+
+t_watch_through_the_ring_hears_the_device() {
+	local out=${TMPDIR:-/tmp}/kxs-xen-watch.$$ i
+	ok xs $DEV xenstore-write $B/w ""
+	XENSTORED_PATH=$RING timeout 60 xenstore-watch -n 2 $B/w >"$out" &
+	# the initial event says the watch is set
+	for i in $(seq 100); do
+		[ -s "$out" ] && break
+		sleep 0.2
+	done
+	ok xs $DEV xenstore-write $B/w/x 1
+	wait $! || fail "xenstore-watch through $RING: exit $?"
+	eq "$(cat "$out")" "$B/w
+$B/w/x" "events through $RING"
+	rm -f "$out"
+	ok xs $DEV xenstore-rm $B/w
+}
+
+# Requests and replies of up to 4 KiB through the 1 KiB ring.
+t_messages_larger_than_the_ring() {
+	local v i
+	v=$(printf 'v%.0s' $(seq 4000))
+	ok xs $RING xenstore-write $B/big "$v"
+	ok xs $DEV xenstore-read $B/big
+	eq "${#OUT}" 4000 "length of a 4000-byte value through $DEV"
+	ok xs $RING xenstore-read $B/big
+	eq "$OUT" "$v" "a 4000-byte value through $RING"
+	# a DIRECTORY reply of ~2.5 KiB (the children made in one process:
+	# a process start takes a second in dom0 under TCG)
+	ok "$PY" - $DEV $B/dir 300 <<'PY'
+import os, struct, sys
+dev, top, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fd = os.open(dev, os.O_RDWR)
+for i in range(1, n + 1):
+    p = ("%s/child-%d" % (top, i)).encode() + b"\0x"
+    os.write(fd, struct.pack("<IIII", 11, i, 0, len(p)) + p)
+    r = os.read(fd, 4096)
+    assert struct.unpack_from("<II", r) == (11, i), r
+PY
+	ok xs $RING xenstore-list $B/dir
+	eq "$(echo "$OUT" | wc -l)" 300 "children listed through $RING"
+	ok xs $RING xenstore-rm $B
+}
+
+# A client that writes requests faster than it reads the replies: every
+# request answered once, in order.
+t_replies_unread_while_requests_flood() {
+	ok xs $DEV xenstore-write $B/flood "$(printf 'f%.0s' $(seq 4000))"
+	ok "$PY" - $RING $B/flood 300 <<'PY'
+import os, struct, sys
+dev, path, n = sys.argv[1], sys.argv[2].encode() + b"\0", int(sys.argv[3])
+fd = os.open(dev, os.O_RDWR)
+for i in range(1, n + 1):
+    os.write(fd, struct.pack("<IIII", 2, i, 0, len(path)) + path)
+buf = b""
+for i in range(1, n + 1):
+    while len(buf) < 16 or len(buf) < 16 + struct.unpack_from("<I", buf, 12)[0]:
+        buf += os.read(fd, 65536)
+    t, rid, tx, ln = struct.unpack_from("<IIII", buf)
+    assert (t, rid, ln) == (2, i, 4000), (t, rid, ln, i)
+    buf = buf[16 + ln:]
+assert buf == b"", buf
+print(n)
+PY
+	eq "$OUT" 300 "replies"
+	ok xs $DEV xenstore-rm $B/flood
+}
+
+t_rmmod_is_refused_while_serving() {
+	fails rmmod kxenstore
+	case $ERR in
+	*"in use"*) ;;
+	*) fail "rmmod said: $ERR" ;;
+	esac
+	ok xs $RING xenstore-read /local/domain/0/name
+	eq "$OUT" "Domain-0" "the store after rmmod was refused"
+}
+
+t_xenstored_cannot_start_beside_it() {
+	local d
+	for d in /usr/lib/xen-4.17/bin/xenstored /usr/sbin/xenstored; do
+		[ -x "$d" ] && break
+	done
+	[ -x "$d" ] || fail "no xenstored binary"
+	ok xs $DEV xenstore-write $B/keep kept
+	# Without XENSTORED_PATH, which names the socket the daemon makes
+	# (it would replace the device node of that name), and with its
+	# socket elsewhere: a socket outlives the daemon, and libxenstore
+	# tries a daemon's socket before the device.
+	mkdir -p /run/kxs-xenstored
+	fails env -u XENSTORED_PATH XENSTORED_RUNDIR=/run/kxs-xenstored \
+		timeout 60 "$d" --no-fork
+	[ "$RC" != 124 ] || fail "$d was still running after 60 s"
+	case $ERR in
+	*"Failed to initialize dom0"*) ;;
+	*) fail "$d said: $ERR" ;;
+	esac
+	ok xs $RING xenstore-read $B/keep
+	eq "$OUT" kept "the store after $d failed"
+	ok xs $DEV xenstore-rm $B/keep
+}
+
+sh_main "$@"
