@@ -88,9 +88,12 @@ xen-test: deps module-debian tests
 xen-shell: deps module-debian tests
 	scripts/xen-run --interactive
 
-# Not a test: it prints figures and fails only if it cannot run.
+# Not a test: it prints figures and fails only if it cannot run.  The
+# Xen rows: round trips through dom0's kernel's ring, kxenstore against
+# Debian's xenstored.
 bench: deps module-debian
 	scripts/bench
+	scripts/bench-xen
 
 check:
 	scripts/check
