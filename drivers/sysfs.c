@@ -33,6 +33,7 @@
 #include "proto.h"
 #include "stats.h"
 #include "sysfs.h"
+#include "xen_dom0.h"
 
 static ushort checkpoint_guest = 1;
 
@@ -462,6 +463,9 @@ static ssize_t checkpoint_omits_show(struct kobject *kobj,
 
 	if (n)
 		len = sysfs_emit(buf, "connections %d\n", n);
+	/* Its watches and transactions, and the ring itself. */
+	if (kxs_dom0_serving())
+		len += sysfs_emit_at(buf, len, "dom0-ring\n");
 	ret = kxs_checkpoint_omits(kxs_cp.doms, READ_ONCE(checkpoint_guest),
 				   buf + len, PAGE_SIZE - len);
 	return ret < 0 ? ret : len + ret;

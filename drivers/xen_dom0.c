@@ -45,6 +45,7 @@ struct kxs_dom0 {
 	unsigned long eoi;
 };
 
+/* Set once serving, cleared when stopped; read by kxs_dom0_serving(). */
 static struct kxs_dom0 *kxs_dom0;
 
 static irqreturn_t kxs_dom0_interrupt(int irq, void *arg)
@@ -173,7 +174,7 @@ int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
 	WRITE_ONCE(d->irq, ret);
 
 	__module_get(THIS_MODULE);
-	kxs_dom0 = d;
+	WRITE_ONCE(kxs_dom0, d);
 	/* Whatever waits in the page, and the event the kernel waits for. */
 	kxs_ring_kick(d->ring);
 	notify_remote_via_irq(d->irq);
@@ -203,10 +204,20 @@ void kxs_dom0_stop(void)
 
 	if (!d)
 		return;
-	kxs_dom0 = NULL;
+	WRITE_ONCE(kxs_dom0, NULL);
 	disable_irq(d->irq);
 	kxs_ring_destroy(d->ring);
 	unbind_from_irqhandler(d->irq, d);
 	kfree(d);
 	module_put(THIS_MODULE);
+}
+
+/**
+ * kxs_dom0_serving() - whether dom0's kernel's ring is served
+ *
+ * Return: true from a successful kxs_dom0_start() to kxs_dom0_stop().
+ */
+bool kxs_dom0_serving(void)
+{
+	return READ_ONCE(kxs_dom0);
 }

@@ -30,6 +30,7 @@ extern enum xenstore_init xen_store_domain_type;
 int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
 		   enum kxs_dom0_mode mode);
 void kxs_dom0_stop(void);
+bool kxs_dom0_serving(void);
 #else
 static inline int kxs_dom0_start(struct kxs_store *store,
 				 struct kxs_domains *doms,
@@ -40,6 +41,11 @@ static inline int kxs_dom0_start(struct kxs_store *store,
 
 static inline void kxs_dom0_stop(void)
 {
+}
+
+static inline bool kxs_dom0_serving(void)
+{
+	return false;
 }
 #endif
 

@@ -23,6 +23,7 @@ watch-through-the-ring-hears-the-device
 messages-larger-than-the-ring
 replies-unread-while-requests-flood
 rmmod-is-refused-while-serving
+live-update-is-refused-while-serving
 xenstored-cannot-start-beside-it
 "
 
@@ -102,7 +103,7 @@ $B/w/x" "events through $RING"
 
 # Requests and replies of up to 4 KiB through the 1 KiB ring.
 t_messages_larger_than_the_ring() {
-	local v i
+	local v
 	v=$(printf 'v%.0s' $(seq 4000))
 	ok xs $RING xenstore-write $B/big "$v"
 	ok xs $DEV xenstore-read $B/big
@@ -158,6 +159,20 @@ t_rmmod_is_refused_while_serving() {
 	esac
 	ok xs $RING xenstore-read /local/domain/0/name
 	eq "$OUT" "Domain-0" "the store after rmmod was refused"
+}
+
+# Not supported yet: refused before anything changes.
+t_live_update_is_refused_while_serving() {
+	ok grep -x dom0-ring /sys/module/kxenstore/checkpoint_omits
+	fails "$REPO_DIR/scripts/live-update" --force "$KXS_MODULE"
+	case $ERR in
+	*"serves dom0's kernel's ring"*) ;;
+	*) fail "live-update said: $ERR" ;;
+	esac
+	ok cat /sys/module/kxenstore/parameters/frozen
+	eq "$OUT" N "frozen after the refused live update"
+	ok xs $DEV xenstore-read /local/domain/0/name
+	eq "$OUT" "Domain-0" "the store after the refused live update"
 }
 
 t_xenstored_cannot_start_beside_it() {
