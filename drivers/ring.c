@@ -197,6 +197,7 @@ static void kxs_ring_work(struct work_struct *work)
 	struct kxs_ring *r = container_of(to_delayed_work(work),
 					  struct kxs_ring, work);
 	unsigned long again = 0;
+	bool idle = true;
 	int i, out, in;
 
 	for (i = 0; i < KXS_RING_ROUNDS; i++) {
@@ -205,6 +206,7 @@ static void kxs_ring_work(struct work_struct *work)
 				again = KXS_RING_RETRY;
 				break;
 			}
+			idle = false;
 			continue;
 		}
 		if (r->error)
@@ -221,8 +223,10 @@ static void kxs_ring_work(struct work_struct *work)
 				      "a message longer than XENSTORE_PAYLOAD_MAX");
 			break;
 		}
-		if (out > 0 || in > 0)
+		if (out > 0 || in > 0) {
 			r->ops->notify(r);
+			idle = false;
+		}
 		if (in == -ENOMEM) {
 			again = KXS_RING_RETRY;
 			break;
@@ -236,7 +240,7 @@ static void kxs_ring_work(struct work_struct *work)
 	if (again)
 		queue_delayed_work(system_wq, &r->work, again);
 	if (r->ops->done)
-		r->ops->done(r);
+		r->ops->done(r, idle);
 }
 
 /**

@@ -20,11 +20,13 @@ struct kxs_store;
  * struct kxs_ring_ops - what the owner of the page and its event channel
  *	provides
  * @notify: signal the other end (the event channel)
- * @done: a run of the ring's work is over (where a late EOI goes)
+ * @done: a run of the ring's work is over (where a late EOI goes);
+ *	@idle: it found nothing to do (an event that brought nothing is
+ *	spurious, and a storm of them is slowed down by the EOI)
  */
 struct kxs_ring_ops {
 	void (*notify)(struct kxs_ring *r);
-	void (*done)(struct kxs_ring *r);
+	void (*done)(struct kxs_ring *r, bool idle);
 };
 
 /**

@@ -70,13 +70,18 @@ static void kxs_dom0_notify(struct kxs_ring *r)
 	notify_remote_via_irq(READ_ONCE(d->irq));
 }
 
-/* The page was looked at since the event: the channel may fire again. */
-static void kxs_dom0_done(struct kxs_ring *r)
+/*
+ * The page was looked at since the event: the channel may fire again,
+ * later if the event brought nothing (the interrupt code then delays
+ * the next ones of a storm).
+ */
+static void kxs_dom0_done(struct kxs_ring *r, bool idle)
 {
 	struct kxs_dom0 *d = r->priv;
 
 	if (test_and_clear_bit(0, &d->eoi))
-		xen_irq_lateeoi(READ_ONCE(d->irq), 0);
+		xen_irq_lateeoi(READ_ONCE(d->irq),
+				idle ? XEN_EOI_FLAG_SPURIOUS : 0);
 }
 
 static const struct kxs_ring_ops kxs_dom0_ring_ops = {

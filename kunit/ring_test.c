@@ -22,6 +22,7 @@ struct kxs_rt {
 	struct xenstore_domain_interface *intf;
 	struct kxs_ring *ring;
 	atomic_t notified;
+	atomic_t runs, idle_runs;
 	u32 req_id;
 	u8 *msg;	/* a message being sent or received */
 };
@@ -33,8 +34,18 @@ static void kxs_rt_notify(struct kxs_ring *r)
 	atomic_inc(&t->notified);
 }
 
+static void kxs_rt_done(struct kxs_ring *r, bool idle)
+{
+	struct kxs_rt *t = r->priv;
+
+	atomic_inc(&t->runs);
+	if (idle)
+		atomic_inc(&t->idle_runs);
+}
+
 static const struct kxs_ring_ops kxs_rt_ops = {
 	.notify = kxs_rt_notify,
+	.done = kxs_rt_done,
 };
 
 /* The case's ring, for the exit of a case that failed before its end. */
@@ -445,6 +456,34 @@ static void kxs_ring_test_resume(struct kunit *test)
 	kxs_rt_stop(t);
 }
 
+/*
+ * A run that found nothing to do says so (its owner's late EOI then
+ * marks the event spurious); a run that moved bytes does not.
+ */
+static void kxs_ring_test_idle_runs(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_start(test, 0);
+
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_GT(test, atomic_read(&t->runs), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->idle_runs),
+			atomic_read(&t->runs));
+	kxs_rt_expect(test, t, XS_WRITE, "OK",
+		      kxs_rt_build(t, XS_WRITE, 2, "/a", "x"));
+	KUNIT_EXPECT_LT(test, atomic_read(&t->idle_runs),
+			atomic_read(&t->runs));
+	/* An error ends the service: events then bring nothing. */
+	t->intf->req_prod += 2 * XENSTORE_RING_SIZE;
+	kxs_rt_run(test, t);
+	atomic_set(&t->runs, 0);
+	atomic_set(&t->idle_runs, 0);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_GT(test, atomic_read(&t->runs), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->idle_runs),
+			atomic_read(&t->runs));
+	kxs_rt_stop(t);
+}
+
 static struct kunit_case kxs_ring_cases[] = {
 	KUNIT_CASE(kxs_ring_test_features),
 	KUNIT_CASE(kxs_ring_test_wrap),
@@ -456,6 +495,7 @@ static struct kunit_case kxs_ring_cases[] = {
 	KUNIT_CASE(kxs_ring_test_bad_rsp_index),
 	KUNIT_CASE(kxs_ring_test_payload_too_long),
 	KUNIT_CASE(kxs_ring_test_resume),
+	KUNIT_CASE(kxs_ring_test_idle_runs),
 	{}
 };
 
