@@ -20,6 +20,7 @@ device-name-clash-fails-insmod-naming-the-parameter
 device-name-parameter-names-the-device
 device-node-is-root-only-by-default-and-mode-is-settable
 bad-device-mode-fails-insmod
+xen-ring-parameter-outside-xen
 quota-parameters-set-the-defaults
 hundred-load-cycles-leave-nothing
 "
@@ -217,6 +218,29 @@ t_bad_device_mode_fails_insmod() {
 	! loaded || fail "kxenstore is loaded with device_mode=01777"
 	kmsg_since_mark | grep -q device_mode ||
 		fail "no kernel message names device_mode"
+	ok insmod "$MODULE"
+	wait_for_dev $DEV
+}
+
+# Not a Xen dom0: auto serves only the device, on fails, junk is refused.
+t_xen_ring_parameter_outside_xen() {
+	eq "$(cat $SYS/parameters/xen_ring)" auto "xen_ring default"
+	eq "$(cat $SYS/parameters/device_name)" xen/xenbus \
+		"device_name outside Xen"
+	ok rmmod kxenstore
+	kmsg_mark
+	fails insmod "$MODULE" xen_ring=on
+	! loaded || fail "kxenstore is loaded with xen_ring=on outside Xen"
+	kmsg_since_mark | grep -q "xen_ring=on: not a Xen dom0" ||
+		fail "no kernel message says why xen_ring=on failed"
+	kmsg_mark
+	fails insmod "$MODULE" xen_ring=maybe
+	! loaded || fail "kxenstore is loaded with xen_ring=maybe"
+	kmsg_since_mark | grep -q "xen_ring=maybe: not one of" ||
+		fail "no kernel message names xen_ring=maybe"
+	ok insmod "$MODULE" xen_ring=off
+	wait_for_dev $DEV
+	ok rmmod kxenstore
 	ok insmod "$MODULE"
 	wait_for_dev $DEV
 }
