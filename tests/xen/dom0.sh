@@ -22,6 +22,7 @@ xl-lists-domain-0
 watch-through-the-ring-hears-the-device
 messages-larger-than-the-ring
 replies-unread-while-requests-flood
+clients-and-watch-events-at-once
 rmmod-is-refused-while-serving
 live-update-is-refused-while-serving
 xenstored-cannot-start-beside-it
@@ -128,7 +129,9 @@ PY
 }
 
 # A client that writes requests faster than it reads the replies: every
-# request answered once, in order.
+# request answered once, in order.  (The same request each time: the
+# kernel's frontend sends a request's payload from the file's buffer,
+# which the next write() reuses.)
 t_replies_unread_while_requests_flood() {
 	ok xs $DEV xenstore-write $B/flood "$(printf 'f%.0s' $(seq 4000))"
 	ok "$PY" - $RING $B/flood 300 <<'PY'
@@ -149,6 +152,55 @@ print(n)
 PY
 	eq "$OUT" 300 "replies"
 	ok xs $DEV xenstore-rm $B/flood
+}
+
+# Four clients of the kernel's device at once, each with a watch whose
+# events a writer on the module's device sets off meanwhile: every
+# reply and every event arrives, nothing hangs.  Each client waits for
+# a reply before its next request, as libxenstore does: the kernel's
+# frontend sends a request's payload from the file's buffer, which the
+# next write() reuses.
+t_clients_and_watch_events_at_once() {
+	local pids=() p
+	for p in 1 2 3 4; do
+		"$PY" - $RING $B/many/$p 100 >"${TMPDIR:-/tmp}/kxs-many.$p" 2>&1 <<'PY' &
+import os, struct, sys
+dev, top, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fd = os.open(dev, os.O_RDWR)
+buf = b""
+events = 0
+def call(t, rid, payload):
+    global buf, events
+    os.write(fd, struct.pack("<IIII", t, rid, 0, len(payload)) + payload)
+    while True:
+        while len(buf) < 16 or len(buf) < 16 + struct.unpack_from("<I", buf, 12)[0]:
+            buf += os.read(fd, 65536)
+        rt, rrid, tx, ln = struct.unpack_from("<IIII", buf)
+        body = buf[16:16 + ln]
+        buf = buf[16 + ln:]
+        if rt == 15:
+            events += 1
+            continue
+        assert rrid == rid, ("reply to", rrid, "for", rid)
+        return rt, body
+assert call(4, 1, top.encode() + b"\0tok\0") == (4, b"OK\0")
+for i in range(2, n + 2):
+    k = ("%s/k%d" % (top, i)).encode()
+    assert call(11, 2 * i, k + b"\0v%d" % i) == (11, b"OK\0"), i
+    assert call(2, 2 * i + 1, k + b"\0") == (2, b"v%d" % i), i
+print("ok", events > n)
+PY
+		pids+=($!)
+	done
+	for p in $(seq 100); do
+		"$XS_REQ" -d $DEV write $B/many/$((p % 4 + 1))/x $p >/dev/null
+	done
+	for p in 1 2 3 4; do
+		wait "${pids[$((p - 1))]}" ||
+			fail "client $p: $(cat "${TMPDIR:-/tmp}/kxs-many.$p")"
+		eq "$(cat "${TMPDIR:-/tmp}/kxs-many.$p")" "ok True" "client $p"
+	done
+	ok xs $DEV xenstore-rm $B/many
 }
 
 t_rmmod_is_refused_while_serving() {
