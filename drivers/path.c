@@ -95,7 +95,7 @@ bool kxs_path_valid(const char *path)
  */
 size_t kxs_path_guest_len(const char *path)
 {
-	static const char home[] = "/local/domain/";
+	static const char home[] = KXS_HOME_PREFIX;
 	size_t len = strlen(path), i = sizeof(home) - 1;
 
 	if (strncmp(path, home, i))
@@ -130,10 +130,26 @@ int kxs_path_resolve(const char *in, u16 domid, char *out)
 	len = strnlen(in, KXS_PATH_BUF);
 	if (!len || len > KXS_REL_PATH_MAX || in[0] == '@')
 		return -EINVAL;
-	n = snprintf(out, KXS_PATH_BUF, "/local/domain/%u/%s", domid, in);
+	n = snprintf(out, KXS_PATH_BUF, KXS_HOME_FMT "/%s", domid, in);
 	if (n > KXS_PATH_MAX)
 		return -EINVAL;
 	return kxs_path_valid(out) ? 0 : -EINVAL;
+}
+
+/**
+ * kxs_path_home_relative() - a path as a relative one names it
+ * @path: a canonical path
+ * @domid: the domain whose home it is relative to
+ *
+ * Return: @path without the leading "/local/domain/<domid>/" if it has
+ * it, else @path itself.
+ */
+const char *kxs_path_home_relative(const char *path, u16 domid)
+{
+	char home[32];
+	int n = snprintf(home, sizeof(home), KXS_HOME_FMT "/", domid);
+
+	return strncmp(path, home, n) ? path : path + n;
 }
 
 /*

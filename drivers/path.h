@@ -16,7 +16,12 @@
 /* The deepest a canonical path goes: every component at least "/x". */
 #define KXS_DEPTH_MAX		(KXS_PATH_MAX / 2 + 1)
 
+/* A domain's home, below which its relative paths resolve. */
+#define KXS_HOME_PREFIX		"/local/domain/"
+#define KXS_HOME_FMT		KXS_HOME_PREFIX "%u"
+
 int kxs_path_resolve(const char *in, u16 domid, char *out);
+const char *kxs_path_home_relative(const char *path, u16 domid);
 size_t kxs_path_guest_len(const char *path);
 bool kxs_path_valid(const char *path);
 bool kxs_path_name_valid(const char *name, size_t len);

@@ -422,7 +422,7 @@ static int kxs_op_get_domain_path(struct kxs_request *req)
 
 	if (ret)
 		return ret;
-	req->reply_len = sprintf(req->reply, "/local/domain/%u", domid) + 1;
+	req->reply_len = sprintf(req->reply, KXS_HOME_FMT, domid) + 1;
 	return 0;
 }
 

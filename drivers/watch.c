@@ -262,15 +262,9 @@ static u32 kxs_depth_below(const char *path, size_t len)
 static void kxs_watch_send(const struct kxs_watch *w, const char *epath)
 {
 	struct kxs_ctx *ctx = w->ctx;
-	char prefix[32];
-	int n;
 
-	if (w->relative) {
-		n = snprintf(prefix, sizeof(prefix), "/local/domain/%u/",
-			     ctx->domid);
-		if (!strncmp(epath, prefix, n))
-			epath += n;
-	}
+	if (w->relative)
+		epath = kxs_path_home_relative(epath, ctx->domid);
 	ctx->ops->event(ctx, epath, w->token);
 }
 
@@ -607,13 +601,7 @@ static u16 kxs_watch_domid(const struct kxs_watch *w)
  */
 const char *kxs_watch_saved_path(const struct kxs_watch *w, u16 domid)
 {
-	char prefix[32];
-	int n;
-
-	if (!w->relative)
-		return w->path;
-	n = snprintf(prefix, sizeof(prefix), "/local/domain/%u/", domid);
-	return strncmp(w->path, prefix, n) ? w->path : w->path + n;
+	return w->relative ? kxs_path_home_relative(w->path, domid) : w->path;
 }
 
 /* Does a checkpoint carry @w: a watch of @guest without a depth? */
