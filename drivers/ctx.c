@@ -6,6 +6,7 @@
  */
 #include <linux/lockdep.h>
 
+#include "ctx.h"
 #include "domain.h"
 #include "proto.h"
 #include "transaction.h"
