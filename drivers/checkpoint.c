@@ -85,15 +85,12 @@ void kxs_sbuf_str(struct kxs_sbuf *b, const char *s)
 static void kxs_cp_perms(struct kxs_sbuf *b, const struct kxs_perm *perms,
 			 unsigned int nr)
 {
-	static const char letters[] = "nrwb";
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
-		char one[8];
+		char one[KXS_PERM_STR];
 
-		snprintf(one, sizeof(one), "%c%u",
-			 letters[perms[i].access & KXS_PERM_BOTH],
-			 perms[i].domid);
+		kxs_perm_string(&perms[i], one);
 		kxs_sbuf_str(b, one);
 	}
 	kxs_sbuf_u8(b, 0);

@@ -91,6 +91,21 @@ int kxs_perms_parse(const char *s, size_t len, struct kxs_perm *perms,
 }
 
 /**
+ * kxs_perm_string() - one permission entry as the protocol writes it
+ * @perm: the entry
+ * @out: room for "<letter><domid>" and its NUL (KXS_PERM_STR bytes)
+ *
+ * Return: its length, NUL excluded.
+ */
+int kxs_perm_string(const struct kxs_perm *perm, char *out)
+{
+	static const char letters[] = "nrwb";
+
+	return snprintf(out, KXS_PERM_STR, "%c%u",
+			letters[perm->access & KXS_PERM_BOTH], perm->domid);
+}
+
+/**
  * kxs_perms_format() - permissions in wire form, as GET_PERMS returns them
  * @perms: the entries
  * @nr: their number
@@ -102,15 +117,12 @@ int kxs_perms_parse(const char *s, size_t len, struct kxs_perm *perms,
 int kxs_perms_format(const struct kxs_perm *perms, unsigned int nr,
 		     char *buf, size_t size)
 {
-	static const char letters[] = "nrwb";
 	size_t off = 0;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
-		char one[8];
-		int n = snprintf(one, sizeof(one), "%c%u",
-				 letters[perms[i].access & KXS_PERM_BOTH],
-				 perms[i].domid);
+		char one[KXS_PERM_STR];
+		int n = kxs_perm_string(&perms[i], one);
 
 		if (off + n + 1 > size)
 			return -E2BIG;

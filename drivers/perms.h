@@ -124,6 +124,10 @@ static inline unsigned int kxs_perm_access(const struct kxs_caller *c,
 
 int kxs_perms_parse(const char *s, size_t len, struct kxs_perm *perms,
 		    unsigned int max);
+/* Room for one entry as a string: a letter, a domid, a NUL. */
+#define KXS_PERM_STR	8
+
+int kxs_perm_string(const struct kxs_perm *perm, char *out);
 int kxs_perms_format(const struct kxs_perm *perms, unsigned int nr,
 		     char *buf, size_t size);
 int kxs_domid_parse(const char *s, u16 *domid);
