@@ -517,6 +517,41 @@ static void kxs_conn_requeue(struct kxs_conn *c, struct kxs_msg *m)
 }
 
 /**
+ * kxs_conn_in_missing() - bytes the message being taken in still lacks
+ * @c: the connection
+ *
+ * For a transport that must stop between messages: 0 between messages;
+ * while only part of the header is in, the rest of the header.
+ *
+ * Context: the connection's only writer (its input is not locked here).
+ * Return: the number of bytes.
+ */
+size_t kxs_conn_in_missing(struct kxs_conn *c)
+{
+	if (!c->in_len)
+		return 0;
+	if (c->in_len < KXS_HDR_SIZE)
+		return KXS_HDR_SIZE - c->in_len;
+	return KXS_HDR_SIZE + c->in.hdr.len - c->in_len;
+}
+
+/**
+ * kxs_conn_drained() - nothing is queued for reading
+ * @c: the connection
+ *
+ * Return: whether the read queue (and what a WATCH holds back) is empty.
+ */
+bool kxs_conn_drained(struct kxs_conn *c)
+{
+	bool empty;
+
+	spin_lock(&c->out_lock);
+	empty = list_empty(&c->out) && list_empty(&c->held);
+	spin_unlock(&c->out_lock);
+	return empty;
+}
+
+/**
  * kxs_conn_read() - read queued replies as a byte stream
  * @c: the connection
  * @to: where to copy them

@@ -143,6 +143,8 @@ int kxs_conn_request(struct kxs_conn *c, const void __user *request,
 ssize_t kxs_conn_write(struct kxs_conn *c, struct iov_iter *from,
 		       bool nonblock);
 ssize_t kxs_conn_read(struct kxs_conn *c, struct iov_iter *to, bool nonblock);
+size_t kxs_conn_in_missing(struct kxs_conn *c);
+bool kxs_conn_drained(struct kxs_conn *c);
 __poll_t kxs_conn_poll(struct kxs_conn *c, struct file *file,
 		       poll_table *wait);
 

@@ -45,6 +45,9 @@ struct kxs_ctx_ops {
  * @ref: the connection's own, and one per RELEASE in progress
  * @ops: see struct kxs_ctx_ops
  * @domid: @dom's domid, or 0
+ * @dom0_ring: the connection of dom0's kernel's ring (xen_dom0.c): a
+ *	checkpoint for domain 0 carries its watches, and a restore's
+ *	watches of domain 0 wait for it.  Set once, before the first request
  * @dead: the domain was released: no more requests
  * @watches: the context's watches (kxs_watch.ctx_link), under the watch
  *	table's lock
@@ -61,6 +64,7 @@ struct kxs_ctx {
 	struct kref ref;
 	const struct kxs_ctx_ops *ops;
 	u16 domid;
+	bool dom0_ring;
 	bool dead;
 	struct list_head watches;
 	struct list_head txs;

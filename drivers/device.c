@@ -19,15 +19,6 @@
 #include "conn.h"
 #include "device.h"
 
-/*
- * Set by the live-update script between its checkpoint and the unload, so
- * that no client changes what the checkpoint holds.
- */
-static bool frozen;
-module_param(frozen, bool, 0644);
-MODULE_PARM_DESC(frozen,
-		 "refuse new connections with EAGAIN (set while a live update runs)");
-
 static int kxs_dev_open(struct inode *inode, struct file *file)
 {
 	/* misc_open() left our miscdevice in private_data. */
@@ -35,7 +26,7 @@ static int kxs_dev_open(struct inode *inode, struct file *file)
 					      struct kxs_device, misc);
 	struct kxs_conn *c;
 
-	if (READ_ONCE(frozen))
+	if (READ_ONCE(dev->frozen))
 		return -EAGAIN;
 	c = kxs_conn_create(dev->store, dev->doms);
 	if (!c)

@@ -17,12 +17,14 @@ struct kxs_store;
  * @store: the store the connections act on
  * @doms: the store's domain table
  * @nr_open: open files (connections)
+ * @frozen: refuse new connections (the frozen module parameter, main.c)
  */
 struct kxs_device {
 	struct miscdevice misc;
 	struct kxs_store *store;
 	struct kxs_domains *doms;
 	atomic_t nr_open;
+	bool frozen;
 };
 
 int kxs_device_register(struct kxs_device *dev, const char *name,

@@ -39,10 +39,71 @@ module_param(device_name, charp, 0444);
 MODULE_PARM_DESC(device_name,
 		 "device node to serve, relative to /dev (default xen/xenbus; xen/kxenstore in a Xen domain)");
 
+/* Set once loaded: from then on a parameter write acts at once. */
+static bool kxs_loaded;
+
+static struct kxs_device kxs_device;
+
+/*
+ * Set by the live-update script between its checkpoint and the unload
+ * (and in the new module until its restore), so that no client changes
+ * what the checkpoint holds: no new connection, and dom0's ring takes
+ * in no new message.
+ */
+static bool frozen;
+
+static int kxs_frozen_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_bool(val, kp);
+
+	if (ret || !kxs_loaded)
+		return ret;
+	WRITE_ONCE(kxs_device.frozen, frozen);
+	kxs_dom0_pause(frozen);
+	return 0;
+}
+
+static const struct kernel_param_ops kxs_frozen_ops = {
+	.set = kxs_frozen_set,
+	.get = param_get_bool,
+};
+
+module_param_cb(frozen, &kxs_frozen_ops, &frozen, 0644);
+MODULE_PARM_DESC(frozen,
+		 "refuse new connections with EAGAIN, take in no new request on dom0's ring (set while a live update runs)");
+
 static char *xen_ring = "auto";
-module_param(xen_ring, charp, 0444);
+
+/*
+ * Once loaded, only "off" may be written: stop serving dom0's ring, which
+ * a live update does between its checkpoint and the unload (frozen, and
+ * the ring quiet: else EBUSY).
+ */
+static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
+{
+	int ret;
+
+	if (!kxs_loaded)
+		return param_set_charp(val, kp);
+	if (!sysfs_streq(val, "off"))
+		return -EINVAL;
+	if (!READ_ONCE(frozen))
+		return -EBUSY;
+	ret = kxs_dom0_handover();
+	if (!ret)
+		xen_ring = "off";
+	return ret;
+}
+
+static const struct kernel_param_ops kxs_xen_ring_ops = {
+	.set = kxs_xen_ring_set,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+
+module_param_cb(xen_ring, &kxs_xen_ring_ops, &xen_ring, 0644);
 MODULE_PARM_DESC(xen_ring,
-		 "serve the xenstore ring of dom0's kernel: auto (where it waits for a store), on (or fail), off");
+		 "serve the xenstore ring of dom0's kernel: auto (where it waits for a store), on (or fail), off; once loaded, writing off while frozen hands it over (live update)");
 
 static ushort device_mode = 0600;
 module_param(device_mode, ushort, 0444);
@@ -89,7 +150,6 @@ MODULE_PARM_DESC(quota_memory,
 
 static struct kxs_store *kxs_store;
 static struct kxs_domains kxs_domains;
-static struct kxs_device kxs_device;
 
 /*
  * commit_max_ns: the longest a transaction's commit kept preemption off
@@ -159,6 +219,7 @@ static int __init kxs_init(void)
 	ret = kxs_domains_init(&kxs_domains, kxs_quota);
 	if (ret)
 		goto err_store;
+	kxs_device.frozen = frozen;
 	ret = kxs_device_register(&kxs_device, device_name, device_mode,
 				  kxs_store, &kxs_domains);
 	if (ret)
@@ -168,9 +229,10 @@ static int __init kxs_init(void)
 		goto err_device;
 	pr_info("serving /dev/%s\n", device_name);
 	/* Last: from here on dom0's kernel may depend on the store. */
-	ret = kxs_dom0_start(kxs_store, &kxs_domains, dom0);
+	ret = kxs_dom0_start(kxs_store, &kxs_domains, dom0, frozen);
 	if (ret)
 		goto err_device;
+	kxs_loaded = true;
 	return 0;
 
 err_device:

@@ -29,6 +29,7 @@
 #include "conn.h"
 #include "domain.h"
 #include "ring.h"
+#include "watch.h"
 
 /* Rounds of intake and output in one run of the work before it yields. */
 #define KXS_RING_ROUNDS		16
@@ -60,6 +61,7 @@ static int kxs_ring_wake(struct wait_queue_entry *wait, unsigned int mode,
 
 static void kxs_ring_attach(struct kxs_ring *r, struct kxs_conn *c)
 {
+	c->ctx.dom0_ring = r->dom0;
 	r->conn = c;
 	add_wait_queue(&c->read_wq, &r->wait);
 }
@@ -154,6 +156,34 @@ static int kxs_ring_output(struct kxs_ring *r)
 }
 
 /*
+ * While paused: how many of @avail bytes to take in.  The rest of the
+ * message being taken in, or the header of a message of an open
+ * transaction (then, in later rounds, its rest), so that transactions
+ * can end; nothing else.  The header is peeked at in the page, and read
+ * again when taken in: a client that changes it meanwhile only gets a
+ * message served while paused, which the live update's check of the
+ * store then sees.
+ */
+static u32 kxs_ring_paused_room(struct kxs_ring *r, u32 avail)
+{
+	size_t missing = kxs_conn_in_missing(r->conn);
+	struct xsd_sockmsg hdr;
+	struct iov_iter from;
+	struct kvec kv[2];
+
+	if (missing)
+		return min_t(size_t, avail, missing);
+	if (!r->conn->ctx.nr_txs || avail < KXS_HDR_SIZE)
+		return 0;
+	iov_iter_kvec(&from, ITER_SOURCE, kv,
+		      kxs_ring_span(r->intf->req, r->req_cons, KXS_HDR_SIZE,
+				    kv), KXS_HDR_SIZE);
+	if (copy_from_iter(&hdr, KXS_HDR_SIZE, &from) != KXS_HDR_SIZE)
+		return 0;
+	return hdr.tx_id ? KXS_HDR_SIZE : 0;
+}
+
+/*
  * Request bytes from the input queue into the connection, which handles
  * each message as it completes.
  *
@@ -176,6 +206,11 @@ static int kxs_ring_input(struct kxs_ring *r)
 		return 0;
 	/* The index is read before the bytes it covers. */
 	virt_rmb();
+	if (READ_ONCE(r->paused)) {
+		avail = kxs_ring_paused_room(r, avail);
+		if (!avail)
+			return 0;
+	}
 	iov_iter_kvec(&from, ITER_SOURCE, kv,
 		      kxs_ring_span(intf->req, r->req_cons, avail, kv), avail);
 	n = kxs_conn_write(r->conn, &from, true);
@@ -192,6 +227,26 @@ static int kxs_ring_input(struct kxs_ring *r)
 	return n;
 }
 
+/* What a restore parked for the connection's domain, once unpaused. */
+static void kxs_ring_adopt(struct kxs_ring *r)
+{
+	r->adopt = false;
+	if (!r->conn)
+		return;
+	percpu_down_read(&r->doms->quiesce);
+	kxs_watch_adopt(r->doms, &r->conn->ctx);
+	percpu_up_read(&r->doms->quiesce);
+}
+
+/* Nothing in the connection that a checkpoint could not carry. */
+static bool kxs_ring_holds_nothing(struct kxs_ring *r)
+{
+	struct kxs_conn *c = r->conn;
+
+	return !c || (!kxs_conn_in_missing(c) && !c->ctx.nr_txs &&
+		      kxs_conn_drained(c));
+}
+
 static void kxs_ring_work(struct work_struct *work)
 {
 	struct kxs_ring *r = container_of(to_delayed_work(work),
@@ -200,6 +255,8 @@ static void kxs_ring_work(struct work_struct *work)
 	bool idle = true;
 	int i, out, in;
 
+	if (r->adopt && !READ_ONCE(r->paused))
+		kxs_ring_adopt(r);
 	for (i = 0; i < KXS_RING_ROUNDS; i++) {
 		if (READ_ONCE(r->intf->connection) == XENSTORE_RECONNECT) {
 			if (kxs_ring_reconnect(r)) {
@@ -237,6 +294,7 @@ static void kxs_ring_work(struct work_struct *work)
 	/* Out of rounds: the rest in a later run, after other work. */
 	if (i == KXS_RING_ROUNDS)
 		again = 1;
+	WRITE_ONCE(r->quiet, READ_ONCE(r->paused) && kxs_ring_holds_nothing(r));
 	if (again)
 		queue_delayed_work(system_wq, &r->work, again);
 	if (r->ops->done)
@@ -255,11 +313,42 @@ void kxs_ring_kick(struct kxs_ring *r)
 }
 
 /**
+ * kxs_ring_pause() - stop or resume taking in new messages
+ * @r: the ring
+ * @paused: whether to stop
+ *
+ * Stopping lets the message being taken in, and the transactions open,
+ * finish (kxs_ring_quiet() says when); resuming first hands the
+ * connection the watches a restore parked for its domain.
+ */
+void kxs_ring_pause(struct kxs_ring *r, bool paused)
+{
+	WRITE_ONCE(r->quiet, false);
+	WRITE_ONCE(r->paused, paused);
+	kxs_ring_kick(r);
+}
+
+/**
+ * kxs_ring_quiet() - paused, with nothing a checkpoint could not carry
+ * @r: the ring
+ *
+ * Return: whether the ring is paused and its connection holds no part
+ * of a message, no open transaction and nothing not yet in the page.
+ */
+bool kxs_ring_quiet(struct kxs_ring *r)
+{
+	return READ_ONCE(r->paused) && READ_ONCE(r->quiet);
+}
+
+/**
  * kxs_ring_create() - serve a connection on a ring page
  * @store: the store the connection acts on
  * @doms: its domain table
  * @domid: the client, for the log (the connection acts for the control
  *	domain)
+ * @dom0: the ring of dom0's kernel (see struct kxs_ring)
+ * @paused: start paused (a live update restores the store first); the
+ *	watches a restore parks are adopted when resumed
  * @intf: the page; its indexes are taken as they are, so that a ring
  *	served before (by the module a live update replaced) goes on where
  *	it was
@@ -272,7 +361,8 @@ void kxs_ring_kick(struct kxs_ring *r)
  * Return: the ring, or NULL if memory ran out.
  */
 struct kxs_ring *kxs_ring_create(struct kxs_store *store,
-				 struct kxs_domains *doms, u16 domid,
+				 struct kxs_domains *doms, u16 domid, bool dom0,
+				 bool paused,
 				 struct xenstore_domain_interface *intf,
 				 const struct kxs_ring_ops *ops, void *priv)
 {
@@ -293,6 +383,9 @@ struct kxs_ring *kxs_ring_create(struct kxs_store *store,
 	r->store = store;
 	r->doms = doms;
 	r->domid = domid;
+	r->dom0 = dom0;
+	r->paused = paused;
+	r->adopt = paused;
 	r->req_cons = READ_ONCE(intf->req_cons);
 	r->rsp_prod = READ_ONCE(intf->rsp_prod);
 	init_waitqueue_func_entry(&r->wait, kxs_ring_wake);

@@ -25,6 +25,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <xen/xen.h>
 
 #include "checkpoint.h"
 #include "device.h"
@@ -37,7 +38,10 @@
 
 static ushort checkpoint_guest = 1;
 
-/* Only a domid a guest can have: watches parked for another never go. */
+/*
+ * Only a domid a guest can have, or in a Xen dom0 0, for the connection
+ * of dom0's kernel's ring: watches parked for another never go.
+ */
 static int kxs_guest_param_set(const char *val, const struct kernel_param *kp)
 {
 	u16 domid;
@@ -45,7 +49,7 @@ static int kxs_guest_param_set(const char *val, const struct kernel_param *kp)
 
 	if (ret)
 		return ret;
-	if (!kxs_domid_is_guest(domid))
+	if (domid ? !kxs_domid_is_guest(domid) : !xen_initial_domain())
 		return -EINVAL;
 	*(ushort *)kp->arg = domid;
 	return 0;
@@ -59,7 +63,7 @@ static const struct kernel_param_ops kxs_guest_param_ops = {
 module_param_cb(checkpoint_guest, &kxs_guest_param_ops, &checkpoint_guest,
 		0644);
 MODULE_PARM_DESC(checkpoint_guest,
-		 "guest domain whose watches checkpoints carry and restores give back (QEMU's format has no domain for them; default 1)");
+		 "guest domain whose watches checkpoints carry and restores give back, or 0 for dom0's kernel's ring (QEMU's format has no domain for them; default 1)");
 
 static uint checkpoint_max_bytes = 64 << 20;
 module_param(checkpoint_max_bytes, uint, 0644);
@@ -463,8 +467,12 @@ static ssize_t checkpoint_omits_show(struct kobject *kobj,
 
 	if (n)
 		len = sysfs_emit(buf, "connections %d\n", n);
-	/* Its watches and transactions, and the ring itself. */
-	if (kxs_dom0_serving())
+	/*
+	 * The ring's connection is carried when the stream is domain 0's
+	 * and the ring is quiet (paused while frozen, nothing in flight).
+	 */
+	if (kxs_dom0_serving() &&
+	    (READ_ONCE(checkpoint_guest) != 0 || !kxs_dom0_quiet()))
 		len += sysfs_emit_at(buf, len, "dom0-ring\n");
 	ret = kxs_checkpoint_omits(kxs_cp.doms, READ_ONCE(checkpoint_guest),
 				   buf + len, PAGE_SIZE - len);

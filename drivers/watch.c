@@ -607,7 +607,7 @@ const char *kxs_watch_saved_path(const struct kxs_watch *w, u16 domid)
 /* Does a checkpoint carry @w: a watch of @guest without a depth? */
 static bool kxs_watch_is_saved(const struct kxs_watch *w, u16 guest)
 {
-	if (w->ctx && !w->ctx->dom)
+	if (w->ctx && !w->ctx->dom && !w->ctx->dom0_ring)
 		return false;	/* the control domain's: not a guest's */
 	return kxs_watch_domid(w) == guest && w->depth == KXS_WATCH_DEPTH_ANY;
 }
@@ -830,7 +830,8 @@ unsigned int kxs_watch_count_equal(struct kxs_domains *d,
 	mutex_lock(&d->watches.lock);
 	for (o = kxs_watch_lower_bound(&d->watches, w->path, len);
 	     o && !kxs_watch_cmp(w->path, len, o); o = kxs_watch_next(o))
-		n += o->ctx->dom && kxs_watch_same(o, w);
+		n += (o->ctx->dom || o->ctx->dom0_ring) &&
+		     kxs_watch_same(o, w);
 	mutex_unlock(&d->watches.lock);
 	mutex_lock(&d->lock);
 	list_for_each_entry(o, &d->parked_watches, ctx_link)
@@ -885,8 +886,11 @@ void kxs_watch_adopt(struct kxs_domains *d, struct kxs_ctx *ctx)
 
 	mutex_lock(&d->watches.lock);
 	mutex_lock(&d->lock);
-	/* Released meanwhile: the connection is dead, RELEASE forgets them. */
-	if (!ctx->dom || ctx->dom->released)
+	/*
+	 * Released meanwhile: the connection is dead, RELEASE forgets them.
+	 * Of the control domain's connections only dom0's ring takes any.
+	 */
+	if (ctx->dom ? ctx->dom->released : !ctx->dom0_ring)
 		goto out;
 	list_for_each_entry_safe(w, tmp, &d->parked_watches, ctx_link) {
 		if (w->domid != ctx->domid ||

@@ -125,6 +125,8 @@ static const char *kxs_dom0_unservable(void)
  * @doms: its domain table
  * @mode: KXS_DOM0_OFF: do nothing; KXS_DOM0_AUTO: serve it where it can
  *	be served, else log why not; KXS_DOM0_ON: serve it or fail
+ * @paused: take in no request until kxs_dom0_pause(false) (a live
+ *	update's new module, until its restore)
  *
  * Binds the other end of the kernel's xenstore event channel and signals
  * it once, which starts the kernel's xenbus (or, after a live update,
@@ -136,7 +138,7 @@ static const char *kxs_dom0_unservable(void)
  * failed binding.
  */
 int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
-		   enum kxs_dom0_mode mode)
+		   enum kxs_dom0_mode mode, bool paused)
 {
 	struct evtchn_bind_interdomain bind = {
 		.remote_dom = DOMID_SELF,
@@ -168,8 +170,8 @@ int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
 	if (!d)
 		goto err_port;
 	d->port = bind.local_port;
-	d->ring = kxs_ring_create(store, doms, 0, xen_store_interface,
-				  &kxs_dom0_ring_ops, d);
+	d->ring = kxs_ring_create(store, doms, 0, true, paused,
+				  xen_store_interface, &kxs_dom0_ring_ops, d);
 	if (!d->ring)
 		goto err_free;
 	ret = bind_evtchn_to_irqhandler_lateeoi(d->port, kxs_dom0_interrupt,
@@ -225,4 +227,53 @@ void kxs_dom0_stop(void)
 bool kxs_dom0_serving(void)
 {
 	return READ_ONCE(kxs_dom0);
+}
+
+/**
+ * kxs_dom0_pause() - stop or resume taking in requests from dom0's ring
+ * @paused: whether to stop (see kxs_ring_pause())
+ */
+void kxs_dom0_pause(bool paused)
+{
+	struct kxs_dom0 *d = READ_ONCE(kxs_dom0);
+
+	if (d)
+		kxs_ring_pause(d->ring, paused);
+}
+
+/**
+ * kxs_dom0_quiet() - dom0's ring is paused and holds nothing uncarried
+ *
+ * Return: true if the ring is served, paused, and its connection holds no
+ * part of a message, no open transaction, and no reply not yet in the
+ * page (kxs_ring_quiet()).
+ */
+bool kxs_dom0_quiet(void)
+{
+	struct kxs_dom0 *d = READ_ONCE(kxs_dom0);
+
+	return d && kxs_ring_quiet(d->ring);
+}
+
+/**
+ * kxs_dom0_handover() - stop serving dom0's ring for the next module
+ *
+ * For a live update, after its checkpoint: the ring must be quiet.  The
+ * page keeps its indexes and requests wait there; the kernel's end of
+ * the event channel waits for the next binding.  The module may then be
+ * unloaded.
+ *
+ * Context: the module parameter lock held (a parameter write).
+ * Return: 0, -ENODEV if the ring is not served, -EBUSY if it is not
+ * quiet.
+ */
+int kxs_dom0_handover(void)
+{
+	if (!kxs_dom0_serving())
+		return -ENODEV;
+	if (!kxs_dom0_quiet())
+		return -EBUSY;
+	kxs_dom0_stop();
+	pr_info("dom0's xenstore ring handed over: no longer served\n");
+	return 0;
 }

@@ -28,13 +28,16 @@ enum xenstore_init { XS_UNKNOWN, XS_PV, XS_HVM, XS_LOCAL };
 extern enum xenstore_init xen_store_domain_type;
 
 int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
-		   enum kxs_dom0_mode mode);
+		   enum kxs_dom0_mode mode, bool paused);
 void kxs_dom0_stop(void);
 bool kxs_dom0_serving(void);
+void kxs_dom0_pause(bool paused);
+bool kxs_dom0_quiet(void);
+int kxs_dom0_handover(void);
 #else
 static inline int kxs_dom0_start(struct kxs_store *store,
 				 struct kxs_domains *doms,
-				 enum kxs_dom0_mode mode)
+				 enum kxs_dom0_mode mode, bool paused)
 {
 	return mode == KXS_DOM0_ON ? -ENODEV : 0;
 }
@@ -46,6 +49,20 @@ static inline void kxs_dom0_stop(void)
 static inline bool kxs_dom0_serving(void)
 {
 	return false;
+}
+
+static inline void kxs_dom0_pause(bool paused)
+{
+}
+
+static inline bool kxs_dom0_quiet(void)
+{
+	return false;
+}
+
+static inline int kxs_dom0_handover(void)
+{
+	return -ENODEV;
 }
 #endif
 

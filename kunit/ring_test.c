@@ -12,6 +12,7 @@
 #include "domain.h"
 #include "proto.h"
 #include "ring.h"
+#include "watch.h"
 #include "kxs_test.h"
 
 /* Runs of the ring's work a case may need before it is called stuck. */
@@ -66,8 +67,8 @@ static struct kxs_rt *kxs_rt_start(struct kunit *test, u32 start)
 	t->intf->req_prod = start;
 	t->intf->rsp_cons = start;
 	t->intf->rsp_prod = start;
-	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, t->intf,
-				  &kxs_rt_ops, t);
+	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, false, false,
+				  t->intf, &kxs_rt_ops, t);
 	KUNIT_ASSERT_NOT_NULL(test, t->ring);
 	kxs_rt_current = t;
 	return t;
@@ -446,8 +447,8 @@ static void kxs_ring_test_resume(struct kunit *test)
 	len = kxs_rt_build(t, XS_READ, 1, "/r");
 	KUNIT_ASSERT_EQ(test, kxs_rt_put(t, t->msg, len), len);
 
-	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, t->intf,
-				  &kxs_rt_ops, t);
+	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, false, false,
+				  t->intf, &kxs_rt_ops, t);
 	KUNIT_ASSERT_NOT_NULL(test, t->ring);
 	kxs_rt_run(test, t);
 	KUNIT_EXPECT_EQ(test, t->intf->req_cons, cons + len);
@@ -484,6 +485,124 @@ static void kxs_ring_test_idle_runs(struct kunit *test)
 	kxs_rt_stop(t);
 }
 
+/*
+ * Paused, the ring finishes the message it is taking in and takes no
+ * new one; it is quiet once the replies are in the page; resumed, it
+ * serves what waited.
+ */
+static void kxs_ring_test_pause_between_messages(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_start(test, 0);
+	u8 second[64];
+	u32 len1, len2, cons;
+
+	len2 = kxs_rt_build(t, XS_WRITE, 2, "/second", "2");
+	memcpy(second, t->msg, len2);
+	len1 = kxs_rt_build(t, XS_WRITE, 2, "/first", "1");
+	KUNIT_ASSERT_EQ(test, kxs_rt_put(t, t->msg, len1 / 2), len1 / 2);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_EQ(test, t->intf->req_cons, len1 / 2);
+	kxs_ring_pause(t->ring, true);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_FALSE(test, kxs_ring_quiet(t->ring));
+	kxs_rt_put(t, t->msg + len1 / 2, len1 - len1 / 2);
+	kxs_rt_put(t, second, len2);
+	kxs_rt_run(test, t);
+	/* The first completed, the second waits in the page. */
+	KUNIT_EXPECT_EQ(test, t->intf->req_cons, len1);
+	KUNIT_EXPECT_TRUE(test, kxs_fx_exists(test, "/first"));
+	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/second"));
+	/* Its reply is in the page: nothing left in the connection. */
+	KUNIT_EXPECT_TRUE(test, kxs_ring_quiet(t->ring));
+	KUNIT_EXPECT_EQ(test, kxs_rt_recv(test, t)->type, (u32)XS_WRITE);
+	cons = t->intf->req_cons;
+	kxs_ring_pause(t->ring, false);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_FALSE(test, kxs_ring_quiet(t->ring));
+	KUNIT_EXPECT_EQ(test, t->intf->req_cons, cons + len2);
+	KUNIT_EXPECT_TRUE(test, kxs_fx_exists(test, "/second"));
+	kxs_rt_stop(t);
+}
+
+/*
+ * Paused with a transaction open: its requests are served so that it
+ * can end, other ones wait, and the ring is quiet only once it ended.
+ */
+static void kxs_ring_test_pause_lets_transactions_end(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_start(test, 0);
+	struct xsd_sockmsg *h = (struct xsd_sockmsg *)t->msg;
+	u32 tx, len;
+
+	kxs_rt_send(test, t, kxs_rt_build(t, XS_TRANSACTION_START, 1, ""));
+	h = kxs_rt_recv(test, t);
+	KUNIT_ASSERT_EQ(test, h->type, (u32)XS_TRANSACTION_START);
+	KUNIT_ASSERT_EQ(test, kstrtou32((char *)(h + 1), 10, &tx), 0);
+	kxs_ring_pause(t->ring, true);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_FALSE(test, kxs_ring_quiet(t->ring));
+
+	/* Outside the transaction: waits. */
+	len = kxs_rt_build(t, XS_WRITE, 2, "/outside", "o");
+	KUNIT_ASSERT_EQ(test, kxs_rt_put(t, t->msg, len), len);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_EQ(test, t->intf->req_cons, t->intf->req_prod - len);
+	/*
+	 * Behind it, nothing of the transaction can pass either: a ring is
+	 * one stream.  So undo it, as a client that had not sent it yet.
+	 */
+	t->intf->req_prod -= len;
+
+	kxs_rt_build(t, XS_WRITE, 2, "/inside", "i");
+	h->tx_id = tx;
+	kxs_rt_send(test, t, KXS_HDR_SIZE + h->len);
+	KUNIT_EXPECT_EQ(test, kxs_rt_recv(test, t)->type, (u32)XS_WRITE);
+	KUNIT_EXPECT_FALSE(test, kxs_ring_quiet(t->ring));
+	kxs_rt_build(t, XS_TRANSACTION_END, 1, "T");
+	h->tx_id = tx;
+	kxs_rt_send(test, t, KXS_HDR_SIZE + h->len);
+	KUNIT_EXPECT_EQ(test, kxs_rt_recv(test, t)->type,
+			(u32)XS_TRANSACTION_END);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_TRUE(test, kxs_ring_quiet(t->ring));
+	KUNIT_EXPECT_TRUE(test, kxs_fx_exists(test, "/inside"));
+	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/outside"));
+	kxs_rt_stop(t);
+}
+
+/*
+ * dom0's ring started paused (a live update's new module) takes the
+ * watches a restore parked for domain 0 when resumed.
+ */
+static void kxs_ring_test_dom0_adopts_parked_watches(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_rt *t = kxs_rt_start(test, 0);
+	struct kxs_watch *w;
+	struct xsd_sockmsg *h;
+
+	kxs_rt_stop(t);
+	w = kxs_watch_alloc("/parked", false, "tok", 0);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	kxs_watch_park(&fx->doms, w);
+	t->ring = kxs_ring_create(fx->store, &fx->doms, 0, true, true,
+				  t->intf, &kxs_rt_ops, t);
+	KUNIT_ASSERT_NOT_NULL(test, t->ring);
+	kxs_rt_run(test, t);
+	/* Paused: not yet adopted, no event. */
+	KUNIT_EXPECT_EQ(test, t->intf->rsp_prod, t->intf->rsp_cons);
+	kxs_ring_pause(t->ring, false);
+	kxs_rt_run(test, t);
+	h = kxs_rt_recv(test, t);	/* the adopted watch's first event */
+	KUNIT_EXPECT_EQ(test, h->type, (u32)XS_WATCH_EVENT);
+	KXS_W_RT(test, fx->conn, XS_WRITE, "/parked/x\0001", XS_WRITE, "OK\0");
+	kxs_rt_run(test, t);
+	h = kxs_rt_recv(test, t);
+	KUNIT_EXPECT_EQ(test, h->type, (u32)XS_WATCH_EVENT);
+	KUNIT_EXPECT_STREQ(test, (char *)(h + 1), "/parked/x");
+	kxs_rt_stop(t);
+}
+
 static struct kunit_case kxs_ring_cases[] = {
 	KUNIT_CASE(kxs_ring_test_features),
 	KUNIT_CASE(kxs_ring_test_wrap),
@@ -496,6 +615,9 @@ static struct kunit_case kxs_ring_cases[] = {
 	KUNIT_CASE(kxs_ring_test_payload_too_long),
 	KUNIT_CASE(kxs_ring_test_resume),
 	KUNIT_CASE(kxs_ring_test_idle_runs),
+	KUNIT_CASE(kxs_ring_test_pause_between_messages),
+	KUNIT_CASE(kxs_ring_test_pause_lets_transactions_end),
+	KUNIT_CASE(kxs_ring_test_dom0_adopts_parked_watches),
 	{}
 };
 
