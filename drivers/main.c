@@ -81,18 +81,13 @@ static char *xen_ring = "auto";
  */
 static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
 {
-	int ret;
-
 	if (!kxs_loaded)
 		return param_set_charp(val, kp);
 	if (!sysfs_streq(val, "off"))
 		return -EINVAL;
 	if (!READ_ONCE(frozen))
 		return -EBUSY;
-	ret = kxs_dom0_handover();
-	if (!ret)
-		xen_ring = "off";
-	return ret;
+	return kxs_dom0_handover();
 }
 
 static const struct kernel_param_ops kxs_xen_ring_ops = {
