@@ -18,7 +18,7 @@ CASES="
 module-serves-the-kernel-ring
 xen-init-dom0-wrote-domain-0
 both-devices-show-one-store
-xl-lists-domain-0
+dom0-userland-without-a-daemon
 watch-through-the-ring-hears-the-device
 messages-larger-than-the-ring
 replies-unread-while-requests-flood
@@ -72,7 +72,10 @@ t_both_devices_show_one_store() {
 	fails xs $DEV xenstore-read $B/one/a
 }
 
-t_xl_lists_domain_0() {
+# Debian's dom0 tools, each through the kernel's ring (libxenstore finds
+# no daemon socket and opens /dev/xen/xenbus).
+t_dom0_userland_without_a_daemon() {
+	[ ! -e /run/xenstored/socket ] || fail "a daemon's socket exists"
 	ok xl list
 	case $OUT in
 	*"Domain-0 "*) ;;
@@ -83,6 +86,14 @@ t_xl_lists_domain_0() {
 	*"xen_version "*) ;;
 	*) fail "xl info: $OUT" ;;
 	esac
+	ok xs $RING xenstore-ls /local/domain/0
+	case $OUT in
+	*'name = "Domain-0"'*) ;;
+	*) fail "xenstore-ls /local/domain/0: $OUT" ;;
+	esac
+	ok xs $RING /usr/lib/xen-4.17/bin/xenstore-control check
+	eq "$OUT" OK "xenstore-control check"
+	ok pgrep -x xenconsoled
 }
 
 t_watch_through_the_ring_hears_the_device() {
