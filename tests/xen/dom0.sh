@@ -12,7 +12,10 @@ set -eu
 RING=/dev/xen/xenbus
 DEV=/dev/xen/kxenstore
 B=/kxs-xen
+# Debian's Python, with tests/xen/xsraw.py (raw messages) importable
 PY=/usr/bin/python3
+PYTHONPATH=$(cd "${0%/*}" && pwd)
+export PYTHONPATH
 
 CASES="
 module-serves-the-kernel-ring
@@ -125,14 +128,14 @@ t_messages_larger_than_the_ring() {
 	# a DIRECTORY reply of ~2.5 KiB (the children made in one process:
 	# a process start takes a second in dom0 under TCG)
 	ok "$PY" - $DEV $B/dir 300 <<'PY'
-import os, struct, sys
+import sys
+from xsraw import Conn, XS_WRITE
 dev, top, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-fd = os.open(dev, os.O_RDWR)
+c = Conn(dev)
 for i in range(1, n + 1):
-    p = ("%s/child-%d" % (top, i)).encode() + b"\0x"
-    os.write(fd, struct.pack("<IIII", 11, i, 0, len(p)) + p)
-    r = os.read(fd, 4096)
-    assert struct.unpack_from("<II", r) == (11, i), r
+    c.send(XS_WRITE, i, ("%s/child-%d" % (top, i)).encode() + b"\0x")
+    r = c.recv()
+    assert r == (XS_WRITE, i, b"OK\0"), r
 PY
 	ok xs $RING xenstore-list $B/dir
 	eq "$(echo "$OUT" | wc -l)" 300 "children listed through $RING"
@@ -146,19 +149,16 @@ PY
 t_replies_unread_while_requests_flood() {
 	ok xs $DEV xenstore-write $B/flood "$(printf 'f%.0s' $(seq 4000))"
 	ok "$PY" - $RING $B/flood 300 <<'PY'
-import os, struct, sys
+import sys
+from xsraw import Conn, XS_READ
 dev, path, n = sys.argv[1], sys.argv[2].encode() + b"\0", int(sys.argv[3])
-fd = os.open(dev, os.O_RDWR)
+c = Conn(dev)
 for i in range(1, n + 1):
-    os.write(fd, struct.pack("<IIII", 2, i, 0, len(path)) + path)
-buf = b""
+    c.send(XS_READ, i, path)
 for i in range(1, n + 1):
-    while len(buf) < 16 or len(buf) < 16 + struct.unpack_from("<I", buf, 12)[0]:
-        buf += os.read(fd, 65536)
-    t, rid, tx, ln = struct.unpack_from("<IIII", buf)
-    assert (t, rid, ln) == (2, i, 4000), (t, rid, ln, i)
-    buf = buf[16 + ln:]
-assert buf == b"", buf
+    t, rid, payload = c.recv()
+    assert (t, rid, len(payload)) == (XS_READ, i, 4000), (t, rid, i)
+assert c.buf == b"", c.buf
 print(n)
 PY
 	eq "$OUT" 300 "replies"
@@ -175,36 +175,41 @@ t_clients_and_watch_events_at_once() {
 	local pids=() p
 	for p in 1 2 3 4; do
 		"$PY" - $RING $B/many/$p 100 >"${TMPDIR:-/tmp}/kxs-many.$p" 2>&1 <<'PY' &
-import os, struct, sys
+import sys
+from xsraw import Conn, XS_READ, XS_WATCH, XS_WATCH_EVENT, XS_WRITE
 dev, top, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-fd = os.open(dev, os.O_RDWR)
-buf = b""
-events = 0
+c = Conn(dev)
+events = []
 def call(t, rid, payload):
-    global buf, events
-    os.write(fd, struct.pack("<IIII", t, rid, 0, len(payload)) + payload)
+    c.send(t, rid, payload)
     while True:
-        while len(buf) < 16 or len(buf) < 16 + struct.unpack_from("<I", buf, 12)[0]:
-            buf += os.read(fd, 65536)
-        rt, rrid, tx, ln = struct.unpack_from("<IIII", buf)
-        body = buf[16:16 + ln]
-        buf = buf[16 + ln:]
-        if rt == 15:
-            events += 1
+        rt, rrid, body = c.recv()
+        if rt == XS_WATCH_EVENT:
+            events.append(body.split(b"\0")[0].decode())
             continue
         assert rrid == rid, ("reply to", rrid, "for", rid)
         return rt, body
-assert call(4, 1, top.encode() + b"\0tok\0") == (4, b"OK\0")
+assert call(XS_WATCH, 1, top.encode() + b"\0tok\0") == (XS_WATCH, b"OK\0")
 for i in range(2, n + 2):
     k = ("%s/k%d" % (top, i)).encode()
-    assert call(11, 2 * i, k + b"\0v%d" % i) == (11, b"OK\0"), i
-    assert call(2, 2 * i + 1, k + b"\0") == (2, b"v%d" % i), i
-print("ok", events > n)
+    assert call(XS_WRITE, 2 * i, k + b"\0v%d" % i) == (XS_WRITE, b"OK\0"), i
+    assert call(XS_READ, 2 * i + 1, k + b"\0") == (XS_READ, b"v%d" % i), i
+# The events of one watch come in order, behind the replies (the kernel
+# delivers them from another thread): one more write, and its event says
+# every earlier one has come.
+end = top + "/end"
+assert call(XS_WRITE, 2 * n + 4, end.encode() + b"\0e") == (XS_WRITE, b"OK\0")
+while end not in events:
+    rt, rrid, body = c.recv()
+    assert rt == XS_WATCH_EVENT, (rt, rrid, body)
+    events.append(body.split(b"\0")[0].decode())
+mine = sorted(e for e in events if e.startswith(top + "/k"))
+print("ok", mine == sorted("%s/k%d" % (top, i) for i in range(2, n + 2)))
 PY
 		pids+=($!)
 	done
 	for p in $(seq 100); do
-		"$XS_REQ" -d $DEV write $B/many/$((p % 4 + 1))/x $p >/dev/null
+		"$XS_REQ" -d $DEV write $B/many/$((p % 4 + 1))/x "$p" >/dev/null
 	done
 	for p in 1 2 3 4; do
 		wait "${pids[$((p - 1))]}" ||
@@ -245,18 +250,16 @@ t_live_update_keeps_the_ring() {
 		sleep 0.2
 	done
 	"$PY" - $RING "$stop" >"$loop" 2>&1 <<'PY' &
-import os, struct, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
+import os, sys
+from xsraw import Conn, XS_READ
+c = Conn(sys.argv[1])
 path, n = b"/local/domain/0/name\0", 0
 while not os.path.exists(sys.argv[2]) or n < 20:
     n += 1
-    os.write(fd, struct.pack("<IIII", 2, n, 0, len(path)) + path)
-    buf = b""
-    while len(buf) < 16 or len(buf) < 16 + struct.unpack_from("<I", buf, 12)[0]:
-        buf += os.read(fd, 65536)
-    t, rid, tx, ln = struct.unpack_from("<IIII", buf)
-    assert (t, rid, buf[16:16 + ln]) == (2, n, b"Domain-0"), (t, rid, n, buf)
-    assert len(buf) == 16 + ln, ("more than one reply", buf)
+    c.send(XS_READ, n, path)
+    r = c.recv()
+    assert r == (XS_READ, n, b"Domain-0"), (r, n)
+    assert c.buf == b"", ("more than one reply", c.buf)
 print("ok", n)
 PY
 	lpid=$!
