@@ -72,31 +72,51 @@ module_param_cb(frozen, &kxs_frozen_ops, &frozen, 0644);
 MODULE_PARM_DESC(frozen,
 		 "refuse new connections with EAGAIN, take in no new request on dom0's ring (set while a live update runs)");
 
-static char *xen_ring = "auto";
+/* xen_ring's values, indexed by enum kxs_dom0_mode. */
+static const char * const kxs_dom0_modes[] = {
+	[KXS_DOM0_OFF] = "off",
+	[KXS_DOM0_AUTO] = "auto",
+	[KXS_DOM0_ON] = "on",
+};
+
+static enum kxs_dom0_mode xen_ring = KXS_DOM0_AUTO;
 
 /*
- * Once loaded, only "off" may be written: stop serving dom0's ring, which
- * a live update does between its checkpoint and the unload (frozen, and
- * the ring quiet: else EBUSY).
+ * At load time, the mode.  Once loaded, only "off" may be written: stop
+ * serving dom0's ring, which a live update does between its checkpoint
+ * and the unload (frozen, and the ring quiet: else EBUSY); the file
+ * keeps showing the mode the module was loaded with.
  */
 static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
 {
-	if (!kxs_loaded)
-		return param_set_charp(val, kp);
-	if (!sysfs_streq(val, "off"))
+	int mode = sysfs_match_string(kxs_dom0_modes, val);
+
+	if (!kxs_loaded) {
+		if (mode < 0) {
+			pr_err("xen_ring=%s: not one of auto, on, off\n", val);
+			return -EINVAL;
+		}
+		xen_ring = mode;
+		return 0;
+	}
+	if (mode != KXS_DOM0_OFF)
 		return -EINVAL;
 	if (!READ_ONCE(frozen))
 		return -EBUSY;
 	return kxs_dom0_handover();
 }
 
+static int kxs_xen_ring_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", kxs_dom0_modes[xen_ring]);
+}
+
 static const struct kernel_param_ops kxs_xen_ring_ops = {
 	.set = kxs_xen_ring_set,
-	.get = param_get_charp,
-	.free = param_free_charp,
+	.get = kxs_xen_ring_get,
 };
 
-module_param_cb(xen_ring, &kxs_xen_ring_ops, &xen_ring, 0644);
+module_param_cb(xen_ring, &kxs_xen_ring_ops, NULL, 0644);
 MODULE_PARM_DESC(xen_ring,
 		 "serve the xenstore ring of dom0's kernel: auto (where it waits for a store), on (or fail), off; once loaded, writing off while frozen hands it over (live update)");
 
@@ -178,16 +198,8 @@ module_param_cb(commit_max_ns, &kxs_commit_max_ops, NULL, 0644);
 MODULE_PARM_DESC(commit_max_ns,
 		 "longest commit section so far, in ns (write 0 to reset)");
 
-/* Indexed by enum kxs_dom0_mode. */
-static const char * const kxs_dom0_modes[] = {
-	[KXS_DOM0_OFF] = "off",
-	[KXS_DOM0_AUTO] = "auto",
-	[KXS_DOM0_ON] = "on",
-};
-
 static int __init kxs_init(void)
 {
-	enum kxs_dom0_mode dom0;
 	int ret;
 
 	if (device_mode & ~0777) {
@@ -195,18 +207,12 @@ static int __init kxs_init(void)
 		       device_mode);
 		return -EINVAL;
 	}
-	ret = sysfs_match_string(kxs_dom0_modes, xen_ring);
-	if (ret < 0) {
-		pr_err("xen_ring=%s: not one of auto, on, off\n", xen_ring);
-		return -EINVAL;
-	}
-	dom0 = ret;
-	if (!device_name) {
-		device_name = xen_domain() ? KXS_DEVICE_NAME_XEN :
-			      KXS_DEVICE_NAME;
-		if (xen_domain())
-			pr_info("in a Xen domain, whose kernel has /dev/%s: serving /dev/%s\n",
-				KXS_DEVICE_NAME, device_name);
+	if (!device_name && xen_domain()) {
+		device_name = KXS_DEVICE_NAME_XEN;
+		pr_info("in a Xen domain, whose kernel has /dev/%s: serving /dev/%s\n",
+			KXS_DEVICE_NAME, device_name);
+	} else if (!device_name) {
+		device_name = KXS_DEVICE_NAME;
 	}
 	kxs_store = kxs_store_create();
 	if (!kxs_store)
@@ -224,7 +230,7 @@ static int __init kxs_init(void)
 		goto err_device;
 	pr_info("serving /dev/%s\n", device_name);
 	/* Last: from here on dom0's kernel may depend on the store. */
-	ret = kxs_dom0_start(kxs_store, &kxs_domains, dom0, frozen);
+	ret = kxs_dom0_start(kxs_store, &kxs_domains, xen_ring, frozen);
 	if (ret)
 		goto err_device;
 	kxs_loaded = true;
