@@ -30,8 +30,7 @@
 /**
  * struct kxs_dom0 - the served ring of dom0's kernel
  * @ring: the ring
- * @port: this end of the event channel
- * @irq: its interrupt (also set by the handler: see there)
+ * @irq: the interrupt of this end of the event channel (also set by the handler: see there)
  * @eoi: an event was taken and awaits its late EOI (after the ring's
  *	work has looked at the page)
  *
@@ -40,7 +39,6 @@
  */
 struct kxs_dom0 {
 	struct kxs_ring *ring;
-	evtchn_port_t port;
 	int irq;
 	unsigned long eoi;
 };
@@ -169,13 +167,13 @@ int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		goto err_port;
-	d->port = bind.local_port;
 	d->ring = kxs_ring_create(store, doms, 0, true, paused,
 				  xen_store_interface, &kxs_dom0_ring_ops, d);
 	if (!d->ring)
 		goto err_free;
-	ret = bind_evtchn_to_irqhandler_lateeoi(d->port, kxs_dom0_interrupt,
-						0, "kxenstore", d);
+	ret = bind_evtchn_to_irqhandler_lateeoi(bind.local_port,
+						kxs_dom0_interrupt, 0,
+						"kxenstore", d);
 	if (ret < 0)
 		goto err_ring;
 	WRITE_ONCE(d->irq, ret);
@@ -186,7 +184,7 @@ int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
 	kxs_ring_kick(d->ring);
 	notify_remote_via_irq(d->irq);
 	pr_info("serving dom0's xenstore ring (event channel %d, ours %u)\n",
-		xen_store_evtchn, d->port);
+		xen_store_evtchn, bind.local_port);
 	return 0;
 
 err_ring:
