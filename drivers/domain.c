@@ -525,19 +525,28 @@ bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid)
  * @gfn: its ring page
  * @port: its event channel
  *
- * Introducing an introduced domain again only records the new event
- * channel (a toolstack reconnecting or resuming it); the ring page given
- * then is ignored, as the reference daemon ignores it.
+ * With a hypervisor's hooks, its ring is served from here on (see
+ * struct kxs_domain_hooks).  Introducing an introduced domain again only
+ * records the new event channel (a toolstack reconnecting or resuming
+ * it); the ring page given then is ignored, as the reference daemon
+ * ignores it.
  *
- * Return: 0, -EINVAL for a bad domid or event channel 0, -ENOMEM.
+ * Return: 0, -EINVAL for a bad domid or event channel 0, -ENOMEM, or the
+ * hooks' error.
  */
 int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port)
 {
+	const struct kxs_domain_hooks *hooks = READ_ONCE(d->hooks);
 	struct kxs_domain *dom;
 	int ret = 0;
 
 	if (!kxs_domid_is_guest(domid) || !port)
 		return -EINVAL;
+	if (hooks) {
+		ret = hooks->introduce(d, domid, port);
+		if (ret)
+			return ret;
+	}
 	mutex_lock(&d->lock);
 	dom = kxs_domain_find_or_create(d, domid);
 	if (IS_ERR(dom)) {
@@ -549,6 +558,8 @@ int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port)
 		dom->port = port;
 	}
 	mutex_unlock(&d->lock);
+	if (ret && hooks)
+		hooks->release(d, domid);
 	return ret;
 }
 
@@ -614,7 +625,7 @@ static void kxs_special_drop_domain(struct kxs_domains *d, u16 domid)
  * nodes it owns are removed with their subtrees, as the specification
  * says of a domain that goes away, and the permission entries naming it
  * are removed, so that a new domain with the same domid inherits no
- * access.
+ * access.  A hypervisor's hooks stop serving its ring.
  *
  * Context: the caller's own request lock may be held; it must not be
  * one of the domain's connections.
@@ -622,6 +633,7 @@ static void kxs_special_drop_domain(struct kxs_domains *d, u16 domid)
  */
 int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
 {
+	const struct kxs_domain_hooks *hooks;
 	struct kxs_ctx *ctx, *tmp;
 	struct kxs_domain *dom;
 	LIST_HEAD(dying);
@@ -648,6 +660,9 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
 		kxs_ctx_kill(ctx);
 		kxs_ctx_put(ctx);
 	}
+	hooks = READ_ONCE(d->hooks);
+	if (hooks)
+		hooks->release(d, domid);
 	kxs_tx_free_parked(d, domid);
 	kxs_watch_free_parked(d, domid);
 	kxs_domain_rm_owned(d, s, domid);
@@ -664,21 +679,49 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s, u16 domid)
  * @d: the domain table
  * @domid: an introduced domain
  *
- * Nothing marks a domain shut down without a hypervisor, so this only
- * checks the domain.
+ * A shutdown the hypervisor reported (kxs_domain_shutdown()) is
+ * forgotten: the next one fires @releaseDomain again.
  *
  * Return: 0, -EINVAL for a bad domid, -ENOENT if it is not introduced.
  */
 int kxs_domain_resume(struct kxs_domains *d, u16 domid)
 {
-	int ret;
+	struct kxs_domain *dom;
+	int ret = -ENOENT;
 
 	if (!kxs_domid_is_guest(domid))
 		return -EINVAL;
-	ret = kxs_domain_is_introduced(d, domid);
-	if (ret < 0)
-		return ret;
-	return ret ? 0 : -ENOENT;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	if (dom && dom->introduced) {
+		dom->shutdown = false;
+		ret = 0;
+	}
+	mutex_unlock(&d->lock);
+	return ret;
+}
+
+/**
+ * kxs_domain_shutdown() - the hypervisor says a domain shut down
+ * @d: the domain table
+ * @domid: the domain
+ *
+ * Return: 1 if the domain is introduced and was not known to be shut
+ * down (then @releaseDomain is to fire, as the reference does), else 0.
+ */
+int kxs_domain_shutdown(struct kxs_domains *d, u16 domid)
+{
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	if (dom && dom->introduced && !dom->shutdown) {
+		dom->shutdown = true;
+		ret = 1;
+	}
+	mutex_unlock(&d->lock);
+	return ret;
 }
 
 /**

@@ -35,6 +35,7 @@
 #include "watch.h"
 
 struct kxs_ctx;
+struct kxs_domains;
 struct kxs_store;
 
 /* Feature bits of docs/misc/xenstore-ring.txt that GET_FEATURE offers. */
@@ -59,6 +60,8 @@ enum kxs_special {
  * @domid: the domain id
  * @introduced: INTRODUCE was received and RELEASE was not
  * @released: RELEASE removed the domain: its connections are dead
+ * @shutdown: the hypervisor said it shut down (and @releaseDomain fired);
+ *	RESUME clears it
  * @gfn: the ring page INTRODUCE gave (recorded, not mapped)
  * @port: the event channel INTRODUCE gave (recorded, not bound)
  * @target: the domain this one acts for (SET_TARGET), or KXS_NO_TARGET
@@ -80,6 +83,7 @@ struct kxs_domain {
 	u16 domid;
 	bool introduced;
 	bool released;
+	bool shutdown;
 	s64 gfn;
 	u32 port;
 	int target;
@@ -91,6 +95,24 @@ struct kxs_domain {
 	unsigned int nr_conns;
 	unsigned long events_dropped;
 	atomic_long_t mem;
+};
+
+/**
+ * struct kxs_domain_hooks - a hypervisor behind the domain table
+ * @introduce: INTRODUCE of @domid with event channel @port, before the
+ *	domain is marked introduced: serve its ring, or, if it is served
+ *	already (a toolstack reconnecting or resuming it), bind the channel
+ *	again and reset the connection; an error refuses the INTRODUCE
+ * @release: @domid was released (RELEASE or its death) and its
+ *	connections are dead: stop serving its ring
+ *
+ * Without hooks (no hypervisor: emulated domains) INTRODUCE only records
+ * a domain, and connections act for it through KXS_IOC_BIND.  Called
+ * without any lock of the table's.
+ */
+struct kxs_domain_hooks {
+	int (*introduce)(struct kxs_domains *d, u16 domid, u32 port);
+	void (*release)(struct kxs_domains *d, u16 domid);
 };
 
 /**
@@ -114,6 +136,8 @@ struct kxs_domain {
  *	adopted yet (kxs_tx.ctx_link)
  * @parked_watches: watches a restore brought back that no connection
  *	adopted yet (kxs_watch.ctx_link)
+ * @hooks: the hypervisor's, or NULL; set (WRITE_ONCE) before requests
+ *	that need them can arrive, cleared after the last
  */
 struct kxs_domains {
 	struct percpu_rw_semaphore quiesce;
@@ -129,6 +153,7 @@ struct kxs_domains {
 	atomic_t next_txid;
 	struct list_head parked_txs;
 	struct list_head parked_watches;
+	const struct kxs_domain_hooks *hooks;
 };
 
 /* The first transaction id handed out; 1 names the main tree in streams. */
@@ -169,6 +194,7 @@ int kxs_domain_introduce(struct kxs_domains *d, u16 domid, s64 gfn, u32 port);
 int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s,
 		       u16 domid);
 int kxs_domain_resume(struct kxs_domains *d, u16 domid);
+int kxs_domain_shutdown(struct kxs_domains *d, u16 domid);
 int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid);
 int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid);
 int kxs_domain_get_features(struct kxs_domains *d, u16 domid, u32 *features);

@@ -26,6 +26,7 @@
 #include "store.h"
 #include "sysfs.h"
 #include "xen_dom0.h"
+#include "xen_guests.h"
 
 /*
  * Under Xen the kernel's own xenbus frontend has /dev/xen/xenbus (and
@@ -84,12 +85,14 @@ static enum kxs_dom0_mode xen_ring = KXS_DOM0_AUTO;
 /*
  * At load time, the mode.  Once loaded, only "off" may be written: stop
  * serving dom0's ring, which a live update does between its checkpoint
- * and the unload (frozen, and the ring quiet: else EBUSY); the file
- * keeps showing the mode the module was loaded with.
+ * and the unload (frozen, and the ring quiet: else EBUSY; no guest's
+ * ring served: their live update is not done yet); the file keeps
+ * showing the mode the module was loaded with.
  */
 static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
 {
 	int mode = sysfs_match_string(kxs_dom0_modes, val);
+	int ret;
 
 	if (!kxs_loaded) {
 		if (mode < 0) {
@@ -101,9 +104,12 @@ static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
 	}
 	if (mode != KXS_DOM0_OFF)
 		return -EINVAL;
-	if (!READ_ONCE(frozen))
+	if (!READ_ONCE(frozen) || kxs_guests_served())
 		return -EBUSY;
-	return kxs_dom0_handover();
+	ret = kxs_dom0_handover();
+	if (!ret)
+		kxs_guests_stop();
+	return ret;
 }
 
 static int kxs_xen_ring_get(char *buf, const struct kernel_param *kp)
@@ -233,6 +239,9 @@ static int __init kxs_init(void)
 	ret = kxs_dom0_start(kxs_store, &kxs_domains, xen_ring, frozen);
 	if (ret)
 		goto err_device;
+	/* Serving dom0's kernel, the module is the host's store. */
+	if (kxs_dom0_serving())
+		kxs_guests_start(kxs_store, &kxs_domains);
 	kxs_loaded = true;
 	return 0;
 
@@ -252,6 +261,7 @@ static void __exit kxs_exit(void)
 	int i;
 
 	kxs_dom0_stop();
+	kxs_guests_stop();
 	kxs_sysfs_unregister();
 	kxs_device_unregister(&kxs_device);
 	kxs_domains_destroy(&kxs_domains);

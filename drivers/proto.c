@@ -28,6 +28,8 @@ static const struct {
 	KXS_ERRNO(ENOSYS), KXS_ERRNO(EROFS), KXS_ERRNO(EBUSY),
 	KXS_ERRNO(EAGAIN), KXS_ERRNO(EISCONN), KXS_ERRNO(E2BIG),
 	KXS_ERRNO(EPERM),
+	/* What this store cannot do (a hypervisor's refusal) is ENOSYS. */
+	{ EOPNOTSUPP, "ENOSYS" },
 };
 
 /**

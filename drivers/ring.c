@@ -59,11 +59,27 @@ static int kxs_ring_wake(struct wait_queue_entry *wait, unsigned int mode,
 	return 0;
 }
 
-static void kxs_ring_attach(struct kxs_ring *r, struct kxs_conn *c)
+/*
+ * A new connection for the ring: a guest's acts for the guest from its
+ * first byte on.
+ *
+ * Return: 0, or -ENOMEM (nothing changed).
+ */
+static int kxs_ring_attach(struct kxs_ring *r)
 {
-	c->ctx.dom0_ring = r->dom0;
+	struct kxs_conn *c = kxs_conn_create(r->store, r->doms);
+
+	if (!c)
+		return -ENOMEM;
+	if ((r->flags & KXS_RING_GUEST) &&
+	    kxs_domain_bind(r->doms, &c->ctx, r->domid)) {
+		kxs_conn_close(c);
+		return -ENOMEM;
+	}
+	c->ctx.dom0_ring = r->flags & KXS_RING_DOM0;
 	r->conn = c;
 	add_wait_queue(&c->read_wq, &r->wait);
+	return 0;
 }
 
 /* The connection ends: its watches and transactions go with it. */
@@ -99,16 +115,23 @@ static void kxs_ring_fail(struct kxs_ring *r, u32 error, const char *why)
 static int kxs_ring_reconnect(struct kxs_ring *r)
 {
 	struct xenstore_domain_interface *intf = r->intf;
-	struct kxs_conn *c;
+	struct kxs_conn *old = r->conn;
 
-	c = kxs_conn_create(r->store, r->doms);
-	if (!c)
+	if (old)
+		remove_wait_queue(&old->read_wq, &r->wait);
+	r->conn = NULL;
+	if (kxs_ring_attach(r)) {
+		r->conn = old;
+		if (old)
+			add_wait_queue(&old->read_wq, &r->wait);
 		return -ENOMEM;
-	kxs_ring_detach(r);
-	kxs_ring_attach(r, c);
+	}
+	if (old)
+		kxs_conn_close(old);
 	r->req_cons = 0;
 	r->rsp_prod = 0;
 	r->error = XENSTORE_ERROR_NONE;
+	WRITE_ONCE(r->reset, false);
 	WRITE_ONCE(intf->req_cons, 0);
 	WRITE_ONCE(intf->req_prod, 0);
 	WRITE_ONCE(intf->rsp_cons, 0);
@@ -258,7 +281,11 @@ static void kxs_ring_work(struct work_struct *work)
 	if (r->adopt && !READ_ONCE(r->paused))
 		kxs_ring_adopt(r);
 	for (i = 0; i < KXS_RING_ROUNDS; i++) {
-		if (READ_ONCE(r->intf->connection) == XENSTORE_RECONNECT) {
+		/* The domain was released: its ring is about to go. */
+		if (r->conn && READ_ONCE(r->conn->ctx.dead))
+			break;
+		if (READ_ONCE(r->reset) ||
+		    READ_ONCE(r->intf->connection) == XENSTORE_RECONNECT) {
 			if (kxs_ring_reconnect(r)) {
 				again = KXS_RING_RETRY;
 				break;
@@ -344,11 +371,12 @@ bool kxs_ring_quiet(struct kxs_ring *r)
  * kxs_ring_create() - serve a connection on a ring page
  * @store: the store the connection acts on
  * @doms: its domain table
- * @domid: the client, for the log (the connection acts for the control
- *	domain)
- * @dom0: the ring of dom0's kernel (see struct kxs_ring)
- * @paused: start paused (a live update restores the store first); the
- *	watches a restore parks are adopted when resumed
+ * @domid: the client: with KXS_RING_GUEST the connection acts for it,
+ *	else for the control domain (and @domid is for the log)
+ * @flags: KXS_RING_DOM0: dom0's kernel's ring (see struct kxs_ring);
+ *	KXS_RING_GUEST: a guest's; KXS_RING_PAUSED: start paused (a live
+ *	update restores the store first): the watches a restore parks are
+ *	adopted when resumed
  * @intf: the page; its indexes are taken as they are, so that a ring
  *	served before (by the module a live update replaced) goes on where
  *	it was
@@ -361,40 +389,53 @@ bool kxs_ring_quiet(struct kxs_ring *r)
  * Return: the ring, or NULL if memory ran out.
  */
 struct kxs_ring *kxs_ring_create(struct kxs_store *store,
-				 struct kxs_domains *doms, u16 domid, bool dom0,
-				 bool paused,
+				 struct kxs_domains *doms, u16 domid,
+				 unsigned int flags,
 				 struct xenstore_domain_interface *intf,
 				 const struct kxs_ring_ops *ops, void *priv)
 {
 	struct kxs_ring *r;
-	struct kxs_conn *c;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return NULL;
-	c = kxs_conn_create(store, doms);
-	if (!c) {
-		kfree(r);
-		return NULL;
-	}
 	r->intf = intf;
 	r->ops = ops;
 	r->priv = priv;
 	r->store = store;
 	r->doms = doms;
 	r->domid = domid;
-	r->dom0 = dom0;
-	r->paused = paused;
-	r->adopt = paused;
+	r->flags = flags;
+	r->paused = flags & KXS_RING_PAUSED;
+	r->adopt = r->paused;
 	r->req_cons = READ_ONCE(intf->req_cons);
 	r->rsp_prod = READ_ONCE(intf->rsp_prod);
 	init_waitqueue_func_entry(&r->wait, kxs_ring_wake);
 	INIT_DELAYED_WORK(&r->work, kxs_ring_work);
-	kxs_ring_attach(r, c);
+	if (kxs_ring_attach(r)) {
+		kfree(r);
+		return NULL;
+	}
 	/* Bits are only ever added (xenstore-ring.txt). */
 	WRITE_ONCE(intf->server_features,
 		   READ_ONCE(intf->server_features) | KXS_FEATURES_SUPPORTED);
 	return r;
+}
+
+/**
+ * kxs_ring_reset() - start again with a new connection and empty rings
+ * @r: the ring
+ *
+ * What INTRODUCE of a served domain does (the reference's
+ * domain_conn_reset()): on the next run of the work its watches,
+ * transactions and queued messages go, both rings' indexes are set to
+ * zero, and a client waiting for a reconnect is told it is connected.
+ * Asynchronous: the caller may hold locks the work takes.
+ */
+void kxs_ring_reset(struct kxs_ring *r)
+{
+	WRITE_ONCE(r->reset, true);
+	kxs_ring_kick(r);
 }
 
 /**

@@ -47,9 +47,8 @@ struct kxs_ring_ops {
  * @rsp_prod: the next reply byte to write (likewise)
  * @error: an XENSTORE_ERROR_* this end set in the page: nothing more is
  *	served until the client asks for a reconnect
- * @domid: the client, for the log
- * @dom0: the ring of dom0's kernel: its connections are marked
- *	(kxs_ctx.dom0_ring)
+ * @domid: the client
+ * @flags: KXS_RING_* given to kxs_ring_create()
  * @paused: take in no new message (a live update is under way): only
  *	the rest of the one being taken in, and those of open transactions,
  *	so that they can end; replies still go out
@@ -58,13 +57,15 @@ struct kxs_ring_ops {
  *	not yet in the page (set by @work)
  * @adopt: on the next run, take the watches a restore parked for the
  *	connection's domain
+ * @reset: on the next run, start a new connection with empty rings, as
+ *	for a reconnect (kxs_ring_reset())
  *
  * Locking: only @work touches @intf, @conn, @req_cons, @rsp_prod,
  * @error and @adopt after kxs_ring_create() (a work item never runs on
  * two CPUs at once).  Whoever kicks @work (the event channel's handler,
  * @wait) is stopped before kxs_ring_destroy() returns (see there).
- * @paused is written by kxs_ring_pause(), @quiet by @work; both are read
- * without a lock.
+ * @paused is written by kxs_ring_pause(), @reset by kxs_ring_reset() and
+ * @work, @quiet by @work; all are read without a lock.
  */
 struct kxs_ring {
 	struct xenstore_domain_interface *intf;
@@ -79,20 +80,27 @@ struct kxs_ring {
 	u32 rsp_prod;
 	u32 error;
 	u16 domid;
-	bool dom0;
+	unsigned int flags;
 	bool paused;
 	bool quiet;
 	bool adopt;
+	bool reset;
 };
 
+/* kxs_ring_create()'s flags */
+#define KXS_RING_DOM0	1	/* dom0's kernel's: kxs_ctx.dom0_ring */
+#define KXS_RING_GUEST	2	/* the connection acts for the domain */
+#define KXS_RING_PAUSED	4	/* start paused: see kxs_ring_pause() */
+
 struct kxs_ring *kxs_ring_create(struct kxs_store *store,
-				 struct kxs_domains *doms, u16 domid, bool dom0,
-				 bool paused,
+				 struct kxs_domains *doms, u16 domid,
+				 unsigned int flags,
 				 struct xenstore_domain_interface *intf,
 				 const struct kxs_ring_ops *ops, void *priv);
 void kxs_ring_kick(struct kxs_ring *r);
 void kxs_ring_pause(struct kxs_ring *r, bool paused);
 bool kxs_ring_quiet(struct kxs_ring *r);
+void kxs_ring_reset(struct kxs_ring *r);
 void kxs_ring_destroy(struct kxs_ring *r);
 
 #endif /* _KXS_RING_H */

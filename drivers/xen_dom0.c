@@ -167,7 +167,8 @@ int kxs_dom0_start(struct kxs_store *store, struct kxs_domains *doms,
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		goto err_port;
-	d->ring = kxs_ring_create(store, doms, 0, true, paused,
+	d->ring = kxs_ring_create(store, doms, 0, KXS_RING_DOM0 |
+				  (paused ? KXS_RING_PAUSED : 0),
 				  xen_store_interface, &kxs_dom0_ring_ops, d);
 	if (!d->ring)
 		goto err_free;

@@ -1110,6 +1110,88 @@ static void kxs_domain_wire_is_introduced_resume(struct kunit *test)
 	kxs_req(test, g, XS_RESUME, "EACCES", "5|");
 }
 
+/* Hooks that record what a hypervisor would have been asked. */
+static struct {
+	int introduced, released, fail;
+	u16 domid;
+	u32 port;
+} kxs_hk;
+
+static int kxs_hk_introduce(struct kxs_domains *d, u16 domid, u32 port)
+{
+	if (kxs_hk.fail)
+		return kxs_hk.fail;
+	kxs_hk.introduced++;
+	kxs_hk.domid = domid;
+	kxs_hk.port = port;
+	return 0;
+}
+
+static void kxs_hk_release(struct kxs_domains *d, u16 domid)
+{
+	kxs_hk.released++;
+	kxs_hk.domid = domid;
+}
+
+static const struct kxs_domain_hooks kxs_hk_hooks = {
+	.introduce = kxs_hk_introduce,
+	.release = kxs_hk_release,
+};
+
+/*
+ * With a hypervisor's hooks: INTRODUCE asks them first (again for a
+ * re-INTRODUCE, with the new channel), and their refusal leaves the
+ * domain unknown; RELEASE tells them after the domain is gone.
+ */
+static void kxs_domain_wire_hooks(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+
+	memset(&kxs_hk, 0, sizeof(kxs_hk));
+	fx->doms.hooks = &kxs_hk_hooks;
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "7|12|3|");
+	KUNIT_EXPECT_EQ(test, kxs_hk.introduced, 1);
+	KUNIT_EXPECT_EQ(test, kxs_hk.domid, 7);
+	KUNIT_EXPECT_EQ(test, kxs_hk.port, 3);
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "7|12|4|");
+	KUNIT_EXPECT_EQ(test, kxs_hk.introduced, 2);
+	KUNIT_EXPECT_EQ(test, kxs_hk.port, 4);
+	/* Bad arguments never reach them. */
+	kxs_req(test, fx->conn, XS_INTRODUCE, "EINVAL", "8|12|0|");
+	KUNIT_EXPECT_EQ(test, kxs_hk.introduced, 2);
+	kxs_hk.fail = -EINVAL;
+	kxs_req(test, fx->conn, XS_INTRODUCE, "EINVAL", "8|12|5|");
+	kxs_req(test, fx->conn, XS_IS_DOMAIN_INTRODUCED, "F", "8|");
+	kxs_hk.fail = -EOPNOTSUPP;
+	kxs_req(test, fx->conn, XS_INTRODUCE, "ENOSYS", "8|12|5|");
+	kxs_req(test, fx->conn, XS_IS_DOMAIN_INTRODUCED, "F", "8|");
+	KUNIT_EXPECT_EQ(test, kxs_hk.released, 0);
+	kxs_req(test, fx->conn, XS_RELEASE, "OK", "7|");
+	KUNIT_EXPECT_EQ(test, kxs_hk.released, 1);
+	KUNIT_EXPECT_EQ(test, kxs_hk.domid, 7);
+	kxs_req(test, fx->conn, XS_RELEASE, "ENOENT", "7|");
+	KUNIT_EXPECT_EQ(test, kxs_hk.released, 1);
+	fx->doms.hooks = NULL;
+}
+
+/*
+ * A shutdown the hypervisor reports is news once; RESUME makes the next
+ * one news again; a domain not introduced has none.
+ */
+static void kxs_domain_shutdown_once_until_resume(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+
+	KUNIT_EXPECT_EQ(test, kxs_domain_shutdown(&fx->doms, 5), 0);
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "5|1|1|");
+	KUNIT_EXPECT_EQ(test, kxs_domain_shutdown(&fx->doms, 5), 1);
+	KUNIT_EXPECT_EQ(test, kxs_domain_shutdown(&fx->doms, 5), 0);
+	kxs_req(test, fx->conn, XS_RESUME, "OK", "5|");
+	KUNIT_EXPECT_EQ(test, kxs_domain_shutdown(&fx->doms, 5), 1);
+	kxs_req(test, fx->conn, XS_RELEASE, "OK", "5|");
+	KUNIT_EXPECT_EQ(test, kxs_domain_shutdown(&fx->doms, 5), 0);
+}
+
 static void kxs_domain_wire_set_target(struct kunit *test)
 {
 	struct kxs_fx *fx = kxs_fx(test);
@@ -1356,6 +1438,8 @@ static struct kunit_case kxs_domain_cases[] = {
 	KUNIT_CASE(kxs_domain_wire_release_special_perms),
 	KUNIT_CASE(kxs_domain_wire_get_domain_path),
 	KUNIT_CASE(kxs_domain_wire_is_introduced_resume),
+	KUNIT_CASE(kxs_domain_wire_hooks),
+	KUNIT_CASE(kxs_domain_shutdown_once_until_resume),
 	KUNIT_CASE(kxs_domain_wire_set_target),
 	KUNIT_CASE(kxs_domain_wire_features),
 	KUNIT_CASE(kxs_domain_wire_quota),

@@ -67,7 +67,7 @@ static struct kxs_rt *kxs_rt_start(struct kunit *test, u32 start)
 	t->intf->req_prod = start;
 	t->intf->rsp_cons = start;
 	t->intf->rsp_prod = start;
-	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, false, false,
+	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, 0,
 				  t->intf, &kxs_rt_ops, t);
 	KUNIT_ASSERT_NOT_NULL(test, t->ring);
 	kxs_rt_current = t;
@@ -447,7 +447,7 @@ static void kxs_ring_test_resume(struct kunit *test)
 	len = kxs_rt_build(t, XS_READ, 1, "/r");
 	KUNIT_ASSERT_EQ(test, kxs_rt_put(t, t->msg, len), len);
 
-	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, false, false,
+	t->ring = kxs_ring_create(t->fx->store, &t->fx->doms, 7, 0,
 				  t->intf, &kxs_rt_ops, t);
 	KUNIT_ASSERT_NOT_NULL(test, t->ring);
 	kxs_rt_run(test, t);
@@ -585,7 +585,8 @@ static void kxs_ring_test_dom0_adopts_parked_watches(struct kunit *test)
 	w = kxs_watch_alloc("/parked", false, "tok", 0);
 	KUNIT_ASSERT_NOT_NULL(test, w);
 	kxs_watch_park(&fx->doms, w);
-	t->ring = kxs_ring_create(fx->store, &fx->doms, 0, true, true,
+	t->ring = kxs_ring_create(fx->store, &fx->doms, 0,
+				  KXS_RING_DOM0 | KXS_RING_PAUSED,
 				  t->intf, &kxs_rt_ops, t);
 	KUNIT_ASSERT_NOT_NULL(test, t->ring);
 	kxs_rt_run(test, t);
@@ -600,6 +601,110 @@ static void kxs_ring_test_dom0_adopts_parked_watches(struct kunit *test)
 	h = kxs_rt_recv(test, t);
 	KUNIT_EXPECT_EQ(test, h->type, (u32)XS_WATCH_EVENT);
 	KUNIT_EXPECT_STREQ(test, (char *)(h + 1), "/parked/x");
+	kxs_rt_stop(t);
+}
+
+/* A guest's ring: created for domain 7, its connection acts for it. */
+static struct kxs_rt *kxs_rt_guest(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_start(test, 0);
+	struct kxs_fx *fx = t->fx;
+
+	kxs_rt_stop(t);
+	KXS_W_RT(test, fx->conn, XS_MKDIR, "/local/domain/7\0", XS_MKDIR,
+		 "OK\0");
+	KXS_W_RT(test, fx->conn, XS_SET_PERMS, "/local/domain/7\0n7\0",
+		 XS_SET_PERMS, "OK\0");
+	KXS_W_RT(test, fx->conn, XS_WRITE, "/private\0secret", XS_WRITE,
+		 "OK\0");
+	KUNIT_ASSERT_EQ(test, kxs_domain_introduce(&fx->doms, 7, 70, 1), 0);
+	t->ring = kxs_ring_create(fx->store, &fx->doms, 7, KXS_RING_GUEST,
+				  t->intf, &kxs_rt_ops, t);
+	KUNIT_ASSERT_NOT_NULL(test, t->ring);
+	return t;
+}
+
+/*
+ * A guest's ring acts for the guest from its first byte: relative paths
+ * are below its home, dom0's private node is out of reach, the nodes it
+ * makes are its own.
+ */
+static void kxs_ring_test_guest_acts_for_its_domain(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_guest(test);
+
+	kxs_rt_expect(test, t, XS_ERROR, "EACCES",
+		      kxs_rt_build(t, XS_READ, 1, "/private"));
+	kxs_rt_expect(test, t, XS_WRITE, "OK",
+		      kxs_rt_build(t, XS_WRITE, 2, "data/x", "mine"));
+	kxs_rt_expect(test, t, XS_GET_PERMS, "n7",
+		      kxs_rt_build(t, XS_GET_PERMS, 1, "data/x"));
+	KXS_W_RT(test, t->fx->conn, XS_READ, "/local/domain/7/data/x\0",
+		 XS_READ, "mine");
+	kxs_rt_expect(test, t, XS_ERROR, "EACCES",
+		      kxs_rt_build(t, XS_INTRODUCE, 3, "8", "80", "1"));
+	kxs_rt_stop(t);
+}
+
+/*
+ * A reset (a re-INTRODUCE) ends the connection's watches, transactions
+ * and half-sent request, and empties both rings, as a reconnect does.
+ */
+static void kxs_ring_test_reset(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_guest(test);
+	struct xsd_sockmsg *h;
+	u32 len;
+
+	kxs_rt_expect(test, t, XS_WATCH, "OK",
+		      kxs_rt_build(t, XS_WATCH, 2, "data", "tok"));
+	kxs_rt_recv(test, t);
+	kxs_rt_send(test, t, kxs_rt_build(t, XS_TRANSACTION_START, 1, ""));
+	h = kxs_rt_recv(test, t);
+	KUNIT_ASSERT_EQ(test, h->type, (u32)XS_TRANSACTION_START);
+	len = kxs_rt_build(t, XS_WRITE, 2, "data/half", "x");
+	kxs_rt_put(t, t->msg, len / 2);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_EQ(test, kxs_domain_introduce(&t->fx->doms, 7, 70, 2), 0);
+	kxs_ring_reset(t->ring);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_EQ(test, t->intf->req_cons, (u32)0);
+	KUNIT_EXPECT_EQ(test, t->intf->req_prod, (u32)0);
+	KUNIT_EXPECT_EQ(test, t->intf->rsp_cons, (u32)0);
+	KUNIT_EXPECT_EQ(test, t->intf->rsp_prod, (u32)0);
+	KUNIT_EXPECT_EQ(test, t->ring->conn->ctx.nr_txs, 0);
+	KXS_W_RT(test, t->fx->conn, XS_WRITE, "/local/domain/7/data/y\0001",
+		 XS_WRITE, "OK\0");
+	/* No event for the old watch: the next message is this reply. */
+	kxs_rt_expect(test, t, XS_ERROR, "ENOENT",
+		      kxs_rt_build(t, XS_READ, 1, "data/half"));
+	kxs_rt_expect(test, t, XS_READ, "1",
+		      kxs_rt_build(t, XS_READ, 1, "data/y"));
+	kxs_rt_stop(t);
+}
+
+/*
+ * A released guest's ring takes nothing more, not even a reconnect: its
+ * connection is dead until the ring goes.
+ */
+static void kxs_ring_test_released_guest_is_not_served(struct kunit *test)
+{
+	struct kxs_rt *t = kxs_rt_guest(test);
+	u32 len;
+
+	kxs_rt_expect(test, t, XS_WRITE, "OK",
+		      kxs_rt_build(t, XS_WRITE, 2, "data/x", "1"));
+	KUNIT_ASSERT_EQ(test, kxs_domain_release(&t->fx->doms, t->fx->store,
+						 7), 0);
+	len = kxs_rt_build(t, XS_READ, 1, "data/x");
+	KUNIT_EXPECT_EQ(test, kxs_rt_put(t, t->msg, len), len);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_EQ(test, t->intf->req_cons, t->intf->req_prod - len);
+	KUNIT_EXPECT_EQ(test, t->intf->rsp_prod, t->intf->rsp_cons);
+	WRITE_ONCE(t->intf->connection, XENSTORE_RECONNECT);
+	kxs_rt_run(test, t);
+	KUNIT_EXPECT_EQ(test, t->intf->connection, (u32)XENSTORE_RECONNECT);
+	KUNIT_EXPECT_FALSE(test, kxs_fx_exists(test, "/local/domain/7"));
 	kxs_rt_stop(t);
 }
 
@@ -618,6 +723,9 @@ static struct kunit_case kxs_ring_cases[] = {
 	KUNIT_CASE(kxs_ring_test_pause_between_messages),
 	KUNIT_CASE(kxs_ring_test_pause_lets_transactions_end),
 	KUNIT_CASE(kxs_ring_test_dom0_adopts_parked_watches),
+	KUNIT_CASE(kxs_ring_test_guest_acts_for_its_domain),
+	KUNIT_CASE(kxs_ring_test_reset),
+	KUNIT_CASE(kxs_ring_test_released_guest_is_not_served),
 	{}
 };
 
