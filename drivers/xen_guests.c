@@ -361,6 +361,8 @@ static void kxs_guest_rebind(struct work_struct *work)
 	port = g->new_port;
 	mutex_unlock(&kxs_guests.lock);
 	kxs_guest_unbind(g);
+	/* An EOI the old channel still owed goes with it. */
+	clear_bit(0, &g->eoi);
 	ret = kxs_guest_bind(g, port);
 	if (ret) {
 		/* As the reference: served, with no channel, until the next. */
@@ -486,9 +488,16 @@ static void kxs_guests_check_one(u16 domid)
 		return;
 	}
 	percpu_down_read(&doms->quiesce);
-	if (!kxs_domain_release(doms, kxs_guests.store, domid))
+	ret = kxs_domain_release(doms, kxs_guests.store, domid);
+	if (!ret)
 		kxs_watch_fire_special(doms, KXS_SPECIAL_RELEASE, domid);
 	percpu_up_read(&doms->quiesce);
+	/*
+	 * Not introduced: it died while its INTRODUCE was under way.  Its
+	 * ring goes all the same (the mapping would keep it from dying).
+	 */
+	if (ret == -ENOENT)
+		kxs_guests_release(doms, domid);
 }
 
 /* VIRQ_DOM_EXC: some domain shut down or died; ask about each. */
