@@ -724,6 +724,53 @@ int kxs_domain_shutdown(struct kxs_domains *d, u16 domid)
 	return ret;
 }
 
+/* The control domain, an introduced domain, or one the hypervisor knows. */
+static bool kxs_domain_exists(struct kxs_domains *d,
+			      const struct kxs_domain_hooks *hooks, u16 domid)
+{
+	struct kxs_domain *dom;
+	bool ret;
+
+	if (domid == KXS_DOMID_CONTROL)
+		return true;
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find(d, domid);
+	ret = dom && dom->introduced;
+	mutex_unlock(&d->lock);
+	return ret || hooks->exists(d, domid);
+}
+
+/**
+ * kxs_domain_existing_perms() - SET_PERMS names only domains that exist
+ * @d: the domain table
+ * @perms: the entries given: those of domains that do not exist are
+ *	taken out
+ * @nr: their number
+ *
+ * With a hypervisor behind the table, as the reference daemon does: an
+ * owner that does not exist is refused, and access entries of domains
+ * that do not exist are ignored (so that a domain created later with
+ * that domid inherits nothing).  Without one every domain exists.
+ *
+ * Return: the number of entries left, or -ENOENT for an owner that does
+ * not exist.
+ */
+int kxs_domain_existing_perms(struct kxs_domains *d, struct kxs_perm *perms,
+			      int nr)
+{
+	const struct kxs_domain_hooks *hooks = READ_ONCE(d->hooks);
+	int i, n;
+
+	if (!hooks || nr < 1)
+		return nr;
+	if (!kxs_domain_exists(d, hooks, perms[0].domid))
+		return -ENOENT;
+	for (i = n = 1; i < nr; i++)
+		if (kxs_domain_exists(d, hooks, perms[i].domid))
+			perms[n++] = perms[i];
+	return n;
+}
+
 /**
  * kxs_domain_is_introduced() - IS_DOMAIN_INTRODUCED
  * @d: the domain table

@@ -105,6 +105,8 @@ struct kxs_domain {
  *	again and reset the connection; an error refuses the INTRODUCE
  * @release: @domid was released (RELEASE or its death) and its
  *	connections are dead: stop serving its ring
+ * @exists: whether the hypervisor knows domain @domid (SET_PERMS names
+ *	only domains that exist: kxs_domain_existing_perms())
  *
  * Without hooks (no hypervisor: emulated domains) INTRODUCE only records
  * a domain, and connections act for it through KXS_IOC_BIND.  Called
@@ -113,6 +115,7 @@ struct kxs_domain {
 struct kxs_domain_hooks {
 	int (*introduce)(struct kxs_domains *d, u16 domid, u32 port);
 	void (*release)(struct kxs_domains *d, u16 domid);
+	bool (*exists)(struct kxs_domains *d, u16 domid);
 };
 
 /**
@@ -195,6 +198,8 @@ int kxs_domain_release(struct kxs_domains *d, struct kxs_store *s,
 		       u16 domid);
 int kxs_domain_resume(struct kxs_domains *d, u16 domid);
 int kxs_domain_shutdown(struct kxs_domains *d, u16 domid);
+int kxs_domain_existing_perms(struct kxs_domains *d, struct kxs_perm *perms,
+			      int nr);
 int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid);
 int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid);
 int kxs_domain_get_features(struct kxs_domains *d, u16 domid, u32 *features);

@@ -357,8 +357,10 @@ static int kxs_op_set_perms(struct kxs_request *req)
 	if (!perms)
 		return -ENOMEM;
 	nr = kxs_perms_parse(list, llen, perms, kxs_nul_count(list, llen));
+	if (nr >= 0)
+		nr = kxs_domain_existing_perms(req->ctx->doms, perms, nr);
 	if (nr < 0) {
-		ret = -EINVAL;
+		ret = nr == -ENOENT ? nr : -EINVAL;
 	} else if (req->payload[0] == '@') {
 		sp = kxs_special_lookup(req->payload);
 		ret = sp < 0 ? sp : kxs_special_set_perms(req->ctx->doms,

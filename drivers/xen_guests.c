@@ -459,9 +459,21 @@ static void kxs_guests_release(struct kxs_domains *doms, u16 domid)
 	mutex_unlock(&kxs_guests.lock);
 }
 
+/* kxs_domain_hooks.exists: the hypervisor knows it (dying or not). */
+static bool kxs_guests_exists(struct kxs_domains *doms, u16 domid)
+{
+	u32 flags;
+
+	/* Unknown interface: nothing can be told, as without a hypervisor. */
+	if (!kxs_guests.version)
+		return true;
+	return !kxs_domain_info(kxs_guests.version, domid, &flags);
+}
+
 static const struct kxs_domain_hooks kxs_guests_hooks = {
 	.introduce = kxs_guests_introduce,
 	.release = kxs_guests_release,
+	.exists = kxs_guests_exists,
 };
 
 /*

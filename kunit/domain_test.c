@@ -1133,9 +1133,16 @@ static void kxs_hk_release(struct kxs_domains *d, u16 domid)
 	kxs_hk.domid = domid;
 }
 
+/* Domains 1 to 9 exist. */
+static bool kxs_hk_exists(struct kxs_domains *d, u16 domid)
+{
+	return domid >= 1 && domid <= 9;
+}
+
 static const struct kxs_domain_hooks kxs_hk_hooks = {
 	.introduce = kxs_hk_introduce,
 	.release = kxs_hk_release,
+	.exists = kxs_hk_exists,
 };
 
 /*
@@ -1172,6 +1179,35 @@ static void kxs_domain_wire_hooks(struct kunit *test)
 	kxs_req(test, fx->conn, XS_RELEASE, "ENOENT", "7|");
 	KUNIT_EXPECT_EQ(test, kxs_hk.released, 1);
 	fx->doms.hooks = NULL;
+}
+
+/*
+ * With a hypervisor, SET_PERMS names only domains that exist: an owner
+ * that does not is ENOENT (nothing changes), an access entry of one is
+ * left out.  Introduced domains exist whatever the hypervisor says.
+ */
+static void kxs_domain_wire_set_perms_existing(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+
+	memset(&kxs_hk, 0, sizeof(kxs_hk));
+	kxs_req(test, fx->conn, XS_WRITE, "OK", "/p|v");
+	kxs_req(test, fx->conn, XS_INTRODUCE, "OK", "12|1|1|");
+	fx->doms.hooks = &kxs_hk_hooks;
+	kxs_req(test, fx->conn, XS_SET_PERMS, "ENOENT", "/p|n10|");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "ENOENT", "/p|r32767|r1|");
+	KXS_W_RT(test, fx->conn, XS_GET_PERMS, "/p\0", XS_GET_PERMS, "n0\0");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "/p|n3|r10|b9|w11|r12|");
+	KXS_W_RT(test, fx->conn, XS_GET_PERMS, "/p\0", XS_GET_PERMS,
+		 "n3\0b9\0r12\0");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "/p|n12|");
+	KXS_W_RT(test, fx->conn, XS_GET_PERMS, "/p\0", XS_GET_PERMS, "n12\0");
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "/p|n0|");
+	/* Without one, every domain exists. */
+	fx->doms.hooks = NULL;
+	kxs_req(test, fx->conn, XS_SET_PERMS, "OK", "/p|n10|r11|");
+	KXS_W_RT(test, fx->conn, XS_GET_PERMS, "/p\0", XS_GET_PERMS,
+		 "n10\0r11\0");
 }
 
 /*
@@ -1439,6 +1475,7 @@ static struct kunit_case kxs_domain_cases[] = {
 	KUNIT_CASE(kxs_domain_wire_get_domain_path),
 	KUNIT_CASE(kxs_domain_wire_is_introduced_resume),
 	KUNIT_CASE(kxs_domain_wire_hooks),
+	KUNIT_CASE(kxs_domain_wire_set_perms_existing),
 	KUNIT_CASE(kxs_domain_shutdown_once_until_resume),
 	KUNIT_CASE(kxs_domain_wire_set_target),
 	KUNIT_CASE(kxs_domain_wire_features),

@@ -29,6 +29,7 @@ clients-and-watch-events-at-once
 rmmod-is-refused-while-serving
 live-update-keeps-the-ring
 xenstored-cannot-start-beside-it
+set-perms-names-only-existing-domains
 "
 
 # xs DEVICE CMD...: a xenstore-utils command on DEVICE
@@ -319,6 +320,20 @@ t_xenstored_cannot_start_beside_it() {
 	ok xs $RING xenstore-read $B/keep
 	eq "$OUT" kept "the store after $d failed"
 	ok xs $DEV xenstore-rm $B/keep
+}
+
+# As the reference: with a hypervisor behind the store, an owner that
+# does not exist is ENOENT, an access entry of one is left out.  Only
+# domain 0 exists on this host until a guest is created.
+t_set_perms_names_only_existing_domains() {
+	ok xs $DEV xenstore-write $B/p v
+	fails xs $DEV xenstore-chmod $B/p n77
+	ok xs $DEV "$XS_REQ" get-perms $B/p
+	eq "$OUT" 'GET_PERMS n0\0' "perms after an owner that does not exist"
+	ok xs $DEV xenstore-chmod $B/p n0 r77 b0
+	ok xs $DEV "$XS_REQ" get-perms $B/p
+	eq "$OUT" 'GET_PERMS n0\0b0\0' "perms without the entry of domain 77"
+	ok xs $DEV xenstore-rm $B/p
 }
 
 sh_main "$@"
