@@ -20,13 +20,20 @@
 #   make lint         checkpatch --strict and sparse
 #   make headers_install  the ioctl header into $(INSTALL_HDR_PATH)/include
 #                     (default /usr: /usr/include/linux/kxenstore.h)
+#   make install      build, then install kxenstore.ko into
+#                     /lib/modules/<kernel>/updates/ and run depmod
+#                     (make uninstall: the reverse)
+#   make dkms-install the sources into /usr/src/kxenstore-<version>,
+#                     registered with DKMS, built and installed for the
+#                     kernel of $(KDIR) (make dkms-remove: the reverse)
 
 DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
 
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
 	modules-all tests vm-test demo shell check headers_install bench fuzz \
-	module-kasan module-kcsan vm-test-kasan vm-test-kcsan xen-test xen-shell
+	module-kasan module-kcsan vm-test-kasan vm-test-kcsan xen-test xen-shell \
+	install uninstall dkms-source dkms-install dkms-remove
 
 all: module
 
@@ -123,6 +130,50 @@ INSTALL_HDR_PATH ?= /usr
 headers_install:
 	install -D -m 0644 include/uapi/linux/kxenstore.h \
 		$(DESTDIR)$(INSTALL_HDR_PATH)/include/linux/kxenstore.h
+
+# ---- installing (Documentation/admin-guide.rst, "Installing") ----------------
+
+# The release of the kernel in $(KDIR), and the package version.
+KVER = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h)
+KXS_VERSION ?= $(shell scripts/version)
+# The root of the installed tree (a staging directory: INSTALL_MOD_PATH=DIR).
+INSTALL_MOD_PATH ?=
+DEPMOD = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KVER)
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
+		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(INSTALL_MOD_PATH)) \
+		modules_install
+	$(DEPMOD)
+
+uninstall:
+	rm -f $(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates/kxenstore.ko
+	$(DEPMOD)
+
+# The module's sources as DKMS builds them, in
+# $(DESTDIR)/usr/src/kxenstore-$(KXS_VERSION); dkms.conf with its version
+# (the Debian package has dh_dkms install it).
+DKMS_SRC = $(DESTDIR)/usr/src/kxenstore-$(KXS_VERSION)
+dkms-source:
+	@[ -n "$(KXS_VERSION)" ] || { echo "no version (KXS_VERSION=)" >&2; exit 1; }
+	install -d $(DKMS_SRC)
+	install -m 0644 Kbuild Kconfig $(DKMS_SRC)/
+	cp -R drivers include $(DKMS_SRC)/
+	find $(DKMS_SRC) -type f ! -name '*.[ch]' ! -name Kbuild \
+		! -name Kconfig -delete
+	chmod -R u=rwX,go=rX $(DKMS_SRC)
+	$(if $(NO_DKMS_CONF),,sed 's/#MODULE_VERSION#/$(KXS_VERSION)/' dkms.conf \
+		>$(DKMS_SRC)/dkms.conf)
+
+# For the kernel of $(KDIR) (the running one, or Debian's); DKMS builds
+# it for each kernel installed later.
+dkms-install: dkms-source
+	dkms install kxenstore/$(KXS_VERSION) -k $(KVER)
+
+dkms-remove:
+	dkms remove kxenstore/$(KXS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
