@@ -26,6 +26,8 @@
 #   make dkms-install the sources into /usr/src/kxenstore-<version>,
 #                     registered with DKMS, built and installed for the
 #                     kernel of $(KDIR) (make dkms-remove: the reverse)
+#   make deb          the Debian packages of HEAD in build/deb/
+#                     (scripts/build-deb)
 
 DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
@@ -33,7 +35,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KD
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
 	modules-all tests vm-test demo shell check headers_install bench fuzz \
 	module-kasan module-kcsan vm-test-kasan vm-test-kcsan xen-test xen-shell \
-	install uninstall dkms-source dkms-install dkms-remove
+	install uninstall dkms-source dkms-install dkms-remove deb
 
 all: module
 
@@ -174,6 +176,9 @@ dkms-install: dkms-source
 dkms-remove:
 	dkms remove kxenstore/$(KXS_VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+deb:
+	scripts/build-deb
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
