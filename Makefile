@@ -28,6 +28,9 @@
 #                     kernel of $(KDIR) (make dkms-remove: the reverse)
 #   make deb          the Debian packages of HEAD in build/deb/
 #                     (scripts/build-deb)
+#   make package-test build the packages, install, upgrade and purge them
+#                     on this machine, and test the installed module in
+#                     the test VM (tests/package/run; in make check)
 
 DEBIAN_KDIR = /usr/src/linux-headers-$(shell scripts/debian-kver)
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KDIR))
@@ -35,7 +38,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KD
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
 	modules-all tests vm-test demo shell check headers_install bench fuzz \
 	module-kasan module-kcsan vm-test-kasan vm-test-kcsan xen-test xen-shell \
-	install uninstall dkms-source dkms-install dkms-remove deb
+	install uninstall dkms-source dkms-install dkms-remove deb package-test
 
 all: module
 
@@ -179,6 +182,9 @@ dkms-remove:
 
 deb:
 	scripts/build-deb
+
+package-test: deps tests
+	tests/package/run
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
