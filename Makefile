@@ -136,7 +136,7 @@ headers_install:
 	install -D -m 0644 include/uapi/linux/kxenstore.h \
 		$(DESTDIR)$(INSTALL_HDR_PATH)/include/linux/kxenstore.h
 
-# ---- installing (Documentation/admin-guide.rst, "Installing") ----------------
+# ---- installing (admin-guide.rst, "Installing, upgrading and removing") ----
 
 # The release of the kernel in $(KDIR), and the package version.
 KVER = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
