@@ -22,6 +22,7 @@
 #include <linux/string.h>
 
 #include "checkpoint.h"
+#include "checkpoint_domains.h"
 #include "domain.h"
 #include "path.h"
 #include "proto.h"
@@ -300,18 +301,8 @@ out:
 	return ret;
 }
 
-/**
- * kxs_checkpoint_save() - the whole store as a stream
- * @s: the store
- * @d: its domain table
- * @guest: the guest domain whose watches the stream carries
- * @buf: set to the stream (kvfree() it)
- * @len: set to its length
- *
- * Return: 0, or -ENOMEM.
- */
-int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
-			u16 guest, u8 **buf, size_t *len)
+static int kxs_checkpoint_take(struct kxs_store *s, struct kxs_domains *d,
+			       u16 guest, bool domains, u8 **buf, size_t *len)
 {
 	struct kxs_sbuf b = { };
 	struct kxs_tx **txs;
@@ -344,6 +335,8 @@ int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
 	kxs_sbuf_be32(&b, 0);
 	if (!ret)
 		ret = kxs_watch_save(d, guest, &b);
+	if (!ret && domains)
+		ret = kxs_dsec_save(d, guest, &b);
 	percpu_up_write(&d->quiesce);
 	kvfree(txs);
 	if (!ret)
@@ -358,9 +351,45 @@ int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
 }
 
 /**
+ * kxs_checkpoint_save() - the whole store as a stream
+ * @s: the store
+ * @d: its domain table
+ * @guest: the guest domain whose watches the stream carries
+ * @buf: set to the stream (kvfree() it)
+ * @len: set to its length
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
+			u16 guest, u8 **buf, size_t *len)
+{
+	return kxs_checkpoint_take(s, d, guest, false, buf, len);
+}
+
+/**
+ * kxs_checkpoint_save_domains() - the whole store, and its domains
+ * @s: the store
+ * @d: its domain table
+ * @guest: the guest domain whose watches the stream's list carries
+ * @buf: set to the stream (kvfree() it)
+ * @len: set to its length
+ *
+ * The stream of kxs_checkpoint_save(), then the domain section
+ * (checkpoint_domains.c), taken at the same instant.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int kxs_checkpoint_save_domains(struct kxs_store *s, struct kxs_domains *d,
+				u16 guest, u8 **buf, size_t *len)
+{
+	return kxs_checkpoint_take(s, d, guest, true, buf, len);
+}
+
+/**
  * kxs_checkpoint_omits() - what a checkpoint cannot carry
  * @d: the domain table
  * @guest: the guest domain whose watches a stream carries
+ * @domains: the stream has the domain section (checkpoint_domains)
  * @buf: where to write one line per thing left out
  * @size: size of @buf
  *
@@ -368,8 +397,8 @@ int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
  *
  * Return: bytes written, or -ENOMEM.
  */
-int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
-			 size_t size)
+int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, bool domains,
+			 char *buf, size_t size)
 {
 	struct kxs_watch_census wc;
 	int sp, ret, len = 0;
@@ -378,6 +407,9 @@ int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
 	ret = kxs_watch_census(d, guest, &wc);
 	if (ret)
 		return ret;
+	/* The domain section carries domains, special paths and watches. */
+	if (domains)
+		goto qemu;
 	while (kxs_domain_has_state(d, &domid)) {
 		len += scnprintf(buf + len, size - len, "domain %u\n", domid);
 		if (domid == U16_MAX)
@@ -398,6 +430,7 @@ int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
 		len += scnprintf(buf + len, size - len,
 				 "watches %u (domain %u, ...)\n", wc.unsaved,
 				 wc.domid);
+qemu:
 	/*
 	 * Carried, and restored by kxenstore, but QEMU's loader refuses the
 	 * stream: do_xs_impl_watch() takes no '@' in a path (validate_path(),

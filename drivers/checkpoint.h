@@ -46,9 +46,14 @@ void kxs_sbuf_str(struct kxs_sbuf *b, const char *s);
 
 int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
 			u16 guest, u8 **buf, size_t *len);
+int kxs_checkpoint_save_domains(struct kxs_store *s, struct kxs_domains *d,
+				u16 guest, u8 **buf, size_t *len);
 int kxs_checkpoint_restore(struct kxs_store *s, struct kxs_domains *d,
 			   u16 guest, const u8 *buf, size_t len);
-int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, char *buf,
-			 size_t size);
+int kxs_checkpoint_restore_domains(struct kxs_store *s,
+				   struct kxs_domains *d, u16 guest,
+				   const u8 *buf, size_t len);
+int kxs_checkpoint_omits(struct kxs_domains *d, u16 guest, bool domains,
+			 char *buf, size_t size);
 
 #endif /* _KXS_CHECKPOINT_H */

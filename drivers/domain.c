@@ -489,6 +489,13 @@ u32 kxs_domain_quota_locked(struct kxs_ctx *ctx, enum kxs_quota q)
 					       ctx->doms->quota[q];
 }
 
+/* A domain whose state a checkpoint cannot carry in QEMU's format. */
+static bool kxs_domain_stateful(const struct kxs_domain *dom)
+{
+	return dom->introduced || dom->target != KXS_NO_TARGET ||
+	       dom->features != KXS_FEATURES_SUPPORTED || dom->quota_set;
+}
+
 /**
  * kxs_domain_has_state() - a domain whose state a checkpoint cannot carry
  * @d: the domain table
@@ -507,8 +514,7 @@ bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid)
 
 	mutex_lock(&d->lock);
 	xa_for_each_start(&d->doms, id, dom, id) {
-		if (dom->introduced || dom->target != KXS_NO_TARGET ||
-		    dom->features != KXS_FEATURES_SUPPORTED || dom->quota_set) {
+		if (kxs_domain_stateful(dom)) {
 			*domid = id;
 			found = true;
 			break;
@@ -516,6 +522,93 @@ bool kxs_domain_has_state(struct kxs_domains *d, u16 *domid)
 	}
 	mutex_unlock(&d->lock);
 	return found;
+}
+
+/**
+ * kxs_domain_states() - the state of every domain that has some
+ * @d: the domain table
+ * @out: set to the states, by domid (kvfree() it)
+ *
+ * Context: the quiesce lock held for writing (nothing changes).
+ * Return: how many, or -ENOMEM.
+ */
+int kxs_domain_states(struct kxs_domains *d, struct kxs_domain_state **out)
+{
+	struct kxs_domain_state *st = NULL;
+	struct kxs_domain *dom;
+	unsigned long id;
+	int n = 0, i = 0;
+
+	mutex_lock(&d->lock);
+	xa_for_each(&d->doms, id, dom)
+		n += kxs_domain_stateful(dom);
+	if (n) {
+		st = kvcalloc(n, sizeof(*st), GFP_KERNEL);
+		if (!st) {
+			mutex_unlock(&d->lock);
+			return -ENOMEM;
+		}
+	}
+	xa_for_each(&d->doms, id, dom) {
+		if (!kxs_domain_stateful(dom))
+			continue;
+		st[i].domid = dom->domid;
+		st[i].introduced = dom->introduced;
+		st[i].shutdown = dom->shutdown;
+		st[i].gfn = dom->gfn;
+		st[i].port = dom->port;
+		st[i].target = dom->target;
+		st[i].features = dom->features;
+		st[i].quota_set = dom->quota_set;
+		memcpy(st[i].quota, dom->quota, sizeof(st[i].quota));
+		i++;
+	}
+	mutex_unlock(&d->lock);
+	*out = st;
+	return n;
+}
+
+/**
+ * kxs_domain_restore() - bring back a domain's state (a live update)
+ * @d: the domain table
+ * @st: the state, checked: a guest domid, a target that is one, known
+ *	feature and quota bits
+ *
+ * The domain must have no state yet.  An introduced one's ring is served
+ * again by a hypervisor's hooks (struct kxs_domain_hooks.restore); no
+ * @introduceDomain fires.
+ *
+ * Return: 0, -EBUSY if the domain has state already, -ENOMEM.
+ */
+int kxs_domain_restore(struct kxs_domains *d,
+		       const struct kxs_domain_state *st)
+{
+	const struct kxs_domain_hooks *hooks = READ_ONCE(d->hooks);
+	struct kxs_domain *dom;
+	int ret = 0;
+
+	mutex_lock(&d->lock);
+	dom = kxs_domain_find_or_create(d, st->domid);
+	if (IS_ERR(dom)) {
+		ret = PTR_ERR(dom);
+	} else if (kxs_domain_stateful(dom)) {
+		ret = -EBUSY;
+	} else {
+		write_seqcount_begin(&d->caller_seq);
+		dom->target = st->target;
+		dom->quota_set = st->quota_set;
+		memcpy(dom->quota, st->quota, sizeof(dom->quota));
+		write_seqcount_end(&d->caller_seq);
+		dom->features = st->features;
+		dom->introduced = st->introduced;
+		dom->shutdown = st->shutdown;
+		dom->gfn = st->gfn;
+		dom->port = st->port;
+	}
+	mutex_unlock(&d->lock);
+	if (!ret && st->introduced && hooks)
+		hooks->restore(d, st->domid, st->port);
+	return ret;
 }
 
 /**

@@ -98,6 +98,24 @@ struct kxs_domain {
 };
 
 /**
+ * struct kxs_domain_state - what a live update carries of one domain
+ * @domid: the domain
+ * @introduced: see struct kxs_domain, and @gfn, @port, @target,
+ *	@features, @shutdown, @quota and @quota_set there
+ */
+struct kxs_domain_state {
+	u16 domid;
+	bool introduced;
+	bool shutdown;
+	s64 gfn;
+	u32 port;
+	int target;
+	u32 features;
+	unsigned long quota_set;
+	u32 quota[KXS_QUOTA_NR];
+};
+
+/**
  * struct kxs_domain_hooks - a hypervisor behind the domain table
  * @introduce: INTRODUCE of @domid with event channel @port, before the
  *	domain is marked introduced: serve its ring, or, if it is served
@@ -107,6 +125,10 @@ struct kxs_domain {
  *	connections are dead: stop serving its ring
  * @exists: whether the hypervisor knows domain @domid (SET_PERMS names
  *	only domains that exist: kxs_domain_existing_perms())
+ * @restore: a restore brought back introduced domain @domid: serve its
+ *	ring again, from its indexes as they are; a ring that cannot be
+ *	served is logged, and the domain stays introduced (as with the
+ *	reference daemon), its death still seen
  *
  * Without hooks (no hypervisor: emulated domains) INTRODUCE only records
  * a domain, and connections act for it through KXS_IOC_BIND.  Called
@@ -116,6 +138,7 @@ struct kxs_domain_hooks {
 	int (*introduce)(struct kxs_domains *d, u16 domid, u32 port);
 	void (*release)(struct kxs_domains *d, u16 domid);
 	bool (*exists)(struct kxs_domains *d, u16 domid);
+	void (*restore)(struct kxs_domains *d, u16 domid, u32 port);
 };
 
 /**
@@ -200,6 +223,9 @@ int kxs_domain_resume(struct kxs_domains *d, u16 domid);
 int kxs_domain_shutdown(struct kxs_domains *d, u16 domid);
 int kxs_domain_existing_perms(struct kxs_domains *d, struct kxs_perm *perms,
 			      int nr);
+int kxs_domain_states(struct kxs_domains *d, struct kxs_domain_state **out);
+int kxs_domain_restore(struct kxs_domains *d,
+		       const struct kxs_domain_state *st);
 int kxs_domain_is_introduced(struct kxs_domains *d, u16 domid);
 int kxs_domain_set_target(struct kxs_domains *d, u16 domid, u16 tdomid);
 int kxs_domain_get_features(struct kxs_domains *d, u16 domid, u32 *features);

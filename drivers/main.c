@@ -61,6 +61,7 @@ static int kxs_frozen_set(const char *val, const struct kernel_param *kp)
 		return ret;
 	WRITE_ONCE(kxs_device.frozen, frozen);
 	kxs_dom0_pause(frozen);
+	kxs_guests_pause(frozen);
 	return 0;
 }
 
@@ -85,9 +86,9 @@ static enum kxs_dom0_mode xen_ring = KXS_DOM0_AUTO;
 /*
  * At load time, the mode.  Once loaded, only "off" may be written: stop
  * serving dom0's ring, which a live update does between its checkpoint
- * and the unload (frozen, and the ring quiet: else EBUSY; no guest's
- * ring served: their live update is not done yet); the file keeps
- * showing the mode the module was loaded with.
+ * and the unload (frozen, and the ring and the guests' rings quiet:
+ * else EBUSY), and stop serving guests; the file keeps showing the mode
+ * the module was loaded with.
  */
 static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
 {
@@ -104,7 +105,7 @@ static int kxs_xen_ring_set(const char *val, const struct kernel_param *kp)
 	}
 	if (mode != KXS_DOM0_OFF)
 		return -EINVAL;
-	if (!READ_ONCE(frozen) || kxs_guests_served())
+	if (!READ_ONCE(frozen) || !kxs_guests_quiet())
 		return -EBUSY;
 	ret = kxs_dom0_handover();
 	if (!ret)
@@ -241,7 +242,7 @@ static int __init kxs_init(void)
 		goto err_device;
 	/* Serving dom0's kernel, the module is the host's store. */
 	if (kxs_dom0_serving())
-		kxs_guests_start(kxs_store, &kxs_domains);
+		kxs_guests_start(kxs_store, &kxs_domains, frozen);
 	kxs_loaded = true;
 	return 0;
 

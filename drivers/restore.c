@@ -36,6 +36,7 @@
 #include <linux/xarray.h>
 
 #include "checkpoint.h"
+#include "checkpoint_domains.h"
 #include "domain.h"
 #include "path.h"
 #include "proto.h"
@@ -100,6 +101,8 @@ struct kxs_chunk {
  * @p: the next byte to parse
  * @left: bytes left from @p
  * @guest: the guest domain its watches belong to
+ * @domains: a domain section follows the watch list
+ * @dsec: the parsed domain section
  * @last_tx: the last transaction id handed out
  * @main: the main tree
  * @txs: its transactions, in stream order
@@ -115,6 +118,8 @@ struct kxs_pstream {
 	const u8 *p;
 	size_t left;
 	u16 guest;
+	bool domains;
+	struct kxs_dsec *dsec;
 	u32 last_tx;
 	struct kxs_ptree main;
 	struct kxs_ptree *txs;
@@ -160,6 +165,7 @@ static void kxs_pstream_free(struct kxs_pstream *ps)
 	struct kxs_chunk *c, *next;
 	u32 i;
 
+	kxs_dsec_free(ps->dsec);
 	for (i = 0; ps->watches && i < ps->nr_watches; i++)
 		kxs_watch_kfree(ps->watches[i].w);
 	for (i = 0; ps->txs && i < ps->nr_txs; i++)
@@ -553,6 +559,18 @@ static int kxs_parse(struct kxs_pstream *ps)
 				      path, plen, token, tlen);
 		if (ret)
 			return ret;
+	}
+	if (ps->domains) {
+		struct kxs_dsec *ds;
+		u32 n;
+
+		if (kxs_get_be32(ps, &n) || n != ps->left)
+			return -EINVAL;
+		ds = kxs_dsec_parse(ps->p, n);
+		if (IS_ERR(ds))
+			return PTR_ERR(ds);
+		ps->dsec = ds;
+		ps->left = 0;
 	}
 	return ps->left ? -EINVAL : 0;
 }
@@ -1011,6 +1029,37 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 	return ret;
 }
 
+static int kxs_checkpoint_load(struct kxs_store *s, struct kxs_domains *d,
+			       u16 guest, bool domains, const u8 *buf,
+			       size_t len)
+{
+	struct kxs_pstream *ps = kvzalloc(sizeof(*ps), GFP_KERNEL);
+	int ret;
+
+	if (!ps)
+		return -ENOMEM;
+	ps->p = buf;
+	ps->left = len;
+	ps->guest = guest;
+	ps->domains = domains;
+	xa_init(&ps->ids);
+	ret = kxs_parse(ps);
+	if (ret == -EINVAL)
+		pr_info_ratelimited("restore: not a valid stream: error at byte %zu of %zu\n",
+				    len - ps->left, len);
+	if (!ret) {
+		percpu_down_write(&d->quiesce);
+		ret = ps->dsec ? kxs_dsec_check(ps->dsec, d) : 0;
+		if (!ret)
+			ret = kxs_apply(ps, s, d);
+		if (!ret && ps->dsec)
+			ret = kxs_dsec_apply(ps->dsec, d);
+		percpu_up_write(&d->quiesce);
+	}
+	kxs_pstream_free(ps);
+	return ret;
+}
+
 /**
  * kxs_checkpoint_restore() - make a stream the store's state
  * @s: the store
@@ -1027,24 +1076,28 @@ static int kxs_apply(struct kxs_pstream *ps, struct kxs_store *s,
 int kxs_checkpoint_restore(struct kxs_store *s, struct kxs_domains *d,
 			   u16 guest, const u8 *buf, size_t len)
 {
-	struct kxs_pstream *ps = kvzalloc(sizeof(*ps), GFP_KERNEL);
-	int ret;
+	return kxs_checkpoint_load(s, d, guest, false, buf, len);
+}
 
-	if (!ps)
-		return -ENOMEM;
-	ps->p = buf;
-	ps->left = len;
-	ps->guest = guest;
-	xa_init(&ps->ids);
-	ret = kxs_parse(ps);
-	if (ret == -EINVAL)
-		pr_info_ratelimited("restore: not a valid stream: error at byte %zu of %zu\n",
-				    len - ps->left, len);
-	if (!ret) {
-		percpu_down_write(&d->quiesce);
-		ret = kxs_apply(ps, s, d);
-		percpu_up_write(&d->quiesce);
-	}
-	kxs_pstream_free(ps);
-	return ret;
+/**
+ * kxs_checkpoint_restore_domains() - a stream with its domain section
+ * @s: the store
+ * @d: its domain table
+ * @guest: the guest domain the stream's watch list belongs to
+ * @buf: the stream (kxs_checkpoint_save_domains())
+ * @len: its length
+ *
+ * As kxs_checkpoint_restore(), then the domains' state, the special
+ * paths' permissions and the section's watches (parked for their
+ * domains).  The domain table must have no state yet (a fresh module).
+ *
+ * Return: as kxs_checkpoint_restore(); also -EBUSY if a domain has
+ * state already; -ENOMEM after the tree was restored leaves the domains
+ * that were not restored yet out.
+ */
+int kxs_checkpoint_restore_domains(struct kxs_store *s,
+				   struct kxs_domains *d, u16 guest,
+				   const u8 *buf, size_t len)
+{
+	return kxs_checkpoint_load(s, d, guest, true, buf, len);
 }

@@ -376,7 +376,8 @@ bool kxs_ring_quiet(struct kxs_ring *r)
  * @flags: KXS_RING_DOM0: dom0's kernel's ring (see struct kxs_ring);
  *	KXS_RING_GUEST: a guest's; KXS_RING_PAUSED: start paused (a live
  *	update restores the store first): the watches a restore parks are
- *	adopted when resumed
+ *	adopted when resumed; KXS_RING_ADOPT: adopt them on the first run
+ *	not paused (a restore parked them already)
  * @intf: the page; its indexes are taken as they are, so that a ring
  *	served before (by the module a live update replaced) goes on where
  *	it was
@@ -407,7 +408,7 @@ struct kxs_ring *kxs_ring_create(struct kxs_store *store,
 	r->domid = domid;
 	r->flags = flags;
 	r->paused = flags & KXS_RING_PAUSED;
-	r->adopt = r->paused;
+	r->adopt = flags & (KXS_RING_PAUSED | KXS_RING_ADOPT);
 	r->req_cons = READ_ONCE(intf->req_cons);
 	r->rsp_prod = READ_ONCE(intf->rsp_prod);
 	init_waitqueue_func_entry(&r->wait, kxs_ring_wake);

@@ -91,6 +91,7 @@ struct kxs_ring {
 #define KXS_RING_DOM0	1	/* dom0's kernel's: kxs_ctx.dom0_ring */
 #define KXS_RING_GUEST	2	/* the connection acts for the domain */
 #define KXS_RING_PAUSED	4	/* start paused: see kxs_ring_pause() */
+#define KXS_RING_ADOPT	8	/* take parked watches: see kxs_ring_create() */
 
 struct kxs_ring *kxs_ring_create(struct kxs_store *store,
 				 struct kxs_domains *doms, u16 domid,

@@ -35,6 +35,7 @@
 #include "stats.h"
 #include "sysfs.h"
 #include "xen_dom0.h"
+#include "xen_guests.h"
 
 static ushort checkpoint_guest = 1;
 
@@ -65,6 +66,11 @@ module_param_cb(checkpoint_guest, &kxs_guest_param_ops, &checkpoint_guest,
 MODULE_PARM_DESC(checkpoint_guest,
 		 "guest domain whose watches checkpoints carry and restores give back, or 0 for dom0's kernel's ring (QEMU's format has no domain for them; default 1)");
 
+static bool checkpoint_domains;
+module_param(checkpoint_domains, bool, 0644);
+MODULE_PARM_DESC(checkpoint_domains,
+		 "checkpoints end with a domain section and restores take one: the domains' state, the special paths' permissions, the watches the watch list leaves out (QEMU's loader refuses such streams; default N)");
+
 static uint checkpoint_max_bytes = 64 << 20;
 module_param(checkpoint_max_bytes, uint, 0644);
 MODULE_PARM_DESC(checkpoint_max_bytes,
@@ -79,6 +85,7 @@ enum kxs_scan_state {
 	KXS_SCAN_NAMES,		/* child names, each followed by a node */
 	KXS_SCAN_WATCHES,	/* watch paths, each followed by a token */
 	KXS_SCAN_TOKEN,
+	KXS_SCAN_SECTION,	/* @skip bytes of the domain section */
 	KXS_SCAN_DONE,
 };
 
@@ -90,6 +97,7 @@ enum kxs_scan_u32 {
 	KXS_U32_DOMID,
 	KXS_U32_REF,
 	KXS_U32_LEN,
+	KXS_U32_SECTION,
 };
 
 /**
@@ -101,6 +109,7 @@ enum kxs_scan_u32 {
  * @skip: value bytes left
  * @open: nodes whose children are being read
  * @in_str: inside a non-empty string
+ * @domains: a domain section follows the watch list
  *
  * Only the structure: kxs_checkpoint_restore() checks everything else.
  */
@@ -109,6 +118,7 @@ struct kxs_scan {
 	u8 what;
 	u8 nbytes;
 	bool in_str;
+	bool domains;
 	u32 val;
 	u32 skip;
 	u32 open;
@@ -158,6 +168,10 @@ static int kxs_scan_u32_done(struct kxs_scan *sc)
 		sc->skip = sc->val;
 		sc->state = sc->skip ? KXS_SCAN_DATA : KXS_SCAN_PERMS;
 		break;
+	case KXS_U32_SECTION:
+		sc->skip = sc->val;
+		sc->state = sc->skip ? KXS_SCAN_SECTION : KXS_SCAN_DONE;
+		break;
 	}
 	return 0;
 }
@@ -183,7 +197,12 @@ static int kxs_scan_string(struct kxs_scan *sc, bool empty)
 		kxs_scan_node_done(sc);
 		break;
 	case KXS_SCAN_WATCHES:
-		sc->state = empty ? KXS_SCAN_DONE : KXS_SCAN_TOKEN;
+		if (!empty)
+			sc->state = KXS_SCAN_TOKEN;
+		else if (sc->domains)
+			kxs_scan_u32(sc, KXS_U32_SECTION);
+		else
+			sc->state = KXS_SCAN_DONE;
 		break;
 	case KXS_SCAN_TOKEN:
 		sc->state = KXS_SCAN_WATCHES;
@@ -230,14 +249,16 @@ static ssize_t kxs_scan(struct kxs_scan *sc, const u8 *p, size_t len)
 			else
 				kxs_scan_u32(sc, KXS_U32_LEN);
 			break;
-		case KXS_SCAN_DATA: {
-			/* The value's bytes at once. */
+		case KXS_SCAN_DATA:
+		case KXS_SCAN_SECTION: {
+			/* The value's (or the section's) bytes at once. */
 			size_t n = min_t(size_t, sc->skip, len - i);
 
 			i += n - 1;
 			sc->skip -= n;
 			if (!sc->skip)
-				sc->state = KXS_SCAN_PERMS;
+				sc->state = sc->state == KXS_SCAN_DATA ?
+					    KXS_SCAN_PERMS : KXS_SCAN_DONE;
 			break;
 		}
 		case KXS_SCAN_PERMS:
@@ -277,15 +298,16 @@ static ssize_t kxs_scan(struct kxs_scan *sc, const u8 *p, size_t len)
  * @buf: the bytes
  * @len: their number
  * @chunk: the size of each piece
+ * @domains: a domain section follows the watch list
  *
  * The scanner as writes of @chunk bytes drive it (for KUnit).
  *
  * Return: the length of the stream if it ends with the last piece, 0 if
  * it is not complete, -EINVAL if it is not valid or bytes follow its end.
  */
-ssize_t kxs_sysfs_scan(const u8 *buf, size_t len, size_t chunk)
+ssize_t kxs_sysfs_scan(const u8 *buf, size_t len, size_t chunk, bool domains)
 {
-	struct kxs_scan sc = { };
+	struct kxs_scan sc = { .domains = domains };
 	size_t off;
 	ssize_t end = 0;
 
@@ -363,9 +385,14 @@ static int kxs_snapshot_take(struct file *file, struct kxs_snapshot **out)
 				sn = &kxs_cp.snap[i];
 	}
 	kxs_snapshot_drop(sn);
-	ret = kxs_checkpoint_save(kxs_cp.store, kxs_cp.doms,
-				  READ_ONCE(checkpoint_guest), &sn->buf,
-				  &sn->len);
+	if (READ_ONCE(checkpoint_domains))
+		ret = kxs_checkpoint_save_domains(kxs_cp.store, kxs_cp.doms,
+						  READ_ONCE(checkpoint_guest),
+						  &sn->buf, &sn->len);
+	else
+		ret = kxs_checkpoint_save(kxs_cp.store, kxs_cp.doms,
+					  READ_ONCE(checkpoint_guest),
+					  &sn->buf, &sn->len);
 	if (ret)
 		return ret;
 	sn->file = get_file(file);
@@ -424,6 +451,7 @@ static ssize_t checkpoint_write(struct file *file, struct kobject *kobj,
 	if (off == 0) {
 		kxs_in_reset();
 		memset(&kxs_cp.in_scan, 0, sizeof(kxs_cp.in_scan));
+		kxs_cp.in_scan.domains = READ_ONCE(checkpoint_domains);
 		kxs_scan_u32(&kxs_cp.in_scan, KXS_U32_LAST_TX);
 		kxs_cp.in_file = get_file(file);
 	} else if (kxs_cp.in_file != file || off != kxs_cp.in.len) {
@@ -446,9 +474,15 @@ static ssize_t checkpoint_write(struct file *file, struct kobject *kobj,
 	ret = count;
 	if (!end)
 		goto out;
-	ret = kxs_checkpoint_restore(kxs_cp.store, kxs_cp.doms,
-				     READ_ONCE(checkpoint_guest),
-				     kxs_cp.in.buf, kxs_cp.in.len);
+	if (kxs_cp.in_scan.domains)
+		ret = kxs_checkpoint_restore_domains(kxs_cp.store, kxs_cp.doms,
+						     READ_ONCE(checkpoint_guest),
+						     kxs_cp.in.buf,
+						     kxs_cp.in.len);
+	else
+		ret = kxs_checkpoint_restore(kxs_cp.store, kxs_cp.doms,
+					     READ_ONCE(checkpoint_guest),
+					     kxs_cp.in.buf, kxs_cp.in.len);
 	if (!ret)
 		ret = count;
 fail:
@@ -474,8 +508,12 @@ static ssize_t checkpoint_omits_show(struct kobject *kobj,
 	if (kxs_dom0_serving() &&
 	    (READ_ONCE(checkpoint_guest) != 0 || !kxs_dom0_quiet()))
 		len += sysfs_emit_at(buf, len, "dom0-ring\n");
+	/* Guests' rings likewise, with the domain section only. */
+	len += kxs_guests_unquiet(!READ_ONCE(checkpoint_domains), buf + len,
+				  PAGE_SIZE - len);
 	ret = kxs_checkpoint_omits(kxs_cp.doms, READ_ONCE(checkpoint_guest),
-				   buf + len, PAGE_SIZE - len);
+				   READ_ONCE(checkpoint_domains), buf + len,
+				   PAGE_SIZE - len);
 	return ret < 0 ? ret : len + ret;
 }
 

@@ -14,6 +14,7 @@
  * watching domain may read: a changed node's permissions after the
  * change, a removed node's before it.
  */
+#include <linux/bsearch.h>
 #include <linux/errno.h>
 #include <linux/lockdep.h>
 #include <linux/slab.h>
@@ -771,6 +772,75 @@ int kxs_watch_census(struct kxs_domains *d, u16 guest,
 	mutex_unlock(&d->lock);
 	mutex_unlock(&d->watches.lock);
 	return 0;
+}
+
+static int kxs_watch_ptr_cmp(const void *a, const void *b)
+{
+	const struct kxs_watch *x = *(const struct kxs_watch **)a;
+	const struct kxs_watch *y = *(const struct kxs_watch **)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A guest's watch (or one of dom0's ring's) that a stream would omit. */
+static bool kxs_watch_unsaved(struct kxs_watch *w, struct kxs_watch **saved,
+			      size_t nr)
+{
+	if (w->ctx && !w->ctx->dom && !w->ctx->dom0_ring)
+		return false;	/* the control domain's: a process's */
+	return !bsearch(&w, saved, nr, sizeof(*saved), kxs_watch_ptr_cmp);
+}
+
+/**
+ * kxs_watch_for_unsaved() - the watches a stream leaves out
+ * @d: the domain table
+ * @guest: the guest domain whose watches the stream carries
+ * @fn: called for each, with its domain; an error stops the walk
+ * @arg: for @fn
+ *
+ * The watches of guests and of dom0's ring, registered or parked, that
+ * kxs_watch_save() leaves out: another domain's, one with a depth, a
+ * copy of one carried.  What a checkpoint's domain section carries.
+ *
+ * Context: the domain table's quiesce lock held for writing; @fn is
+ * called with the watch table's and the domain table's locks held.
+ * Return: 0, @fn's error, or -ENOMEM.
+ */
+int kxs_watch_for_unsaved(struct kxs_domains *d, u16 guest,
+			  int (*fn)(void *arg, const struct kxs_watch *w,
+				    u16 domid),
+			  void *arg)
+{
+	struct kxs_watch **saved, *w;
+	unsigned int copies;
+	struct rb_node *rb;
+	int ret = 0;
+	size_t n;
+
+	mutex_lock(&d->watches.lock);
+	mutex_lock(&d->lock);
+	saved = kxs_watch_saved(d, guest, &n, &copies);
+	if (!saved) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sort(saved, n, sizeof(*saved), kxs_watch_ptr_cmp, NULL);
+	for (rb = rb_first(&d->watches.tree); rb && !ret; rb = rb_next(rb)) {
+		w = rb_entry(rb, struct kxs_watch, node);
+		if (kxs_watch_unsaved(w, saved, n))
+			ret = fn(arg, w, kxs_watch_domid(w));
+	}
+	list_for_each_entry(w, &d->parked_watches, ctx_link) {
+		if (ret)
+			break;
+		if (kxs_watch_unsaved(w, saved, n))
+			ret = fn(arg, w, w->domid);
+	}
+	kvfree(saved);
+out:
+	mutex_unlock(&d->lock);
+	mutex_unlock(&d->watches.lock);
+	return ret;
 }
 
 /**

@@ -129,5 +129,9 @@ struct kxs_watch_census {
 
 int kxs_watch_census(struct kxs_domains *d, u16 guest,
 		     struct kxs_watch_census *c);
+int kxs_watch_for_unsaved(struct kxs_domains *d, u16 guest,
+			  int (*fn)(void *arg, const struct kxs_watch *w,
+				    u16 domid),
+			  void *arg);
 
 #endif /* _KXS_WATCH_H */

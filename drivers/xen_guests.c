@@ -92,7 +92,8 @@ static_assert(sizeof(struct kxs_domctl) == 144);
 
 /**
  * struct kxs_guest - the served ring of one guest
- * @ring: the ring
+ * @ring: the ring, or NULL for a domain a restore brought back whose
+ *	ring could not be served (kept so that its death is seen)
  * @page: where its page is mapped
  * @handle: the grant mapping's
  * @irq: our end of its event channel, or -1 while none (set by the
@@ -127,7 +128,7 @@ struct kxs_guest {
 
 /**
  * struct kxs_guests - the guests served, and what watches their fate
- * @lock: @table and each guest's @new_port
+ * @lock: @table, @paused and each guest's @new_port
  * @table: struct kxs_guest by domid, while served
  * @nr: entries in @table
  * @wq: ordered: rings' ends and re-bindings, and @check
@@ -135,6 +136,7 @@ struct kxs_guest {
  * @virq: the interrupt of VIRQ_DOM_EXC, or 0
  * @version: the hypervisor's domctl interface version, or 0 (unknown:
  *	guests are not served)
+ * @paused: rings take in no new message (frozen: a live update)
  * @store: the store
  * @doms: its domain table
  *
@@ -142,13 +144,14 @@ struct kxs_guest {
  * here, torn down by kxs_guests_stop() after they no longer do.
  */
 static struct kxs_guests {
-	struct mutex lock;	/* table and new_port */
+	struct mutex lock;	/* table, paused and new_port */
 	struct xarray table;
 	unsigned int nr;
 	struct workqueue_struct *wq;
 	struct work_struct check;
 	int virq;
 	u32 version;
+	bool paused;
 	struct kxs_store *store;
 	struct kxs_domains *doms;
 } kxs_guests = {
@@ -344,7 +347,8 @@ static void kxs_guest_end(struct work_struct *work)
 
 	if (g->irq >= 0)
 		disable_irq(g->irq);
-	kxs_ring_destroy(g->ring);
+	if (g->ring)
+		kxs_ring_destroy(g->ring);
 	kxs_guest_unbind(g);
 	pr_info("domain %u: no longer served\n", g->domid);
 	kxs_guest_free(g);
@@ -375,31 +379,24 @@ static void kxs_guest_rebind(struct work_struct *work)
 }
 
 /*
- * kxs_domain_hooks.introduce: serve the guest's ring, or reset a served
- * one and bind its (new) channel.
+ * Serve a guest's ring: map it, bind its channel @port.  @flags: of
+ * kxs_ring_create(), besides KXS_RING_GUEST and KXS_RING_PAUSED (which
+ * follows kxs_guests.paused).
+ *
+ * Context: kxs_guests.lock held, @domid not in the table.
+ * Return: the guest, in the table and served; or an ERR_PTR: -ENOMEM,
+ * or -EINVAL for a grant or channel that cannot be had.
  */
-static int kxs_guests_introduce(struct kxs_domains *doms, u16 domid,
-				u32 port)
+static struct kxs_guest *kxs_guest_serve(struct kxs_domains *doms, u16 domid,
+					 u32 port, unsigned int flags)
 {
 	struct kxs_guest *g;
 	int ret;
 
-	if (!kxs_guests.version)
-		return -EOPNOTSUPP;
-	mutex_lock(&kxs_guests.lock);
-	g = xa_load(&kxs_guests.table, domid);
-	if (g) {
-		g->new_port = port;
-		kxs_ring_reset(g->ring);
-		queue_work(kxs_guests.wq, &g->rebind);
-		mutex_unlock(&kxs_guests.lock);
-		return 0;
-	}
-
-	ret = -ENOMEM;
+	lockdep_assert_held(&kxs_guests.lock);
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
 	if (!g)
-		goto out;
+		return ERR_PTR(-ENOMEM);
 	g->domid = domid;
 	g->irq = -1;
 	snprintf(g->name, sizeof(g->name), "kxenstore-d%u", domid);
@@ -408,41 +405,108 @@ static int kxs_guests_introduce(struct kxs_domains *doms, u16 domid,
 	ret = kxs_guest_map(g);
 	if (ret) {
 		kxs_guest_free(g);
-		goto out;
+		return ERR_PTR(ret == -ENOMEM ? ret : -EINVAL);
 	}
-	ret = -ENOMEM;
+	if (kxs_guests.paused)
+		flags |= KXS_RING_PAUSED;
 	g->ring = kxs_ring_create(kxs_guests.store, doms, domid,
-				  KXS_RING_GUEST, page_address(g->page),
-				  &kxs_guest_ring_ops, g);
+				  flags | KXS_RING_GUEST,
+				  page_address(g->page), &kxs_guest_ring_ops, g);
 	if (!g->ring) {
 		kxs_guest_free(g);
-		goto out;
+		return ERR_PTR(-ENOMEM);
 	}
 	ret = xa_err(xa_store(&kxs_guests.table, domid, g, GFP_KERNEL));
 	if (ret)
 		goto err_end;
 	ret = kxs_guest_bind(g, port);
 	if (ret) {
-		pr_info("INTRODUCE %u: cannot bind event channel %u: error %d\n",
+		pr_info("domain %u: cannot bind event channel %u: error %d\n",
 			domid, port, ret);
 		xa_erase(&kxs_guests.table, domid);
+		ret = -EINVAL;
 		goto err_end;
 	}
 	kxs_guests.nr++;
-	mutex_unlock(&kxs_guests.lock);
 	/* Whatever waits in the page; and a guest may wait for news. */
 	kxs_ring_kick(g->ring);
 	notify_remote_via_irq(g->irq);
 	pr_info("domain %u: serving its ring (event channel %u)\n", domid,
 		port);
-	return 0;
+	return g;
 
 err_end:
 	/* The ring's work may run already (see the top of this file). */
 	queue_work(kxs_guests.wq, &g->end);
+	return ERR_PTR(ret);
+}
+
+/*
+ * kxs_domain_hooks.introduce: serve the guest's ring, or reset a served
+ * one and bind its (new) channel.
+ */
+static int kxs_guests_introduce(struct kxs_domains *doms, u16 domid,
+				u32 port)
+{
+	struct kxs_guest *g;
+
+	if (!kxs_guests.version)
+		return -EOPNOTSUPP;
+	mutex_lock(&kxs_guests.lock);
+	g = xa_load(&kxs_guests.table, domid);
+	if (g && g->ring) {
+		g->new_port = port;
+		kxs_ring_reset(g->ring);
+		queue_work(kxs_guests.wq, &g->rebind);
+		mutex_unlock(&kxs_guests.lock);
+		return 0;
+	}
+	if (g) {
+		/* Restored without a ring: try again from the start. */
+		xa_erase(&kxs_guests.table, domid);
+		kxs_guests.nr--;
+		queue_work(kxs_guests.wq, &g->end);
+	}
+	g = kxs_guest_serve(doms, domid, port, 0);
+	mutex_unlock(&kxs_guests.lock);
+	return PTR_ERR_OR_ZERO(g);
+}
+
+/*
+ * kxs_domain_hooks.restore: serve a ring a live update hands over, from
+ * its indexes as they are; its connection takes the watches the restore
+ * parked for the domain.  A ring that cannot be served is kept without
+ * one (the reference daemon does the same), so that the domain's death
+ * is still seen; a check soon after sees one that died meanwhile.
+ */
+static void kxs_guests_restore(struct kxs_domains *doms, u16 domid, u32 port)
+{
+	struct kxs_guest *g;
+
+	if (!kxs_guests.version)
+		return;
+	mutex_lock(&kxs_guests.lock);
+	if (xa_load(&kxs_guests.table, domid))
+		goto out;
+	g = kxs_guest_serve(doms, domid, port, KXS_RING_ADOPT);
+	if (!IS_ERR(g))
+		goto out;
+	pr_warn("domain %u: cannot serve its ring after a restore: error %ld\n",
+		domid, PTR_ERR(g));
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		goto out;
+	g->domid = domid;
+	g->irq = -1;
+	INIT_WORK(&g->rebind, kxs_guest_rebind);
+	INIT_WORK(&g->end, kxs_guest_end);
+	if (xa_err(xa_store(&kxs_guests.table, domid, g, GFP_KERNEL)))
+		kfree(g);
+	else
+		kxs_guests.nr++;
 out:
 	mutex_unlock(&kxs_guests.lock);
-	return ret == -ENOMEM ? ret : -EINVAL;
+	queue_work(kxs_guests.wq, &kxs_guests.check);
 }
 
 /* kxs_domain_hooks.release: its connections are dead; the ring goes. */
@@ -474,6 +538,7 @@ static const struct kxs_domain_hooks kxs_guests_hooks = {
 	.introduce = kxs_guests_introduce,
 	.release = kxs_guests_release,
 	.exists = kxs_guests_exists,
+	.restore = kxs_guests_restore,
 };
 
 /*
@@ -540,6 +605,8 @@ static irqreturn_t kxs_guests_virq(int irq, void *arg)
  * kxs_guests_start() - serve the guests the toolstack introduces
  * @store: the store
  * @doms: its domain table
+ * @paused: rings take in no new message until kxs_guests_pause(false)
+ *	(a live update's new module, until its restore)
  *
  * Where the module serves dom0's kernel, it is the host's store: from
  * here on INTRODUCE serves a guest's ring.  If the hypervisor's domctl
@@ -547,10 +614,12 @@ static irqreturn_t kxs_guests_virq(int irq, void *arg)
  * seen) or VIRQ_DOM_EXC is bound already (by a xenstored), INTRODUCE is
  * refused (EOPNOTSUPP: ENOSYS on the wire), and the log says why.
  */
-void kxs_guests_start(struct kxs_store *store, struct kxs_domains *doms)
+void kxs_guests_start(struct kxs_store *store, struct kxs_domains *doms,
+		      bool paused)
 {
 	int ret;
 
+	kxs_guests.paused = paused;
 	kxs_guests.store = store;
 	kxs_guests.doms = doms;
 	INIT_WORK(&kxs_guests.check, kxs_guests_check);
@@ -620,4 +689,57 @@ void kxs_guests_stop(void)
 unsigned int kxs_guests_served(void)
 {
 	return READ_ONCE(kxs_guests.nr);
+}
+
+/**
+ * kxs_guests_pause() - stop or resume taking in requests from guests
+ * @paused: whether to stop (see kxs_ring_pause())
+ */
+void kxs_guests_pause(bool paused)
+{
+	struct kxs_guest *g;
+	unsigned long id;
+
+	mutex_lock(&kxs_guests.lock);
+	kxs_guests.paused = paused;
+	xa_for_each(&kxs_guests.table, id, g)
+		if (g->ring)
+			kxs_ring_pause(g->ring, paused);
+	mutex_unlock(&kxs_guests.lock);
+}
+
+/**
+ * kxs_guests_unquiet() - the guests' rings a checkpoint cannot carry
+ * @all: every served one (no domain section), else those not quiet
+ *	(kxs_ring_quiet())
+ * @buf: where to write "guest-ring <domid>" lines
+ * @size: its size
+ *
+ * Return: bytes written.
+ */
+int kxs_guests_unquiet(bool all, char *buf, size_t size)
+{
+	struct kxs_guest *g;
+	unsigned long id;
+	int len = 0;
+
+	mutex_lock(&kxs_guests.lock);
+	xa_for_each(&kxs_guests.table, id, g)
+		if (g->ring && (all || !kxs_ring_quiet(g->ring)))
+			len += scnprintf(buf + len, size - len,
+					 "guest-ring %lu\n", id);
+	mutex_unlock(&kxs_guests.lock);
+	return len;
+}
+
+/**
+ * kxs_guests_quiet() - every guest's ring is paused and holds nothing
+ *
+ * Return: true if no served ring is anything but quiet.
+ */
+bool kxs_guests_quiet(void)
+{
+	char c;
+
+	return !kxs_guests_unquiet(false, &c, 1);
 }

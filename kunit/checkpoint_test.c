@@ -262,7 +262,7 @@ static bool kxs_cpt_omits_qemu(struct kunit *test, struct kxs_domains *d)
 	int len;
 
 	KUNIT_ASSERT_NOT_NULL(test, omits);
-	len = kxs_checkpoint_omits(d, 1, omits, PAGE_SIZE - 1);
+	len = kxs_checkpoint_omits(d, 1, false, omits, PAGE_SIZE - 1);
 	KUNIT_ASSERT_GE(test, len, 0);
 	return !strncmp(omits, "qemu: ", 6) || strstr(omits, "\nqemu: ");
 }
@@ -769,7 +769,7 @@ static void kxs_cpt_watch_too_long(struct kunit *test)
 					    "%s, token of %zu bytes",
 					    paths[i], tlen);
 			/* Parked for guest 1: listed when guest 2's are. */
-			omits[kxs_checkpoint_omits(&fx->doms, 2, omits,
+			omits[kxs_checkpoint_omits(&fx->doms, 2, false, omits,
 						   sizeof(omits))] = '\0';
 			KUNIT_EXPECT_STREQ_MSG(test, omits,
 					       extra ? "" :
@@ -814,7 +814,8 @@ static void kxs_cpt_watch_copies(struct kunit *test)
 	KUNIT_ASSERT_GE(test, len, sizeof(want));
 	KUNIT_EXPECT_MEMEQ(test, buf + len - sizeof(want), want,
 			   sizeof(want));
-	omits[kxs_checkpoint_omits(&fx->doms, 1, omits, sizeof(omits))] = 0;
+	omits[kxs_checkpoint_omits(&fx->doms, 1, false, omits,
+				   sizeof(omits))] = 0;
 	KUNIT_EXPECT_STREQ(test, omits, "watches 2 (domain 1, ...)\n");
 	KUNIT_EXPECT_EQ(test, kxs_qemu_load(test, buf, len, 1), 0);
 	/* What QEMU's loader would have said of the copies. */
@@ -845,8 +846,8 @@ static const char *kxs_cpt_omits(struct kunit *test, struct kxs_domains *d)
 	char *omits = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, omits);
-	KUNIT_ASSERT_GE(test, kxs_checkpoint_omits(d, 1, omits, PAGE_SIZE - 1),
-			0);
+	KUNIT_ASSERT_GE(test, kxs_checkpoint_omits(d, 1, false, omits,
+						   PAGE_SIZE - 1), 0);
 	return omits;
 }
 
@@ -1007,20 +1008,157 @@ static void kxs_cpt_scan(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, m);
 	memcpy(m, a, alen);
 	for (i = 0; i < ARRAY_SIZE(chunks); i++) {
-		KUNIT_EXPECT_EQ_MSG(test, kxs_sysfs_scan(a, alen, chunks[i]),
+		KUNIT_EXPECT_EQ_MSG(test, kxs_sysfs_scan(a, alen, chunks[i], false),
 				    (ssize_t)alen, "pieces of %zu", chunks[i]);
 		KUNIT_EXPECT_EQ_MSG(test, kxs_sysfs_scan(m, alen + 1,
-							 chunks[i]),
+							 chunks[i], false),
 				    (ssize_t)-EINVAL, "trailing byte, pieces of %zu",
 				    chunks[i]);
 	}
 	for (cut = 0; cut < alen; cut++)
-		if (kxs_sysfs_scan(a, cut, 4096) != 0)
+		if (kxs_sysfs_scan(a, cut, 4096, false) != 0)
 			KUNIT_FAIL(test, "complete after %zu of %zu bytes", cut,
 				   alen);
 	/* A bad flag is refused as soon as it is seen. */
 	m[8] = 0x40;
-	KUNIT_EXPECT_EQ(test, kxs_sysfs_scan(m, 9, 4096), (ssize_t)-EINVAL);
+	KUNIT_EXPECT_EQ(test, kxs_sysfs_scan(m, 9, 4096, false),
+			(ssize_t)-EINVAL);
+	kvfree(a);
+}
+
+/* Where @n bytes of @needle are in @len bytes of @hay, or NULL. */
+static u8 *kxs_cpt_find(u8 *hay, size_t len, const void *needle, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(hay + i, needle, n))
+			return hay + i;
+	return NULL;
+}
+
+/* A checkpoint with the domain section. */
+static u8 *kxs_cpt_save_domains(struct kunit *test, struct kxs_store *s,
+				struct kxs_domains *d, size_t *len)
+{
+	u8 *buf;
+
+	KUNIT_ASSERT_EQ(test, kxs_checkpoint_save_domains(s, d, 1, &buf, len),
+			0);
+	return buf;
+}
+
+/*
+ * The domain section carries what QEMU's format cannot: the domains'
+ * state, the special paths' permissions, and the watches the list leaves
+ * out (another guest's, with a depth, a copy).  Restored into a fresh
+ * store, a checkpoint of that is the same bytes, and the watches go to
+ * their domains' next connections; a section that is not valid, or a
+ * store with domains already, changes nothing.
+ */
+static void kxs_cpt_domain_section(struct kunit *test)
+{
+	struct kxs_fx *fx = kxs_fx(test);
+	struct kxs_cpt_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	struct kxs_conn *g1 = kxs_fx_guest(test, 1);
+	struct kxs_conn *g1b = kxs_fx_guest(test, 1);
+	struct kxs_conn *g5 = kxs_fx_guest(test, 5);
+	char *omits = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	static const char ev5[] = "x\0t 5\n";
+	struct kxs_sbuf log = { };
+	size_t alen, blen, i;
+	struct kxs_domain_state *st;
+	u8 *a, *b, *bad;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_ASSERT_NOT_NULL(test, omits);
+	KXS_W_RT(test, fx->conn, XS_INTRODUCE, "5\00050\0003\0", XS_INTRODUCE,
+		 "OK\0");
+	KXS_W_RT(test, fx->conn, XS_INTRODUCE, "6\000-1\0004\0", XS_INTRODUCE,
+		 "OK\0");
+	KXS_W_RT(test, fx->conn, XS_SET_TARGET, "6\0005\0", XS_SET_TARGET,
+		 "OK\0");
+	KUNIT_ASSERT_EQ(test, kxs_domain_set_quota(&fx->doms, 5,
+						   KXS_QUOTA_NODES, 77), 0);
+	KUNIT_ASSERT_EQ(test, kxs_domain_shutdown(&fx->doms, 6), 1);
+	KXS_W_RT(test, fx->conn, XS_SET_PERMS, "@releaseDomain\0n0\0r5\0",
+		 XS_SET_PERMS, "OK\0");
+	KXS_CPT_WATCH(test, g1, "data\0t1\0");
+	KXS_CPT_WATCH(test, g1b, "data\0t1\0");		/* a copy */
+	KXS_CPT_WATCH(test, g1, "/local/domain/1/d\0td\0002\0");	/* depth */
+	KXS_CPT_WATCH(test, g5, "x\0t 5\n\0");
+	KXS_CPT_WATCH(test, g5, "@releaseDomain\0r\0");
+
+	a = kxs_cpt_save_domains(test, fx->store, &fx->doms, &alen);
+	n = kxs_checkpoint_omits(&fx->doms, 1, true, omits, PAGE_SIZE - 1);
+	KUNIT_ASSERT_GE(test, n, 0);
+	omits[n] = '\0';
+	KUNIT_EXPECT_STREQ(test, omits, "");
+	KUNIT_EXPECT_EQ(test, kxs_sysfs_scan(a, alen, 7, true), (ssize_t)alen);
+	KUNIT_EXPECT_EQ(test, kxs_sysfs_scan(a, alen, 4096, false),
+			(ssize_t)-EINVAL);
+
+	kxs_cpt_env_init(test, e);
+	KUNIT_ASSERT_EQ(test, kxs_checkpoint_restore_domains(e->store, &e->doms,
+							     1, a, alen), 0);
+	b = kxs_cpt_save_domains(test, e->store, &e->doms, &blen);
+	kxs_cpt_expect_same(test, a, alen, b, blen, "domains round trip");
+	kvfree(b);
+	n = kxs_domain_states(&e->doms, &st);
+	KUNIT_ASSERT_EQ(test, n, 2);
+	KUNIT_EXPECT_EQ(test, st[0].domid, 5);
+	KUNIT_EXPECT_EQ(test, st[0].port, 3);
+	KUNIT_EXPECT_EQ(test, st[0].gfn, 50);
+	KUNIT_EXPECT_EQ(test, st[0].quota[KXS_QUOTA_NODES], 77);
+	KUNIT_EXPECT_EQ(test, st[1].target, 5);
+	KUNIT_EXPECT_EQ(test, st[1].gfn, -1);
+	KUNIT_EXPECT_TRUE(test, st[1].shutdown);
+	kvfree(st);
+	/* Guest 5's next connection has its watches, each fires once. */
+	kxs_cpt_drain(kxs_cpt_env_conn(test, e, 5), &log);
+	KUNIT_ASSERT_EQ(test, log.err, 0);
+	KUNIT_EXPECT_EQ(test, log.len, 2 * KXS_HDR_SIZE + sizeof(ev5) +
+			sizeof("@releaseDomain\0r"));
+	KUNIT_EXPECT_NOT_NULL(test,
+			      kxs_cpt_find(log.buf, log.len, ev5, sizeof(ev5)));
+	kvfree(log.buf);
+	/* A store with domains takes no section. */
+	KUNIT_EXPECT_EQ(test, kxs_checkpoint_restore_domains(e->store, &e->doms,
+							     1, a, alen),
+			-EBUSY);
+	kxs_cpt_env_exit(e);
+
+	/* Each corruption is refused whole: the fresh store stays empty. */
+	bad = kunit_kzalloc(test, alen, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bad);
+	for (i = 0; i < 5; i++) {
+		static const char *const from[] = {
+			"kxenstore-domains 1", "domain 5 1", "special @r",
+			"watch 5 ", "end\n",
+		};
+		static const char *const to[] = {
+			"kxenstore-domains 2", "domain 0 1", "special @x",
+			"watch 5x", "enD\n",
+		};
+		u8 *at;
+
+		memcpy(bad, a, alen);
+		at = kxs_cpt_find(bad, alen, from[i], strlen(from[i]));
+		KUNIT_ASSERT_NOT_NULL(test, at);
+		memcpy(at, to[i], strlen(to[i]));
+		kxs_cpt_env_init(test, e);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    kxs_checkpoint_restore_domains(e->store,
+								   &e->doms, 1,
+								   bad, alen),
+				    -EINVAL, "%s", to[i]);
+		KUNIT_EXPECT_EQ(test, e->store->nr_nodes, 1);
+		n = kxs_domain_states(&e->doms, &st);
+		KUNIT_EXPECT_EQ(test, n, 0);
+		kvfree(st);
+		kxs_cpt_env_exit(e);
+	}
 	kvfree(a);
 }
 
@@ -1242,6 +1380,7 @@ static struct kunit_case kxs_cpt_cases[] = {
 	KUNIT_CASE(kxs_cpt_qemu_watches),
 	KUNIT_CASE_SLOW(kxs_cpt_corrupt),
 	KUNIT_CASE(kxs_cpt_scan),
+	KUNIT_CASE(kxs_cpt_domain_section),
 	KUNIT_CASE_SLOW(kxs_cpt_property),
 	{}
 };

@@ -29,6 +29,7 @@ corrupt-restore-changes-nothing
 frozen-blocks-open
 live-update-refuses-with-open-connection
 live-update-carries-what-only-qemu-refuses
+live-update-carries-domains
 live-update-100k-nodes
 "
 
@@ -311,6 +312,85 @@ t_live_update_carries_what_only_qemu_refuses() {
 	checkpoint "$T/after"
 	same_bytes "$T/before" "$T/after" "the checkpoints before and after"
 	# a fresh module, without the parked watch, for the next case
+	rmmod kxenstore || fail "rmmod kxenstore failed"
+}
+
+# xs_msgs "TYPE ARG|ARG..."...: each message on one connection of the
+# device; its replies, one per line, "TYPE payload" with NULs as "|"
+xs_msgs() {
+	PYTHONPATH=$REPO_DIR/tests/xen /usr/bin/python3 - "$@" <<'PY'
+import os, sys
+import xsraw
+c = xsraw.Conn(os.environ["XENSTORED_PATH"])
+for i, m in enumerate(sys.argv[1:]):
+    t, _, args = m.partition(" ")
+    c.send(int(t), i + 1, b"".join(a.encode() + b"\0" for a in args.split("|")))
+    typ, _, payload = c.recv()
+    print(typ, payload.decode().replace("\0", "|"))
+PY
+}
+
+# What QEMU's format has no room for crosses the update in the domain
+# section: domains introduced (one with a target, one with a quota of its
+# own), a special path's permissions, and a watch of guest 46 with a
+# depth, parked (the watch list carries guest 1's only), which a restore
+# of the section into a fresh module brings.  A checkpoint with the
+# section reads the same bytes before and after the update.
+t_live_update_carries_domains() {
+	local want
+	ok xs_msgs "8 45|451|3" "8 46|-1|4" "19 46|45" "26 45|nodes|77" \
+		"14 @releaseDomain|n0|r45"
+	want='8 OK|
+8 OK|
+19 OK|
+26 OK|
+14 OK|'
+	eq "$OUT" "$want" "INTRODUCE, SET_TARGET, SET_QUOTA, SET_PERMS"
+	eq "$(cat $SYS/checkpoint_omits)" "domain 45
+domain 46
+special @releaseDomain" "checkpoint_omits without the section"
+	echo Y >$SYS/parameters/checkpoint_domains
+	eq "$(cat $SYS/checkpoint_omits)" "" "checkpoint_omits with the section"
+	checkpoint "$T/base"
+	# A store with domains takes no section.
+	restore "$T/base"
+	[ "$RC" != 0 ] || fail "a restore of domains over domains succeeded"
+	# The watch line goes before the section's "end".
+	printf 'watch 46 2 0 %s %s\n' \
+		"$(printf /local/domain/46/data | od -An -tx1 | tr -d ' \n')" \
+		"$(printf tok46 | od -An -tx1 | tr -d ' \n')" >"$T/watch-line"
+	/usr/bin/python3 - "$T/base" "$T/watch-line" "$T/with-watch" <<'PY'
+import struct, sys
+base = open(sys.argv[1], "rb").read()
+line = open(sys.argv[2], "rb").read()
+at = base.rindex(b"kxenstore-domains 1\n")
+text = base[at:]
+assert text.endswith(b"end\n")
+text = text[:-4] + line + b"end\n"
+open(sys.argv[3], "wb").write(base[:at - 4] + struct.pack(">I", len(text)) +
+                              text)
+PY
+	[ -s "$T/with-watch" ] || fail "could not add the watch line"
+	rmmod kxenstore || fail "rmmod kxenstore failed"
+	insmod "$MODULE" checkpoint_domains=Y ||
+		fail "insmod $MODULE checkpoint_domains=Y failed"
+	restore_ok "$T/with-watch"
+	run "$LIVE_UPDATE" "$MODULE"
+	printf '%s\n' "$OUT" "$ERR" | sed '/^$/d; s/^/# /'
+	[ "$RC" = 0 ] || fail "live-update exited with $RC"
+	eq "$(cat $SYS/parameters/checkpoint_domains)" Y \
+		"checkpoint_domains after the update (as before it)"
+	checkpoint "$T/after"
+	same_bytes "$T/with-watch" "$T/after" "checkpoints with the section"
+	ok xs_msgs "17 45|" "17 46|" "25 45|nodes" "25 46|nodes" \
+		"3 @releaseDomain|"
+	want="17 T|
+17 T|
+25 77|
+25 $(cat $SYS/parameters/quota_nodes)|
+3 n0|r45|"
+	eq "$OUT" "$want" "the domains after the update"
+	# a fresh module for the next case
 	rmmod kxenstore || fail "rmmod kxenstore failed"
 }
 
