@@ -10,6 +10,7 @@
 #   make xen-test     the tests of the module as dom0's store, in dom0 of
 #                     a Xen host under QEMU (scripts/xen-run)
 #   make xen-shell    interactive shell in that dom0, module loaded
+#   make xen-guest-test  guests on that host (XEN_GUEST_STORE=: the module)
 #   make kunit        KUnit suites in UML only
 #   make vm-test      VM integration tests only
 #   make vm-test-kasan  the concurrency tests in the test VM under the
@@ -38,7 +39,8 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(DEBIAN_KD
 .PHONY: all module modules clean deps lint kunit module-debian module-6.12 \
 	modules-all tests vm-test demo shell check headers_install bench fuzz \
 	module-kasan module-kcsan vm-test-kasan vm-test-kcsan xen-test xen-shell \
-	install uninstall dkms-source dkms-install dkms-remove deb package-test
+	install uninstall dkms-source dkms-install dkms-remove deb package-test \
+	xen-guest-test
 
 all: module
 
@@ -99,6 +101,14 @@ xen-test: deps module-debian tests
 
 xen-shell: deps module-debian tests
 	scripts/xen-run --interactive
+
+# Real guests on that host (tests/xen/guests.sh, two boots of several
+# guests each): with Debian's xenstored as the store by default, with
+# the module when XEN_GUEST_STORE is empty.
+XEN_GUEST_STORE ?= --xenstored
+xen-guest-test: deps
+	scripts/xen/guest-image
+	scripts/xen-run $(XEN_GUEST_STORE) --timeout 600 tests/xen/guests.sh
 
 # Not a test: it prints figures and fails only if it cannot run.  The
 # Xen rows: round trips through dom0's kernel's ring, kxenstore against
