@@ -10,7 +10,8 @@
 #   make xen-test     the tests of the module as dom0's store, in dom0 of
 #                     a Xen host under QEMU (scripts/xen-run)
 #   make xen-shell    interactive shell in that dom0, module loaded
-#   make xen-guest-test  guests on that host (XEN_GUEST_STORE=: the module)
+#   make xen-guest-test  guests on that host (XEN_GUEST_STORE=--xenstored:
+#                     Debian's daemon instead of the module)
 #   make kunit        KUnit suites in UML only
 #   make vm-test      VM integration tests only
 #   make vm-test-kasan  the concurrency tests in the test VM under the
@@ -97,16 +98,17 @@ shell: deps module-debian tests
 # the module as dom0's store (no xenstored daemon).  The timeout is
 # multiplied by dom0's time scale (450% to 600% when idle).
 xen-test: deps module-debian tests
-	scripts/xen-run --timeout 300 tests/xen/run
+	scripts/xen/guest-image
+	scripts/xen-run --timeout 600 tests/xen/run
 
 xen-shell: deps module-debian tests
 	scripts/xen-run --interactive
 
 # Real guests on that host (tests/xen/guests.sh, two boots of several
-# guests each): with Debian's xenstored as the store by default, with
-# the module when XEN_GUEST_STORE is empty.
-XEN_GUEST_STORE ?= --xenstored
-xen-guest-test: deps
+# guests each): with the module as the store by default, with Debian's
+# xenstored when XEN_GUEST_STORE=--xenstored.
+XEN_GUEST_STORE ?=
+xen-guest-test: deps module-debian tests
 	scripts/xen/guest-image
 	scripts/xen-run $(XEN_GUEST_STORE) --timeout 600 tests/xen/guests.sh
 
