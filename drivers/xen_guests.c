@@ -739,7 +739,14 @@ int kxs_guests_unquiet(bool all, char *buf, size_t size)
  */
 bool kxs_guests_quiet(void)
 {
-	char c;
+	struct kxs_guest *g;
+	unsigned long id;
+	bool quiet = true;
 
-	return !kxs_guests_unquiet(false, &c, 1);
+	mutex_lock(&kxs_guests.lock);
+	xa_for_each(&kxs_guests.table, id, g)
+		if (g->ring && !kxs_ring_quiet(g->ring))
+			quiet = false;
+	mutex_unlock(&kxs_guests.lock);
+	return quiet;
 }
