@@ -821,16 +821,8 @@ int kxs_domain_shutdown(struct kxs_domains *d, u16 domid)
 static bool kxs_domain_exists(struct kxs_domains *d,
 			      const struct kxs_domain_hooks *hooks, u16 domid)
 {
-	struct kxs_domain *dom;
-	bool ret;
-
-	if (domid == KXS_DOMID_CONTROL)
-		return true;
-	mutex_lock(&d->lock);
-	dom = kxs_domain_find(d, domid);
-	ret = dom && dom->introduced;
-	mutex_unlock(&d->lock);
-	return ret || hooks->exists(d, domid);
+	return kxs_domain_is_introduced(d, domid) > 0 ||
+	       hooks->exists(d, domid);
 }
 
 /**
