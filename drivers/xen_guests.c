@@ -387,6 +387,21 @@ static void kxs_guest_rebind(struct work_struct *work)
  * Return: the guest, in the table and served; or an ERR_PTR: -ENOMEM,
  * or -EINVAL for a grant or channel that cannot be had.
  */
+/* An entry for @domid, with no ring, page or channel yet. */
+static struct kxs_guest *kxs_guest_alloc(u16 domid)
+{
+	struct kxs_guest *g = kzalloc(sizeof(*g), GFP_KERNEL);
+
+	if (!g)
+		return NULL;
+	g->domid = domid;
+	g->irq = -1;
+	snprintf(g->name, sizeof(g->name), "kxenstore-d%u", domid);
+	INIT_WORK(&g->rebind, kxs_guest_rebind);
+	INIT_WORK(&g->end, kxs_guest_end);
+	return g;
+}
+
 static struct kxs_guest *kxs_guest_serve(struct kxs_domains *doms, u16 domid,
 					 u32 port, unsigned int flags)
 {
@@ -394,14 +409,9 @@ static struct kxs_guest *kxs_guest_serve(struct kxs_domains *doms, u16 domid,
 	int ret;
 
 	lockdep_assert_held(&kxs_guests.lock);
-	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	g = kxs_guest_alloc(domid);
 	if (!g)
 		return ERR_PTR(-ENOMEM);
-	g->domid = domid;
-	g->irq = -1;
-	snprintf(g->name, sizeof(g->name), "kxenstore-d%u", domid);
-	INIT_WORK(&g->rebind, kxs_guest_rebind);
-	INIT_WORK(&g->end, kxs_guest_end);
 	ret = kxs_guest_map(g);
 	if (ret) {
 		kxs_guest_free(g);
@@ -493,13 +503,9 @@ static void kxs_guests_restore(struct kxs_domains *doms, u16 domid, u32 port)
 		goto out;
 	pr_warn("domain %u: cannot serve its ring after a restore: error %ld\n",
 		domid, PTR_ERR(g));
-	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	g = kxs_guest_alloc(domid);
 	if (!g)
 		goto out;
-	g->domid = domid;
-	g->irq = -1;
-	INIT_WORK(&g->rebind, kxs_guest_rebind);
-	INIT_WORK(&g->end, kxs_guest_end);
 	if (xa_err(xa_store(&kxs_guests.table, domid, g, GFP_KERNEL)))
 		kfree(g);
 	else
