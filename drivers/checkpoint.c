@@ -15,6 +15,7 @@
  * tree, so an open transaction costs the stream what it touched.
  */
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/sched.h>
@@ -348,6 +349,32 @@ static int kxs_checkpoint_take(struct kxs_store *s, struct kxs_domains *d,
 	*buf = b.buf;
 	*len = b.len;
 	return 0;
+}
+
+/**
+ * kxs_grow() - room for one more entry in an array a parse grows
+ * @old: the array (kvmalloc()ed), or NULL when @count is 0
+ * @count: entries in it
+ * @size: the size of one
+ *
+ * Room for 8, then doubled each time it is full.
+ *
+ * Return: the array to use (@old, or a copy of it: @old is then freed),
+ * or NULL if memory ran out (@old is left as it is).
+ */
+void *kxs_grow(void *old, u32 count, size_t size)
+{
+	void *p;
+
+	if (count && (count < 8 || !is_power_of_2(count)))
+		return old;
+	p = kvmalloc_array(count ? 2 * count : 8, size, GFP_KERNEL);
+	if (!p)
+		return NULL;
+	if (count)
+		memcpy(p, old, count * size);
+	kvfree(old);
+	return p;
 }
 
 /**

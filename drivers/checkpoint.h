@@ -43,6 +43,7 @@ void kxs_sbuf_bytes(struct kxs_sbuf *b, const void *p, size_t len);
 void kxs_sbuf_u8(struct kxs_sbuf *b, u8 v);
 void kxs_sbuf_be32(struct kxs_sbuf *b, u32 v);
 void kxs_sbuf_str(struct kxs_sbuf *b, const char *s);
+void *kxs_grow(void *old, u32 count, size_t size);
 
 int kxs_checkpoint_save(struct kxs_store *s, struct kxs_domains *d,
 			u16 guest, u8 **buf, size_t *len);

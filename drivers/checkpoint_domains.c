@@ -45,8 +45,6 @@
  * @nr_special: their numbers
  * @watches: the watches, allocated to be parked (kxs_watch_alloc())
  * @nr_watches: their number
- * @room_doms: entries allocated in @doms
- * @room_watches: and in @watches
  */
 struct kxs_dsec {
 	struct kxs_domain_state *doms;
@@ -55,29 +53,7 @@ struct kxs_dsec {
 	unsigned int nr_special[KXS_SPECIAL_NR];
 	struct kxs_watch **watches;
 	unsigned int nr_watches;
-	unsigned int room_doms;
-	unsigned int room_watches;
 };
-
-/* Room for one more of @nr entries of @size in *@arr (doubling). */
-static int kxs_dsec_room(void **arr, unsigned int nr, unsigned int *room,
-			 size_t size)
-{
-	unsigned int more = max(8U, 2 * *room);
-	void *grown;
-
-	if (nr < *room)
-		return 0;
-	grown = kvmalloc_array(more, size, GFP_KERNEL);
-	if (!grown)
-		return -ENOMEM;
-	if (nr)
-		memcpy(grown, *arr, nr * size);
-	kvfree(*arr);
-	*arr = grown;
-	*room = more;
-	return 0;
-}
 
 /* A printf into the growing buffer. */
 static __printf(2, 3) void kxs_dsec_printf(struct kxs_sbuf *b,
@@ -118,16 +94,16 @@ struct kxs_dsec_watches {
 		u16 domid;
 	} *all;
 	unsigned int nr;
-	unsigned int room;
 };
 
 static int kxs_dsec_gather(void *arg, const struct kxs_watch *w, u16 domid)
 {
 	struct kxs_dsec_watches *ws = arg;
+	void *grown = kxs_grow(ws->all, ws->nr, sizeof(*ws->all));
 
-	if (kxs_dsec_room((void **)&ws->all, ws->nr, &ws->room,
-			  sizeof(*ws->all)))
+	if (!grown)
 		return -ENOMEM;
+	ws->all = grown;
 	ws->all[ws->nr].w = w;
 	ws->all[ws->nr++].domid = domid;
 	return 0;
@@ -272,12 +248,14 @@ static int kxs_dsec_parse_domain(struct kxs_dsec *ds, char *line)
 {
 	struct kxs_domain_state *st;
 	u32 v[7], set;
+	void *grown;
 	char *f;
 	int i;
 
-	if (kxs_dsec_room((void **)&ds->doms, ds->nr_doms, &ds->room_doms,
-			  sizeof(*ds->doms)))
+	grown = kxs_grow(ds->doms, ds->nr_doms, sizeof(*ds->doms));
+	if (!grown)
 		return -ENOMEM;
+	ds->doms = grown;
 	st = &ds->doms[ds->nr_doms];
 	memset(st, 0, sizeof(*st));
 	if (kxs_dsec_u32(&line, &v[0]) || kxs_dsec_u32(&line, &v[1]))
@@ -369,6 +347,7 @@ static int kxs_dsec_parse_watch(struct kxs_dsec *ds, char *line, char *canon)
 {
 	char *path = NULL, *token = NULL;
 	struct kxs_watch *w;
+	void *grown;
 	u32 domid, depth, rel;
 	bool relative;
 	int ret = -EINVAL;
@@ -393,9 +372,10 @@ static int kxs_dsec_parse_watch(struct kxs_dsec *ds, char *line, char *canon)
 	    (rel && path[0] == '@'))
 		goto out;
 	ret = -ENOMEM;
-	if (kxs_dsec_room((void **)&ds->watches, ds->nr_watches,
-			  &ds->room_watches, sizeof(*ds->watches)))
+	grown = kxs_grow(ds->watches, ds->nr_watches, sizeof(*ds->watches));
+	if (!grown)
 		goto out;
+	ds->watches = grown;
 	w = kxs_watch_alloc(path, rel, token, domid);
 	if (!w)
 		goto out;

@@ -26,7 +26,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
-#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/sched.h>
@@ -474,23 +473,6 @@ static int kxs_parse_watch(struct kxs_pstream *ps, struct kxs_pwatch *pw,
 		return ret;
 	pw->w = kxs_watch_alloc(ps->path, relative, token, ps->guest);
 	return pw->w ? 0 : -ENOMEM;
-}
-
-/* Grow an array of @count entries of @size by one, in steps. */
-static void *kxs_grow(void *old, u32 count, size_t size)
-{
-	void *p;
-
-	/* Room for 8, then doubled each time it is full. */
-	if (count && (count < 8 || !is_power_of_2(count)))
-		return old;
-	p = kvmalloc_array(count ? 2 * count : 8, size, GFP_KERNEL);
-	if (!p)
-		return NULL;
-	if (count)
-		memcpy(p, old, count * size);
-	kvfree(old);
-	return p;
 }
 
 /* The whole stream, checked; nothing of the store is looked at. */
